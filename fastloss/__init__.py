@@ -1,0 +1,17 @@
+"""fastloss: fast, exact, reproducible machine-learning losses for the CPU.
+
+Every loss is a class (hyper-parameters and reduction as keyword-only arguments)
+with value, gradient, value_and_gradient and gradient_hessian, plus a function
+shortcut returning the value. See README.md and the module docstrings.
+"""
+
+__version__ = "0.1.0"
+
+from fastloss._config import get_num_threads, set_num_threads, show_config, threads
+from fastloss.regression import *  # noqa: F403
+from fastloss.regression import __all__ as _regression_all
+
+__all__ = [
+    "get_num_threads", "set_num_threads", "threads", "show_config",
+    *_regression_all,
+]

@@ -1,0 +1,1 @@
+from fastloss._cli import main\n\nmain()

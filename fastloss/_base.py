@@ -1,0 +1,223 @@
+"""Loss base classes: hyper-parameters, reductions, weights and the kernel calls.
+
+Loss holds what every loss shares (reduction, repr, equality, pickling, the
+function-shortcut factory). ElementwiseLoss adds the methods of API.md section 1
+for losses computed element by element by a generated kernel (fastloss._elementwise.tp).
+"""
+
+import inspect
+
+import numpy as np
+
+from fastloss import _config
+from fastloss import _kernel as modes
+from fastloss._validation import (
+    as_real_array,
+    as_sample_weight,
+    check_reduction,
+    check_same_shape,
+)
+
+
+class Loss:
+    """Base of every loss: keyword-only hyper-parameters and `reduction`."""
+
+    #: Whether gradient_hessian returns the true second derivative (else a surrogate).
+    exact_hessian = True
+    #: Hyper-parameter names in constructor order (reduction excluded).
+    _param_names = ()
+
+    def __init__(self, *, reduction="mean"):
+        self.reduction = check_reduction(reduction)
+
+    def get_params(self):
+        """The hyper-parameters and reduction as a dict (constructor keywords)."""
+        params = {name: getattr(self, name) for name in self._param_names}
+        params["reduction"] = self.reduction
+        return params
+
+    def __repr__(self):
+        args = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other):
+        if type(self) is not type(other):
+            return NotImplemented
+        return _params_key(self) == _params_key(other)
+
+    def __hash__(self):
+        return hash((type(self).__name__, _params_key(self)))
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self.get_params()))
+
+
+def _rebuild(cls, params):
+    return cls(**params)
+
+
+def _params_key(loss):
+    def freeze(value):
+        if isinstance(value, np.ndarray):
+            return ("array", value.dtype.str, value.shape, value.tobytes())
+        return value
+
+    return tuple((key, freeze(value)) for key, value in loss.get_params().items())
+
+
+def make_shortcut(cls, name):
+    """The function shortcut of a loss class: fl.huber(y_true, y_pred, delta=..., ...)."""
+    init = inspect.signature(cls.__init__)
+    params = [p for p in init.parameters.values() if p.name != "self"]
+    call = inspect.signature(cls.__call__)
+    positional = [p for p in call.parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD][1:]
+    call_keywords = [p for p in call.parameters.values() if p.kind is p.KEYWORD_ONLY]
+    param_names = [p.name for p in params]
+
+    def shortcut(*args, **kwargs):
+        init_kwargs = {key: kwargs.pop(key) for key in param_names if key in kwargs}
+        return cls(**init_kwargs)(*args, **kwargs)
+
+    shortcut.__name__ = shortcut.__qualname__ = name
+    shortcut.__module__ = cls.__module__
+    shortcut.__signature__ = inspect.Signature(positional + params + call_keywords)
+    shortcut.__doc__ = (
+        f"Value of :class:`{cls.__name__}` in one call; same parameters as keywords.\n\n"
+        f"``{name}(..., **kw)`` is ``{cls.__name__}(**params)(..., **call_kw)``."
+    )
+    return shortcut
+
+
+class ElementwiseLoss(Loss):
+    """A loss summed over the elements of y_pred (any shape; y_true the same shape).
+
+    Subclasses set `_kernels` (the compiled family module) and implement
+    `_kernel_spec()` -> (kernel name, param0, param1, param2), and may override
+    `_check_inputs(y_true, y_pred)` to reject targets or predictions outside the
+    loss's domain.
+    """
+
+    _kernels = None
+
+    def __init__(self, *, reduction="mean"):
+        super().__init__(reduction=reduction)
+        name, *params = self._kernel_spec()
+        self._kernel_id = self._kernels.LOSS_IDS[name]
+        self._kernel_params = tuple(float(v) for v in params) + (0.0,) * (3 - len(params))
+
+    def _kernel_spec(self):
+        raise NotImplementedError
+
+    def _check_inputs(self, y_true, y_pred):
+        """Raise ValueError for inputs outside the loss's domain (default: none)."""
+
+    # -- one pass of the kernel ---------------------------------------------------
+
+    def _prepare(self, y_true, y_pred, sample_weight):
+        p = as_real_array(y_pred, "y_pred")
+        y = as_real_array(y_true, "y_true", p.dtype)
+        if y.shape != p.shape:
+            check_same_shape(y, p)
+        self._check_inputs(y, p)
+        if sample_weight is None:
+            return y, p, None, 1
+        w, per_weight = as_sample_weight(sample_weight, p.shape, rowwise=False)
+        return y, p, w, per_weight
+
+    def _run(self, mode, y, p, w, per_weight, out_a=None, out_b=None, scale=1.0):
+        n_threads = _config.get_num_threads() if p.size >= modes.PARALLEL_MIN else 1
+        a, b, c = self._kernel_params
+        return self._kernels.run(
+            self._kernel_id, mode, y, p, w, per_weight, out_a, out_b, scale, a, b, c, n_threads
+        )
+
+    def _denominator(self, p, w, per_weight):
+        """sum(w) over all elements for "mean" (n when unweighted)."""
+        total = p.size if w is None else float(w.sum()) * per_weight
+        if total <= 0:
+            what = "no elements" if p.size == 0 else "sample weights summing to 0"
+            raise ValueError(f'reduction="mean" is undefined over {what}')
+        return total
+
+    def _gradient_scale(self, p, w, per_weight):
+        return 1.0 / self._denominator(p, w, per_weight) if self.reduction == "mean" else 1.0
+
+    # -- public methods -------------------------------------------------------------
+
+    def __call__(self, y_true, y_pred, *, sample_weight=None):
+        """The loss value: float for "mean"/"sum", an array shaped like y_pred for "none"."""
+        y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
+        if self.reduction == "none":
+            values = np.empty_like(p)
+            self._run(modes.VALUE_NONE, y, p, w, per_weight, values)
+            return values
+        total = self._run(modes.VALUE_SUM, y, p, w, per_weight)
+        if self.reduction == "sum":
+            return total
+        return total / self._denominator(p, w, per_weight)
+
+    def gradient(self, y_true, y_pred, *, sample_weight=None, out=None):
+        """d(reduced loss)/d(y_pred), shaped and typed like y_pred (into `out` if given)."""
+        y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
+        scale = self._gradient_scale(p, w, per_weight)
+        grad = _Output(out, y_pred, p)
+        self._run(modes.GRADIENT, y, p, w, per_weight, grad.buffer, scale=scale)
+        return grad.result()
+
+    def value_and_gradient(self, y_true, y_pred, *, sample_weight=None, out=None):
+        """(value, gradient) from one pass over the data; equal to the two separate calls."""
+        y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
+        grad = _Output(out, y_pred, p)
+        if self.reduction == "none":
+            values = np.empty_like(p)
+            self._run(modes.VALUE_NONE_GRADIENT, y, p, w, per_weight, values, grad.buffer)
+            return values, grad.result()
+        if self.reduction == "sum":
+            total = self._run(modes.VALUE_GRADIENT, y, p, w, per_weight, grad.buffer)
+            return total, grad.result()
+        denominator = self._denominator(p, w, per_weight)
+        total = self._run(
+            modes.VALUE_GRADIENT, y, p, w, per_weight, grad.buffer, scale=1.0 / denominator
+        )
+        return total / denominator, grad.result()
+
+    def gradient_hessian(self, y_true, y_pred, *, sample_weight=None):
+        """(gradient, diagonal hessian), both with the reduction's scaling."""
+        y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
+        scale = self._gradient_scale(p, w, per_weight)
+        grad = _Output(None, y_pred, p)
+        hess = _Output(None, y_pred, p)
+        self._run(modes.GRADIENT_HESSIAN, y, p, w, per_weight, grad.buffer, hess.buffer, scale)
+        return grad.result(), hess.result()
+
+
+class _Output:
+    """An output array shaped like the prediction: a kernel writes `buffer`
+    (C-contiguous, compute dtype); `result()` returns it in y_pred's dtype, or
+    copies it into the user's `out`."""
+
+    def __init__(self, out, y_pred_input, p):
+        dtype = getattr(y_pred_input, "dtype", None)
+        self.dtype = dtype if dtype is not None and dtype.kind == "f" else p.dtype
+        self.out = out
+        if out is not None:
+            if not isinstance(out, np.ndarray):
+                raise TypeError(f"out must be a numpy.ndarray; got {type(out).__name__}")
+            if out.shape != p.shape or out.dtype != self.dtype:
+                raise ValueError(
+                    f"out must have shape {p.shape} and dtype {self.dtype}; "
+                    f"got shape {out.shape} and dtype {out.dtype}"
+                )
+            if not out.flags.writeable:
+                raise ValueError("out must be writeable")
+            if out.flags.c_contiguous and out.dtype == p.dtype:
+                self.buffer = out
+                return
+        self.buffer = np.empty_like(p)
+
+    def result(self):
+        if self.out is None:
+            return self.buffer if self.dtype == self.buffer.dtype else self.buffer.astype(self.dtype)
+        if self.buffer is not self.out:
+            self.out[...] = self.buffer
+        return self.out

@@ -1,0 +1,88 @@
+"""Thread configuration: get_num_threads, set_num_threads and the threads() context.
+
+The default follows OpenMP (OMP_NUM_THREADS, threadpoolctl limits, the affinity
+mask) and the CPU quota of the process's cgroup. Results never depend on it: the
+kernels reduce in fixed-size blocks (see fastloss._kernel).
+"""
+
+import math
+import os
+from contextlib import contextmanager
+
+from fastloss import _kernel
+
+_override = None  # set by set_num_threads / threads(); None means the default
+
+
+def _cgroup_cpu_quota():
+    """CPUs granted by the cgroup v2/v1 CPU quota, or None when unlimited or unknown."""
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
+        if quota != "max":
+            return max(1, math.ceil(int(quota) / int(period)))
+        return None
+    except (OSError, ValueError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as f:
+            quota = int(f.read())
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as f:
+            period = int(f.read())
+        if quota > 0 and period > 0:
+            return max(1, math.ceil(quota / period))
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+_CPU_QUOTA = _cgroup_cpu_quota()
+
+
+def _default_num_threads():
+    n = _kernel.openmp_max_threads()
+    if _CPU_QUOTA is not None:
+        n = min(n, _CPU_QUOTA)
+    return max(1, n)
+
+
+def _check_num_threads(n):
+    if n is None:
+        return None
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"num_threads must be an integer >= 1 or None, got {n!r}")
+    return n
+
+
+def get_num_threads():
+    """Number of threads the kernels use for inputs large enough to run in parallel."""
+    return _default_num_threads() if _override is None else _override
+
+
+def set_num_threads(n):
+    """Set the thread count for the process (None restores the default)."""
+    global _override
+    _override = _check_num_threads(n)
+
+
+@contextmanager
+def threads(n):
+    """Context manager: run the block with n threads (None: the default), then restore."""
+    global _override
+    n = _check_num_threads(n)
+    previous = _override
+    _override = n
+    try:
+        yield
+    finally:
+        _override = previous
+
+
+def show_config():
+    """Print the version, OpenMP availability and thread count."""
+    from fastloss import __version__
+
+    print(f"fastloss {__version__}")
+    print(f"openmp: {'yes' if _kernel.has_openmp() else 'no (single-threaded build)'}")
+    print(f"threads: {get_num_threads()} (cgroup quota: {_CPU_QUOTA or 'none'}, "
+          f"cpus: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'})")

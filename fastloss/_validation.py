@@ -1,0 +1,95 @@
+"""One validation path for every loss: arrays, dtypes, shapes, weights, reductions.
+
+Every error names the argument and what was wrong with it.
+"""
+
+import numpy as np
+
+REDUCTIONS = ("mean", "sum", "none")
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+
+
+def check_reduction(reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return reduction
+
+
+def _to_ndarray(x, name):
+    if isinstance(x, np.ndarray):
+        return x
+    if not hasattr(x, "__array__") and hasattr(x, "__dlpack__"):
+        return np.from_dlpack(x)
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{name} could not be converted to an array: {exc}") from None
+
+
+def compute_dtype(dtype, name):
+    """The dtype a kernel computes in for input of `dtype` (API.md section 3)."""
+    if dtype is _F64 or dtype is _F32:
+        return dtype
+    kind = dtype.kind
+    if kind == "f":
+        return _F32 if dtype.itemsize <= 4 else _F64
+    if kind in "biu":
+        return _F64
+    raise TypeError(f"{name} must hold real numbers; got dtype {dtype}")
+
+
+def as_real_array(x, name, dtype=None):
+    """x as a C-contiguous float32/float64 array (dtype given, or chosen from x's dtype)."""
+    arr = _to_ndarray(x, name)
+    if dtype is None:
+        dtype = compute_dtype(arr.dtype, name)
+    elif arr.dtype is not dtype:
+        compute_dtype(arr.dtype, name)  # rejects complex, object, strings
+    if arr.dtype is dtype and arr.flags.c_contiguous:
+        return arr
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def check_same_shape(y_true, y_pred, true_name="y_true", pred_name="y_pred"):
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"{true_name} and {pred_name} must have the same shape; "
+            f"got {true_name}.shape={y_true.shape} and {pred_name}.shape={y_pred.shape}"
+        )
+
+
+def as_sample_weight(sample_weight, shape, rowwise):
+    """Validate sample_weight against the prediction shape.
+
+    Returns (weights as C-contiguous float64, elements per weight). Weights have shape
+    (n,) (one per row, broadcast over the other axes) or, for elementwise losses,
+    exactly `shape`.
+    """
+    w = _to_ndarray(sample_weight, "sample_weight")
+    compute_dtype(w.dtype, "sample_weight")
+    w = np.ascontiguousarray(w, dtype=_F64)
+    n_rows = shape[0] if len(shape) else 1
+    if w.shape == shape and not rowwise:
+        per_weight = 1
+    elif w.shape == (n_rows,) and len(shape) >= 1:
+        per_weight = 1 if rowwise else int(np.prod(shape[1:], dtype=np.int64))
+    else:
+        expected = f"({n_rows},)" if rowwise else f"({n_rows},) or {shape}"
+        raise ValueError(f"sample_weight must have shape {expected}; got {w.shape}")
+    if w.size and not (np.isfinite(w).all() and (w >= 0).all()):
+        bad = int(np.flatnonzero(~(np.isfinite(w) & (w >= 0)))[0])
+        raise ValueError(
+            f"sample_weight must be finite and >= 0; got {w.flat[bad]!r} at index {bad}"
+        )
+    return w, per_weight
+
+
+def bad_value_error(name, values, index, requirement):
+    """ValueError naming the first bad element by its (multi-)index."""
+    where = np.unravel_index(index, values.shape) if values.ndim > 1 else index
+    if isinstance(where, tuple):
+        where = tuple(int(i) for i in where)
+    return ValueError(
+        f"{name} must be {requirement}; got {values.flat[index]!r} at index {where}"
+    )

@@ -1,0 +1,231 @@
+"""Regression losses (elementwise): y_pred is the prediction, y_true the target.
+
+Every class takes keyword-only hyper-parameters and `reduction` ("mean", "sum",
+"none"); see fastloss._base.ElementwiseLoss for the methods. Gradients and hessians
+are taken with respect to y_pred. Formulas are stated with e = y_pred - y_true.
+"""
+
+import math
+
+from fastloss import _regression
+from fastloss._base import ElementwiseLoss, make_shortcut
+from fastloss._kernel import first_index_below
+from fastloss._validation import bad_value_error
+
+__all__ = [
+    "MeanSquaredError", "MeanAbsoluteError", "Huber", "SmoothL1", "PseudoHuber",
+    "LogCosh", "Quantile", "Poisson", "Gamma", "Tweedie",
+    "mse", "mae", "huber", "smooth_l1", "pseudo_huber", "log_cosh", "quantile",
+    "poisson", "gamma", "tweedie",
+]
+
+
+def _check_param(name, value, ok, requirement):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
+        raise ValueError(f"{name} must be {requirement}; got {value!r}")
+    return float(value)
+
+
+def _positive(name, value):
+    return _check_param(name, value, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+
+
+def _require(values, name, bound, inclusive, nan_invalid, requirement):
+    """ValueError naming the first element < bound (<= when inclusive)."""
+    index = first_index_below(values, bound, inclusive, nan_invalid)
+    if index >= 0:
+        raise bad_value_error(name, values, index, requirement)
+
+
+class _Regression(ElementwiseLoss):
+    _kernels = _regression
+
+
+class MeanSquaredError(_Regression):
+    """Mean squared error: l = (y_pred - y_true)^2.
+
+    Gradient 2e, hessian 2. Keras ``MeanSquaredError``, torch ``MSELoss``.
+    """
+
+    def _kernel_spec(self):
+        return ("mse",)
+
+
+class MeanAbsoluteError(_Regression):
+    """Mean absolute error: l = |y_pred - y_true|.
+
+    Gradient sign(e) (0 at e = 0). The hessian is zero almost everywhere;
+    gradient_hessian returns the surrogate 1 (LightGBM's and scikit-learn's choice).
+    """
+
+    exact_hessian = False
+
+    def _kernel_spec(self):
+        return ("mae",)
+
+
+class Huber(_Regression):
+    """Huber loss: l = e^2/2 for |e| <= delta, delta (|e| - delta/2) beyond.
+
+    Huber (1964); torch ``HuberLoss``, Keras ``Huber``. Gradient clip(e, -delta, delta),
+    hessian 1 inside the quadratic zone and 0 outside.
+    """
+
+    _param_names = ("delta",)
+
+    def __init__(self, *, delta=1.0, reduction="mean"):
+        self.delta = _positive("delta", delta)
+        super().__init__(reduction=reduction)
+
+    def _kernel_spec(self):
+        return ("huber", self.delta)
+
+
+class SmoothL1(_Regression):
+    """Smooth L1: l = e^2 / (2 beta) for |e| < beta, |e| - beta/2 beyond.
+
+    torch ``SmoothL1Loss`` (beta = 0 is the L1 loss, with hessian 0). Equals
+    Huber(delta=beta) / beta for beta > 0.
+    """
+
+    _param_names = ("beta",)
+
+    def __init__(self, *, beta=1.0, reduction="mean"):
+        self.beta = _check_param(
+            "beta", beta, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"
+        )
+        super().__init__(reduction=reduction)
+
+    def _kernel_spec(self):
+        return ("smooth_l1", self.beta)
+
+
+class PseudoHuber(_Regression):
+    """Pseudo-Huber: l = delta^2 (sqrt(1 + (e/delta)^2) - 1).
+
+    Charbonnier et al. (1997); XGBoost ``reg:pseudohubererror``. Gradient
+    e / sqrt(1 + (e/delta)^2), hessian (1 + (e/delta)^2)^(-3/2).
+    """
+
+    _param_names = ("delta",)
+
+    def __init__(self, *, delta=1.0, reduction="mean"):
+        self.delta = _positive("delta", delta)
+        super().__init__(reduction=reduction)
+
+    def _kernel_spec(self):
+        return ("pseudo_huber", self.delta)
+
+
+class LogCosh(_Regression):
+    """Log-cosh: l = log(cosh(e)). Gradient tanh(e), hessian 1/cosh(e)^2.
+
+    Keras ``LogCosh``. Finite for every finite e (|e| + log1p(exp(-2|e|)) - log 2 for
+    large |e|, so no overflow past |e| = 710).
+    """
+
+    def _kernel_spec(self):
+        return ("log_cosh",)
+
+
+class Quantile(_Regression):
+    """Pinball (quantile) loss: l = q r for r = y_true - y_pred >= 0, (q - 1) r below.
+
+    Koenker & Bassett (1978); scikit-learn ``PinballLoss``. Gradient -q where
+    y_true > y_pred, 1 - q where y_true < y_pred, 0 at equality. The hessian is zero
+    almost everywhere; gradient_hessian returns the surrogate 1.
+    """
+
+    exact_hessian = False
+    _param_names = ("quantile",)
+
+    def __init__(self, *, quantile=0.5, reduction="mean"):
+        self.quantile = _check_param(
+            "quantile", quantile, lambda v: 0 < v < 1, "strictly between 0 and 1"
+        )
+        super().__init__(reduction=reduction)
+
+    def _kernel_spec(self):
+        return ("quantile", self.quantile)
+
+
+class _CountLoss(_Regression):
+    """Base of Poisson/Gamma/Tweedie: y_pred is log(mean) or, with log_input=False, the mean."""
+
+    _param_names = ("log_input",)
+    #: Targets must be > 0 (True) or >= 0 (False).
+    _targets_positive = False
+
+    def __init__(self, *, log_input=True, reduction="mean"):
+        if not isinstance(log_input, bool):
+            raise ValueError(f"log_input must be True or False; got {log_input!r}")
+        self.log_input = log_input
+        super().__init__(reduction=reduction)
+
+    def _check_inputs(self, y_true, y_pred):
+        if self._targets_positive:
+            _require(y_true, "y_true", 0.0, True, True, "> 0")
+        else:
+            _require(y_true, "y_true", 0.0, False, True, ">= 0")
+        if not self.log_input:
+            _require(y_pred, "y_pred (the mean, log_input=False)", 0.0, True, False, "> 0")
+
+
+class Poisson(_CountLoss):
+    """Poisson negative log-likelihood without the log(y!) term.
+
+    l = exp(p) - y p for p = log(mean) (log_input=True), l = mu - y log(mu) for the
+    mean mu (log_input=False); torch ``PoissonNLLLoss`` (full=False), with 0 log 0 = 0.
+    Targets must be >= 0; with log_input=False, means must be > 0.
+    """
+
+    def _kernel_spec(self):
+        return ("poisson" if self.log_input else "poisson_mean",)
+
+
+class Gamma(_CountLoss):
+    """Gamma negative log-likelihood up to terms in y alone (log link).
+
+    l = p + y exp(-p) for p = log(mean) (log_input=True), l = log(mu) + y / mu for the
+    mean (log_input=False); scikit-learn ``HalfGammaLoss`` times 2. Targets must be > 0.
+    """
+
+    _targets_positive = True
+
+    def _kernel_spec(self):
+        return ("gamma" if self.log_input else "gamma_mean",)
+
+
+class Tweedie(_CountLoss):
+    """Tweedie negative log-likelihood up to terms in y alone, power r >= 1.
+
+    l = mu^(2-r)/(2-r) - y mu^(1-r)/(1-r) with mu = exp(y_pred) (log_input=True) or
+    mu = y_pred; XGBoost ``reg:tweedie``. power = 1 and 2 are Poisson and Gamma
+    (their formulas above, which differ from the general one by terms in y alone).
+    Targets must be >= 0 for power < 2 and > 0 from power 2.
+    """
+
+    _param_names = ("power", "log_input")
+
+    def __init__(self, *, power=1.5, log_input=True, reduction="mean"):
+        self.power = _check_param(
+            "power", power, lambda v: math.isfinite(v) and v >= 1, "a finite number >= 1"
+        )
+        self._targets_positive = self.power >= 2
+        super().__init__(log_input=log_input, reduction=reduction)
+
+    def _kernel_spec(self):
+        base = {1.0: "poisson", 2.0: "gamma"}.get(self.power, "tweedie")
+        return (base if self.log_input else base + "_mean", self.power)
+
+
+mse = make_shortcut(MeanSquaredError, "mse")
+mae = make_shortcut(MeanAbsoluteError, "mae")
+huber = make_shortcut(Huber, "huber")
+smooth_l1 = make_shortcut(SmoothL1, "smooth_l1")
+pseudo_huber = make_shortcut(PseudoHuber, "pseudo_huber")
+log_cosh = make_shortcut(LogCosh, "log_cosh")
+quantile = make_shortcut(Quantile, "quantile")
+poisson = make_shortcut(Poisson, "poisson")
+gamma = make_shortcut(Gamma, "gamma")
+tweedie = make_shortcut(Tweedie, "tweedie")
