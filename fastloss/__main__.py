@@ -1,1 +1,5 @@
-from fastloss._cli import main\n\nmain()
+import sys
+
+from fastloss._cli import main
+
+sys.exit(main())

@@ -9,7 +9,7 @@ import math
 import os
 from contextlib import contextmanager
 
-from fastloss import _kernel
+from fastloss import _dispatch, _kernel
 
 _override = None  # set by set_num_threads / threads(); None means the default
 
@@ -83,6 +83,7 @@ def show_config():
     from fastloss import __version__
 
     print(f"fastloss {__version__}")
+    print(f"kernel set: {_dispatch.KERNEL_SET}")
     print(f"openmp: {'yes' if _kernel.has_openmp() else 'no (single-threaded build)'}")
     print(f"threads: {get_num_threads()} (cgroup quota: {_CPU_QUOTA or 'none'}, "
           f"cpus: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'})")

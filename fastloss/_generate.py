@@ -1,6 +1,6 @@
 """Build step: expand a family's Cython template with the shared loop templates.
 
-Usage: python _generate.py FAMILY.pyx.tp OUTPUT.pyx SHARED.tp [SHARED.tp ...]
+Usage: python _generate.py OUTPUT.pyx FAMILY.pyx.tp [SHARED.tp ...]
 
 The family template (its per-element functions and the list of loss names) is
 followed by each shared template, and the whole is expanded with Cython's Tempita.
@@ -13,8 +13,8 @@ from Cython import Tempita
 
 
 def main(argv: list[str]) -> None:
-    family, output, *shared = argv
-    text = "\n".join(Path(path).read_text() for path in [family, *shared])
+    output, *templates = argv
+    text = "\n".join(Path(path).read_text() for path in templates)
     Path(output).write_text(Tempita.sub(text))
 
 

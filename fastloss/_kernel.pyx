@@ -22,14 +22,28 @@ cdef extern from *:
     static int fl_omp_max_threads(void) { return 1; }
     static int fl_has_openmp(void) { return 0; }
     #endif
+    #if defined(__x86_64__) && defined(__GNUC__) && (__GNUC__ >= 12 || defined(__clang__))
+    static int fl_cpu_has_x86_64_v3(void) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("x86-64-v3") != 0;
+    }
+    #else
+    static int fl_cpu_has_x86_64_v3(void) { return 0; }
+    #endif
     """
     int fl_omp_max_threads() noexcept nogil
     int fl_has_openmp() noexcept nogil
+    int fl_cpu_has_x86_64_v3() noexcept nogil
 
 
 def openmp_max_threads():
     """Threads an OpenMP parallel region would use now (1 without OpenMP)."""
     return fl_omp_max_threads()
+
+
+def cpu_has_x86_64_v3():
+    """Whether this CPU runs x86-64-v3 code (AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE)."""
+    return bool(fl_cpu_has_x86_64_v3())
 
 
 def has_openmp():

@@ -7,7 +7,7 @@ are taken with respect to y_pred. Formulas are stated with e = y_pred - y_true.
 
 import math
 
-from fastloss import _regression
+from fastloss import _dispatch
 from fastloss._base import ElementwiseLoss, make_shortcut
 from fastloss._kernel import first_index_below
 from fastloss._validation import bad_value_error
@@ -38,7 +38,7 @@ def _require(values, name, bound, inclusive, nan_invalid, requirement):
 
 
 class _Regression(ElementwiseLoss):
-    _kernels = _regression
+    _kernels = _dispatch.load("_regression")
 
 
 class MeanSquaredError(_Regression):

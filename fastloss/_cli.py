@@ -1,0 +1,31 @@
+"""Command line: python -m fastloss {demo,bench,config}."""
+
+import argparse
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m fastloss", description="fastloss command line tools."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo", help="train small models with several losses and compare them"
+    )
+    from fastloss import _demo
+
+    _demo.add_arguments(demo)
+    commands.add_parser("config", help="print the build and runtime configuration")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return _demo.run(args)
+    if args.command == "config":
+        from fastloss import show_config
+
+        show_config()
+        return 0
+    parser.error(f"unknown command {args.command!r}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
