@@ -217,7 +217,9 @@ class _Output:
 
     def result(self):
         if self.out is None:
-            return self.buffer if self.dtype == self.buffer.dtype else self.buffer.astype(self.dtype)
+            if self.dtype == self.buffer.dtype:
+                return self.buffer
+            return self.buffer.astype(self.dtype)
         if self.buffer is not self.out:
             self.out[...] = self.buffer
         return self.out
