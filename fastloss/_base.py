@@ -10,7 +10,7 @@ import inspect
 import numpy as np
 
 from fastloss import _config
-from fastloss import _kernel as modes
+from fastloss import _kernel as modes  # kernel modes, thresholds, output allocation
 from fastloss._validation import (
     as_real_array,
     as_sample_weight,
@@ -148,7 +148,7 @@ class ElementwiseLoss(Loss):
         """The loss value: float for "mean"/"sum", an array shaped like y_pred for "none"."""
         y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
         if self.reduction == "none":
-            values = np.empty_like(p)
+            values = modes.empty_like(p)
             self._run(modes.VALUE_NONE, y, p, w, per_weight, values)
             return values
         total = self._run(modes.VALUE_SUM, y, p, w, per_weight)
@@ -169,7 +169,7 @@ class ElementwiseLoss(Loss):
         y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
         grad = _Output(out, y_pred, p)
         if self.reduction == "none":
-            values = np.empty_like(p)
+            values = modes.empty_like(p)
             self._run(modes.VALUE_NONE_GRADIENT, y, p, w, per_weight, values, grad.buffer)
             return values, grad.result()
         if self.reduction == "sum":
@@ -213,7 +213,7 @@ class _Output:
             if out.flags.c_contiguous and out.dtype == p.dtype:
                 self.buffer = out
                 return
-        self.buffer = np.empty_like(p)
+        self.buffer = modes.empty_like(p)
 
     def result(self):
         if self.out is None:
