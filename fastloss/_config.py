@@ -78,12 +78,49 @@ def threads(n):
         _override = previous
 
 
-def show_config():
-    """Print the version, OpenMP availability and thread count."""
+def openmp_runtime():
+    """Path of the OpenMP runtime library loaded in this process, or None."""
+    if not _kernel.has_openmp():
+        return None
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split()[-1]
+                name = os.path.basename(path)
+                if name.startswith(("libgomp", "libomp", "libiomp")):
+                    return path
+    except OSError:
+        pass
+    return "unknown"
+
+
+def config():
+    """The build and runtime configuration as a dict (what show_config prints)."""
     from fastloss import __version__
 
-    print(f"fastloss {__version__}")
-    print(f"kernel set: {_dispatch.KERNEL_SET}")
-    print(f"openmp: {'yes' if _kernel.has_openmp() else 'no (single-threaded build)'}")
-    print(f"threads: {get_num_threads()} (cgroup quota: {_CPU_QUOTA or 'none'}, "
-          f"cpus: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'})")
+    spec = _kernel.openmp_spec()
+    return {
+        "version": __version__,
+        "kernel_set": _dispatch.KERNEL_SET,
+        "openmp": bool(spec),
+        "openmp_spec": spec or None,
+        "openmp_runtime": openmp_runtime(),
+        "threads": get_num_threads(),
+        "cpu_quota": _CPU_QUOTA,
+        "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+    }
+
+
+def show_config():
+    """Print the version, active kernel set, OpenMP runtime and thread count."""
+    info = config()
+    openmp = (
+        f"yes (spec {info['openmp_spec']}, runtime {info['openmp_runtime']})"
+        if info["openmp"]
+        else "no (single-threaded build)"
+    )
+    print(f"fastloss {info['version']}")
+    print(f"kernel set: {info['kernel_set']}")
+    print(f"openmp: {openmp}")
+    print(f"threads: {info['threads']} (cpus: {info['cpus']}, "
+          f"cgroup quota: {info['cpu_quota'] or 'none'})")

@@ -19,7 +19,9 @@ cdef extern from *:
     #include <omp.h>
     static int fl_omp_max_threads(void) { return omp_get_max_threads(); }
     static int fl_has_openmp(void) { return 1; }
+    static long fl_openmp_spec(void) { return (long)_OPENMP; }
     #else
+    static long fl_openmp_spec(void) { return 0; }
     static int fl_omp_max_threads(void) { return 1; }
     static int fl_has_openmp(void) { return 0; }
     #endif
@@ -34,6 +36,7 @@ cdef extern from *:
     """
     int fl_omp_max_threads() noexcept nogil
     int fl_has_openmp() noexcept nogil
+    long fl_openmp_spec() noexcept nogil
     int fl_cpu_has_x86_64_v3() noexcept nogil
 
 
@@ -50,6 +53,11 @@ def cpu_has_x86_64_v3():
 def has_openmp():
     """Whether the kernels were compiled with OpenMP."""
     return bool(fl_has_openmp())
+
+
+def openmp_spec():
+    """The _OPENMP date macro the kernels were compiled with (e.g. 201511), or 0."""
+    return fl_openmp_spec()
 
 
 cdef double pairwise_sum(const double* values, Py_ssize_t n) noexcept nogil:
