@@ -256,7 +256,7 @@ def test_extreme_values_against_mpmath(point):
     """float64: within 3 ulp of the exact value (the worst seen is under 2)."""
     exact = mp_terms(point[0], *point[2:], **point[1])
     results = _extreme_results(point, np.float64)
-    errors = [ulp_error(actual, want) for actual, want in zip(results, exact)]
+    errors = [ulp_error(actual, want) for actual, want in zip(results, exact, strict=True)]
     assert max(errors) <= 3, (f"ulp errors (value, grad, hess) {errors}; got {results}, "
                               f"exact {tuple(float(x) for x in exact)}")
 
@@ -271,7 +271,8 @@ def test_extreme_values_against_mpmath_float32(point):
     """float32 data: computed in double, so correctly rounded up to the double's error."""
     exact = mp_terms(point[0], *point[2:], **point[1])
     results = _extreme_results(point, np.float32)
-    errors = [ulp_error(actual, want, np.float32) for actual, want in zip(results, exact)]
+    errors = [ulp_error(actual, want, np.float32)
+              for actual, want in zip(results, exact, strict=True)]
     assert max(errors) <= 0.51, f"float32 ulp errors (value, grad, hess) {errors}"
 
 
