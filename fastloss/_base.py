@@ -179,7 +179,7 @@ class ElementwiseLoss(Loss):
         """d(reduced loss)/d(y_pred), shaped and typed like y_pred (into `out` if given)."""
         y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
         scale = self._gradient_scale(p, w, per_weight)
-        grad = _Output(out, y_pred, p)
+        grad = _Output(out, y_pred, p, y)
         self._run(modes.GRADIENT, y, p, w, per_weight, grad.buffer, scale=scale)
         return grad.result()
 
@@ -193,7 +193,7 @@ class ElementwiseLoss(Loss):
     ) -> tuple[LossValue, FloatArray]:
         """(value, gradient) from one pass over the data; equal to the two separate calls."""
         y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
-        grad = _Output(out, y_pred, p)
+        grad = _Output(out, y_pred, p, y)
         if self.reduction == "none":
             values = modes.empty_like(p)
             self._run(modes.VALUE_NONE_GRADIENT, y, p, w, per_weight, values, grad.buffer)
@@ -222,11 +222,12 @@ class ElementwiseLoss(Loss):
 class _Output:
     """An output array shaped like the prediction: a kernel writes `buffer`
     (C-contiguous, compute dtype); `result()` returns it in y_pred's dtype, or
-    copies it into the user's `out`."""
+    copies it into the user's `out` (which may alias the inputs: a kernel writes
+    into it directly only where it is exactly y or p, or shares no memory with them)."""
 
-    def __init__(self, out, y_pred_input, p):
-        dtype = getattr(y_pred_input, "dtype", None)
-        self.dtype = dtype if dtype is not None and dtype.kind == "f" else p.dtype
+    def __init__(self, out, y_pred_input, p, y=None):
+        dtype = getattr(y_pred_input, "dtype", None)  # not a NumPy dtype for tensors
+        self.dtype = dtype if isinstance(dtype, np.dtype) and dtype.kind == "f" else p.dtype
         self.out = out
         if out is not None:
             if not isinstance(out, np.ndarray):
@@ -238,7 +239,9 @@ class _Output:
                 )
             if not out.flags.writeable:
                 raise ValueError("out must be writeable")
-            if out.flags.c_contiguous and out.dtype == p.dtype:
+            if out.flags.c_contiguous and out.dtype == p.dtype and not (
+                _overlaps(out, p) or _overlaps(out, y)
+            ):
                 self.buffer = out
                 return
         self.buffer = modes.empty_like(p)
@@ -251,3 +254,9 @@ class _Output:
         if self.buffer is not self.out:
             self.out[...] = self.buffer
         return self.out
+
+
+def _overlaps(out, a):
+    """Whether out and a share memory other than element for element (same start)."""
+    return (a is not None and np.may_share_memory(out, a)
+            and out.__array_interface__["data"] != a.__array_interface__["data"])
