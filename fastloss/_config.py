@@ -6,6 +6,7 @@ kernels reduce in fixed-size blocks (see fastloss._kernel).
 """
 
 import math
+import operator
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,9 +52,13 @@ def _default_num_threads() -> int:
 def _check_num_threads(n: object) -> int | None:
     if n is None:
         return None
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    try:
+        count = operator.index(n)  # int, numpy integers; not bool, float or str
+    except TypeError:
+        count = 0
+    if isinstance(n, bool) or count < 1:
         raise ValueError(f"num_threads must be an integer >= 1 or None, got {n!r}")
-    return n
+    return count
 
 
 def get_num_threads() -> int:

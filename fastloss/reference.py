@@ -147,10 +147,10 @@ def smooth_l1_grad(y_true, y_pred, *, beta=1.0, reduction="mean", sample_weight=
 
 def smooth_l1_hess(y_true, y_pred, *, beta=1.0, reduction="mean", sample_weight=None):
     """d2l/dp2 = 1 / beta for |e| <= beta (the inner value at the switch point, as
-    for Huber), 0 beyond; 0 for beta = 0."""
+    for Huber), 0 beyond; for beta = 0 (the L1 loss) the surrogate 1, as mae_hess."""
     y, p = _arrays(y_true, y_pred)
     if beta == 0:
-        return _scale(np.zeros(p.shape), reduction, sample_weight)
+        return _scale(np.ones(p.shape), reduction, sample_weight)
     inside = np.abs(p - y) <= beta
     return _scale(inside / beta, reduction, sample_weight)
 

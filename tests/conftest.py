@@ -1,5 +1,6 @@
 """Test configuration: refuse to run against an unbuilt source tree; hypothesis profile."""
 
+import importlib
 import importlib.machinery
 import os
 
@@ -22,7 +23,7 @@ def _is_extension(module):
     return path.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
 
 
-_compiled = [_kernel, _dispatch.load("_regression")]
+_compiled = [_kernel, importlib.import_module("fastloss._regression")]
 if not all(_is_extension(m) for m in _compiled):
     raise pytest.UsageError(
         "fastloss was imported from the bare source tree, not from a build: "
@@ -42,6 +43,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fastloss"))
 def pytest_report_header(config):
     return (f"fastloss {fastloss.__version__} from {os.path.dirname(fastloss.__file__)}, "
             f"kernels {_dispatch.KERNEL_SET}, {fastloss.get_num_threads()} threads")
+
+
+@pytest.fixture(autouse=True, params=_dispatch.available())
+def kernel_set(request):
+    """Every test runs once per kernel set this CPU can run (baseline, x86-64-v3)."""
+    with _dispatch.use(request.param):
+        yield request.param
 
 
 @pytest.fixture(autouse=True)

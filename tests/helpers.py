@@ -204,8 +204,8 @@ def mp_terms(shortcut, y_true, y_pred, **params):
         return d * (abs(e) - d / 2), d * _mp_sign(e), _mp(0)
     if shortcut == "smooth_l1":
         b = _mp(params.get("beta", 1.0))
-        if b == 0:
-            return abs(e), _mp_sign(e), _mp(0)
+        if b == 0:  # the L1 loss, with MAE's surrogate hessian
+            return abs(e), _mp_sign(e), _mp(1)
         if abs(e) < b:
             return e**2 / (2 * b), e / b, 1 / b
         return abs(e) - b / 2, _mp_sign(e), (1 / b if abs(e) == b else _mp(0))

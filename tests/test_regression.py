@@ -146,7 +146,7 @@ def test_gradient_matches_finite_differences(case, reduction, weight_form):
 @pytest.mark.parametrize("weight_form", [None, "rows"], ids=["unweighted", "w_rows"])
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 @pytest.mark.parametrize(
-    "case", **case_params([c for c in REGRESSION_CASES if c.cls.exact_hessian]))
+    "case", **case_params([c for c in REGRESSION_CASES if c.loss().exact_hessian]))
 def test_hessian_matches_finite_differences(case, reduction, weight_form):
     rng = np.random.default_rng(17)
     y, p = case.data((3, 4), rng)
@@ -158,7 +158,7 @@ def test_hessian_matches_finite_differences(case, reduction, weight_form):
 
 
 @pytest.mark.parametrize(
-    "case", **case_params([c for c in REGRESSION_CASES if not c.cls.exact_hessian]))
+    "case", **case_params([c for c in REGRESSION_CASES if not c.loss().exact_hessian]))
 def test_surrogate_hessian_is_positive(case):
     y, p = case.data((50,), np.random.default_rng(19))
     hess = case.loss("sum").gradient_hessian(y, p)[1]
@@ -170,6 +170,9 @@ def test_exact_hessian_attribute():
     for case in DEFAULT_CASES:
         assert case.cls.exact_hessian is (case.cls not in inexact)
         assert case.loss().exact_hessian is case.cls.exact_hessian
+    # beta = 0 makes SmoothL1 the L1 loss: its hessian is then MAE's surrogate.
+    assert fl.SmoothL1(beta=0.0).exact_hessian is False
+    assert fl.SmoothL1(beta=0.5).exact_hessian is True
 
 
 # ---- extreme values against mpmath ---------------------------------------------------------
