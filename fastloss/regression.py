@@ -69,6 +69,15 @@ class Huber(_Regression):
 
     Huber (1964); torch ``HuberLoss``, Keras ``Huber``. Gradient clip(e, -delta, delta),
     hessian 1 inside the quadratic zone and 0 outside.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.Huber(delta=1.0)
+    >>> loss([0.0, 0.0], [0.5, 3.0])  # (0.5**2 / 2 + (3.0 - 0.5)) / 2
+    1.3125
+    >>> loss.gradient([0.0, 0.0], [0.5, 3.0])  # clip(e, -1, 1) / 2
+    array([0.25, 0.5 ])
     """
 
     _param_names = ("delta",)
