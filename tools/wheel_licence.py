@@ -28,7 +28,7 @@ def add_note(wheel_path, note):
         contents = {info.filename: wheel.read(info) for info in infos}
     names = list(contents)
     if not any(n.startswith("fastloss.libs/libgomp") for n in names):
-        raise SystemExit(f"{wheel_path}: no bundled libgomp in fastloss.libs/ (built without OpenMP?)")
+        raise SystemExit(f"{wheel_path}: no libgomp in fastloss.libs/ (built without OpenMP?)")
     dist_info = next(n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info"))
     licence = f"{dist_info}/licenses/LICENSE"
     record = f"{dist_info}/RECORD"
