@@ -199,7 +199,8 @@ class Gamma(_CountLoss):
     """Gamma negative log-likelihood up to terms in y alone (log link).
 
     l = p + y exp(-p) for p = log(mean) (log_input=True), l = log(mu) + y / mu for the
-    mean (log_input=False); scikit-learn ``HalfGammaLoss`` times 2. Targets must be > 0.
+    mean (log_input=False); the loss term of scikit-learn's ``HalfGammaLoss`` and XGBoost's
+    ``reg:gamma``. Targets must be > 0.
     """
 
     _targets_positive = True
@@ -212,7 +213,8 @@ class Tweedie(_CountLoss):
     """Tweedie negative log-likelihood up to terms in y alone, power r >= 1.
 
     l = mu^(2-r)/(2-r) - y mu^(1-r)/(1-r) with mu = exp(y_pred) (log_input=True) or
-    mu = y_pred; XGBoost ``reg:tweedie``. power = 1 and 2 are Poisson and Gamma
+    mu = y_pred; XGBoost ``reg:tweedie``, the loss term of scikit-learn's
+    ``HalfTweedieLoss``. power = 1 and 2 are Poisson and Gamma
     (their formulas above, which differ from the general one by terms in y alone).
     Targets must be >= 0 for power < 2 and > 0 from power 2.
     """
