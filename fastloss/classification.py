@@ -291,6 +291,11 @@ class SparseCategoricalCrossEntropy(CategoricalCrossEntropy):
         super().__init__(from_logits=from_logits, label_smoothing=label_smoothing,
                          class_weight=class_weight, reduction=reduction)
 
+    def _kernel_spec(self, sparse):
+        if self.from_logits:  # the dedicated one-pass kernel for labels and logits
+            return ("sce_logits", self.label_smoothing)
+        return super()._kernel_spec(sparse)
+
 
 class CategoricalFocal(_Categorical):
     """Focal loss over classes (Lin et al. 2017; Keras ``CategoricalFocalCrossentropy``).
