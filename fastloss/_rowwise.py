@@ -183,14 +183,14 @@ class RowwiseLoss(Loss):
         """d(reduced loss)/d(y_pred), shaped and typed like y_pred (into `out` if given)."""
         y, p, w, sparse = self._prepare(y_true, y_pred, sample_weight)
         scale = self._gradient_scale(y, p, w, sparse)
-        grad = _Output(out, y_pred, p)
+        grad = _Output(out, y_pred, p, y)
         self._run(modes.GRADIENT, y, p, w, sparse, grad.buffer, scale=scale)
         return grad.result()
 
     def value_and_gradient(self, y_true, y_pred, *, sample_weight=None, out=None):
         """(value, gradient) from one pass over the data; equal to the two separate calls."""
         y, p, w, sparse = self._prepare(y_true, y_pred, sample_weight)
-        grad = _Output(out, y_pred, p)
+        grad = _Output(out, y_pred, p, y)
         if self.reduction == "none":
             values = np.empty(p.shape[0], dtype=p.dtype)
             self._run(modes.VALUE_NONE_GRADIENT, y, p, w, sparse, values, grad.buffer)
