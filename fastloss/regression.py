@@ -84,8 +84,9 @@ class Huber(_Regression):
 class SmoothL1(_Regression):
     """Smooth L1: l = e^2 / (2 beta) for |e| < beta, |e| - beta/2 beyond.
 
-    torch ``SmoothL1Loss`` (beta = 0 is the L1 loss, with hessian 0). Equals
-    Huber(delta=beta) / beta for beta > 0.
+    torch ``SmoothL1Loss``. Equals Huber(delta=beta) / beta for beta > 0. beta = 0 is
+    the L1 loss: then gradient_hessian returns MAE's surrogate hessian 1 and the
+    instance's ``exact_hessian`` is False.
     """
 
     _param_names = ("beta",)
@@ -94,6 +95,8 @@ class SmoothL1(_Regression):
         self.beta = _check_param(
             "beta", beta, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"
         )
+        if self.beta == 0:
+            self.exact_hessian = False
         super().__init__(reduction=reduction)
 
     def _kernel_spec(self):
