@@ -1,7 +1,7 @@
 """Accuracy and special values of the vectorized math helpers (fastloss/_vmath.pxd).
 
 Each helper runs over arrays through the private module fastloss._vmath_check, in
-every kernel set this machine can run (baseline, and x86-64-v3 when the CPU has it).
+every kernel set this machine can run (the autouse fixture of conftest.py).
 The error is measured against mpmath in ulps of the exact result: |computed - exact|
 divided by the spacing of floating-point numbers at the exact value (2^-1074 or 2^-149
 below the normal range; an infinite result counts as 2^1024 or 2^128). The bound is
@@ -11,23 +11,17 @@ plus edge points: zeros, subnormals, thresholds of the formulas, near overflow.
 """
 
 import functools
-import importlib
 
 import mpmath
 import numpy as np
 import pytest
 
-from fastloss import _kernel
+from fastloss import _dispatch
 
 MAX_ULP = 4.0
 N_RANDOM = 700  # per range below
 
-KERNEL_SETS = {"baseline": importlib.import_module("fastloss._vmath_check")}
-if _kernel.cpu_has_x86_64_v3():
-    try:
-        KERNEL_SETS["x86-64-v3"] = importlib.import_module("fastloss._vmath_check_v3")
-    except ImportError:  # a build without the x86-64-v3 set (not x86-64)
-        pass
+vm = _dispatch.load("_vmath_check")  # bound to the kernel set under test
 
 DTYPES = [np.float64, np.float32]
 
@@ -152,14 +146,9 @@ def ulp_errors(computed, hi, lo, dtype):
     return np.where(np.isnan(c), np.inf, err)
 
 
-@pytest.fixture(params=list(KERNEL_SETS), ids=list(KERNEL_SETS))
-def vm(request):
-    return KERNEL_SETS[request.param]
-
-
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
 @pytest.mark.parametrize("name", list(REFERENCES))
-def test_accuracy(vm, name, dtype):
+def test_accuracy(name, dtype):
     x, hi, lo = _reference(name, dtype)
     computed = vm.vmath(name, x)
     assert computed.dtype == dtype
@@ -188,7 +177,7 @@ SPECIAL = {
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
 @pytest.mark.parametrize("name", list(SPECIAL))
-def test_special_values(vm, name, dtype):
+def test_special_values(name, dtype):
     cases = SPECIAL[name] + [(NAN, NAN)]
     # repeated so that the vectorized body of the loop sees every case, not only its tail
     x = np.repeat(np.array([c[0] for c in cases], dtype=dtype), 17)
@@ -200,7 +189,7 @@ def test_special_values(vm, name, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
 @pytest.mark.parametrize("name", ["expm1", "log1p", "tanh"])
-def test_odd_functions_keep_the_sign_of_zero(vm, name, dtype):
+def test_odd_functions_keep_the_sign_of_zero(name, dtype):
     got = vm.vmath(name, np.full(33, -0.0, dtype=dtype))
     assert np.all(got == 0) and np.all(np.signbit(got))
 
@@ -211,7 +200,7 @@ def _logsumexp_exact(row):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
-def test_logsumexp_accuracy(vm, dtype):
+def test_logsumexp_accuracy(dtype):
     """Rows of many lengths and scales; error in ulps of |max| + log(sum e^(x - max)).
 
     That is the size of the terms added in the last step, and the error that rounding
@@ -236,7 +225,7 @@ def test_logsumexp_accuracy(vm, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
-def test_logsumexp_special_rows(vm, dtype):
+def test_logsumexp_special_rows(dtype):
     rows = np.array([
         [-INF, -INF, -INF],
         [0.0, -INF, 0.0],
