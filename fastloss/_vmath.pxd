@@ -92,8 +92,8 @@ cdef extern from *:
     typedef struct { double q; double k; uint64_t t; } fl__reduced;
     typedef struct { float q; float k; uint32_t t; } fl__reducedf;
 
-    /* q = e^r - 1 and k for x in [-1078 ln2, 1026 ln2] (NaN passes through into q);
-       t = k + 2048, from which the scale factors are built with integer operations. */
+    /* q = e^r - 1 and k, valid for x in [-1078 ln2, 1026 ln2] (NaN passes through into
+       q); t = k + 2048, from which the scale factors are built with integer operations. */
     FL_INLINE fl__reduced fl__reduce(double x)
     {
         fl__reduced a;
@@ -165,33 +165,40 @@ cdef extern from *:
         return fl__scalef(a.q + (1.0f - tk), a.t);
     }
 
-    /* Clamping keeps k in range and does not change the rounded result:
-       e^710 > DBL_MAX, e^-746 < DBL_TRUE_MIN / 2, e^-40 - 1 rounds to -1;
-       e^89 > FLT_MAX, e^-104 < FLT_TRUE_MIN / 2, e^-18 - 1 rounds to -1. */
+    /* Arguments beyond the range where k fits are replaced at the end (a clamp of x
+       at the start would let the compiler propagate the constant through the whole
+       computation and blend every intermediate): e^x is inf above 710 (e^710 >
+       DBL_MAX), 0 below -746 (e^-746 < DBL_TRUE_MIN / 2), e^x - 1 is -1 below -40;
+       in float, inf above 89, 0 below -104, -1 below -18. Between the thresholds
+       and the limits of the format the computation overflows or underflows itself. */
     FL_INLINE double fl_exp(double x)
     {
-        x = x > 710.0 ? 710.0 : (x < -746.0 ? -746.0 : x);
         fl__reduced a = fl__reduce(x);
-        return fl__scale(1.0 + a.q, a.t);
+        double y = fl__scale(1.0 + a.q, a.t);
+        y = x < -746.0 ? 0.0 : y;
+        return x > 710.0 ? INFINITY : y;
     }
 
     FL_INLINE float fl_expf(float x)
     {
-        x = x > 89.0f ? 89.0f : (x < -104.0f ? -104.0f : x);
         fl__reducedf a = fl__reducef(x);
-        return fl__scalef(1.0f + a.q, a.t);
+        float y = fl__scalef(1.0f + a.q, a.t);
+        y = x < -104.0f ? 0.0f : y;
+        return x > 89.0f ? INFINITY : y;
     }
 
     FL_INLINE double fl_expm1(double x)
     {
-        double xc = x > 710.0 ? 710.0 : (x < -40.0 ? -40.0 : x);
-        return copysign(fl__expm1_from(fl__reduce(xc)), x);  /* keeps -0 */
+        double y = fl__expm1_from(fl__reduce(x));
+        y = x < -40.0 ? -1.0 : y;
+        return copysign(x > 710.0 ? INFINITY : y, x);  /* keeps -0 */
     }
 
     FL_INLINE float fl_expm1f(float x)
     {
-        float xc = x > 89.0f ? 89.0f : (x < -18.0f ? -18.0f : x);
-        return copysignf(fl__expm1_fromf(fl__reducef(xc)), x);
+        float y = fl__expm1_fromf(fl__reducef(x));
+        y = x < -18.0f ? -1.0f : y;
+        return copysignf(x > 89.0f ? INFINITY : y, x);
     }
 
     /* ---- log family: x = 2^k (1 + f), 1 + f in [sqrt(2)/2, sqrt(2)) ------------------ */
@@ -233,45 +240,33 @@ cdef extern from *:
         return fl__double(kb | 0x4330000000000000ULL) - (0x1p52 + 1023.0);
     }
 
-    /* log x for x > 0 finite (subnormals are scaled by 2^52 first). */
-    FL_INLINE double fl__log_positive(double x)
-    {
-        double subnormal = x < 0x1p-1022 ? 1.0 : 0.0;
-        uint64_t ix = fl__bits(x * (subnormal * 0x1p52 + (1.0 - subnormal)));
-        uint64_t kb = (ix + FL_LOG_OFFSET) >> 52;
-        double m = fl__double(ix - ((kb - 1023) << 52));
-        return fl__log_core(m - 1.0, fl__unbias(kb) - subnormal * 52.0);
-    }
-
-    FL_INLINE float fl__log_positivef(float x)
-    {
-        float subnormal = x < 0x1p-126f ? 1.0f : 0.0f;
-        uint32_t ix = fl__bitsf(x * (subnormal * 0x1p23f + (1.0f - subnormal)));
-        uint32_t kb = (ix + FL_LOG_OFFSETF) >> 23;
-        float m = fl__float(ix - ((kb - 127) << 23));
-        return fl__log_coref(m - 1.0f, (float)((int32_t)kb - 127) - subnormal * 23.0f);
-    }
-
-    /* Special cases are added, not selected: the core runs on a harmless argument and
-       `outside` is 0 in the domain, else the result (log(0) = -inf, log(x < 0) = NaN,
-       log(+inf) = inf, NaN for NaN). */
+    /* Special cases are selected at the end: the core runs on whatever x is, and
+       log(0) = -inf, log(x < 0) = NaN, log(+inf) = inf, log(NaN) = NaN replace it.
+       Subnormal x is scaled by 2^52 first. */
     FL_INLINE double fl_log(double x)
     {
-        double inside = x > 0.0 ? x : 1.0;
-        inside = inside < INFINITY ? inside : 1.0;
-        double outside = x > 0.0 ? (x < INFINITY ? 0.0 : x) : (x == 0.0 ? -INFINITY : NAN);
-        return fl__log_positive(inside) + outside;
+        int subnormal = x < 0x1p-1022;
+        uint64_t ix = fl__bits(x * (subnormal ? 0x1p52 : 1.0));
+        uint64_t kb = (ix + FL_LOG_OFFSET) >> 52;
+        double m = fl__double(ix - ((kb - 1023) << 52));
+        double y = fl__log_core(m - 1.0, fl__unbias(kb) - (subnormal ? 52.0 : 0.0));
+        y = x > 0.0 ? y : (x == 0.0 ? -INFINITY : NAN);
+        return x < INFINITY ? y : x;
     }
 
     FL_INLINE float fl_logf(float x)
     {
-        float inside = x > 0.0f ? x : 1.0f;
-        inside = inside < INFINITY ? inside : 1.0f;
-        float outside = x > 0.0f ? (x < INFINITY ? 0.0f : x) : (x == 0.0f ? -INFINITY : NAN);
-        return fl__log_positivef(inside) + outside;
+        int subnormal = x < 0x1p-126f;
+        uint32_t ix = fl__bitsf(x * (subnormal ? 0x1p23f : 1.0f));
+        uint32_t kb = (ix + FL_LOG_OFFSETF) >> 23;
+        float m = fl__float(ix - ((kb - 127) << 23));
+        float k = (float)((int32_t)kb - 127) - (subnormal ? 23.0f : 0.0f);
+        float y = fl__log_coref(m - 1.0f, k);
+        y = x > 0.0f ? y : (x == 0.0f ? -INFINITY : NAN);
+        return x < INFINITY ? y : x;
     }
 
-    /* log1p(x) for x > -1 finite, or NaN. log(u + c) with u = 1 + x rounded and
+    /* log1p(x) for x > -1 finite (NaN for NaN). log(u + c) with u = 1 + x rounded and
        c = (1 + x) - u exact (TwoSum, Knuth); u = 2^k m, and
        log(u + c) = k ln2 + log1p(m - 1 + c 2^-k) to first order. u >= 2^-53 is normal. */
     FL_INLINE double fl__log1p_inside(double x)
@@ -300,22 +295,20 @@ cdef extern from *:
         return fl__log_coref(f, (float)((int32_t)kb - 127));
     }
 
-    /* log1p(-1) = -inf, log1p(x < -1) = NaN, log1p(inf) = inf; the sign of x is kept
-       (log1p(-0) = -0). */
+    /* log1p(-1) = -inf, log1p(x < -1) = NaN, log1p(inf) = inf, selected at the end;
+       the sign of x is kept (log1p(-0) = -0). */
     FL_INLINE double fl_log1p(double x)
     {
-        double inside = x > -1.0 ? x : 0.0;
-        inside = inside < INFINITY ? inside : 0.0;
-        double outside = x > -1.0 ? (x < INFINITY ? 0.0 : x) : (x == -1.0 ? -INFINITY : NAN);
-        return copysign(fl__log1p_inside(inside) + outside, x);
+        double y = fl__log1p_inside(x);
+        y = x > -1.0 ? y : (x == -1.0 ? -INFINITY : NAN);
+        return copysign(x < INFINITY ? y : x, x);
     }
 
     FL_INLINE float fl_log1pf(float x)
     {
-        float inside = x > -1.0f ? x : 0.0f;
-        inside = inside < INFINITY ? inside : 0.0f;
-        float outside = x > -1.0f ? (x < INFINITY ? 0.0f : x) : (x == -1.0f ? -INFINITY : NAN);
-        return copysignf(fl__log1p_insidef(inside) + outside, x);
+        float y = fl__log1p_insidef(x);
+        y = x > -1.0f ? y : (x == -1.0f ? -INFINITY : NAN);
+        return copysignf(x < INFINITY ? y : x, x);
     }
 
     /* ---- composites ----------------------------------------------------------------- */
@@ -359,19 +352,20 @@ cdef extern from *:
 
     /* tanh|x| = (1 - e^-2|x|) / (1 + e^-2|x|) = -t / (2 + t), t = expm1(-2|x|): no
        cancellation near 0, and t + 2 > 1 keeps the denominator accurate. The sign is
-       restored by copysign; tanh(40) rounds to 1 in both types, so -2|x| >= -80. */
+       restored by copysign; tanh(40) rounds to 1 in both types, and 1 replaces the
+       result beyond (where 2|x| may leave the range of the reduction). */
     FL_INLINE double fl_tanh(double x)
     {
-        double y = -2.0 * fabs(x);
-        double t = fl__expm1_from(fl__reduce(y < -80.0 ? -80.0 : y));
-        return copysign(-t / (2.0 + t), x);
+        double ax = fabs(x);
+        double t = fl__expm1_from(fl__reduce(-2.0 * ax));
+        return copysign(ax > 40.0 ? 1.0 : -t / (2.0 + t), x);
     }
 
     FL_INLINE float fl_tanhf(float x)
     {
-        float y = -2.0f * fabsf(x);
-        float t = fl__expm1_fromf(fl__reducef(y < -80.0f ? -80.0f : y));
-        return copysignf(-t / (2.0f + t), x);
+        float ax = fabsf(x);
+        float t = fl__expm1_fromf(fl__reducef(-2.0f * ax));
+        return copysignf(ax > 40.0f ? 1.0f : -t / (2.0f + t), x);
     }
 
     /* log cosh x = x^2 P(x^2) for |x| < 0.75, else (|x| - ln2) + log1p(e^-2|x|) with ln2
