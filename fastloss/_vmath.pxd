@@ -369,13 +369,11 @@ cdef extern from *:
     }
 
     /* log cosh x = x^2 P(x^2) for |x| < 0.75, else (|x| - ln2) + log1p(e^-2|x|) with ln2
-       in two parts, which cancels at most a few bits at |x| = 0.75. Each formula gets
-       a harmless argument outside its range, and the unused one is multiplied by 0. */
+       in two parts, which cancels at most a few bits at |x| = 0.75. */
     FL_INLINE double fl_log_cosh(double x)
     {
         double ax = fabs(x);
-        double as = ax < 0.75 ? ax : 0.0, al = ax < 0.75 ? 1.0 : ax;
-        double z = as * as;
+        double z = ax * ax;
         double p = 1.712980917330056e-07;
         p = FL_FMA(p, z, -1.0877301036102407e-06);
         p = FL_FMA(p, z, 3.953222593287847e-06);
@@ -389,15 +387,15 @@ cdef extern from *:
         p = FL_FMA(p, z, 0.022222222222157539);
         p = FL_FMA(p, z, -0.08333333333333269);
         p = FL_FMA(p, z, 0.5);
-        double large = (al - FL_LN2_HI) + (fl__log1p_inside(fl_exp(-2.0 * al)) - FL_LN2_LO);
-        return as * (as * p) + large * (ax < 0.75 ? 0.0 : 1.0);
+        double small = ax * (ax * p);
+        double large = (ax - FL_LN2_HI) + (fl__log1p_inside(fl_exp(-2.0 * ax)) - FL_LN2_LO);
+        return ax < 0.75 ? small : large;
     }
 
     FL_INLINE float fl_log_coshf(float x)
     {
         float ax = fabsf(x);
-        float as = ax < 0.75f ? ax : 0.0f, al = ax < 0.75f ? 1.0f : ax;
-        float z = as * as;
+        float z = ax * ax;
         float p = 0.000134305723f;
         p = FL_FMAF(p, z, -0.000656266406f);
         p = FL_FMAF(p, z, 0.00215741852f);
@@ -405,15 +403,16 @@ cdef extern from *:
         p = FL_FMAF(p, z, 0.0222217087f);
         p = FL_FMAF(p, z, -0.0833333135f);
         p = FL_FMAF(p, z, 0.5f);
-        float large = (al - FL_LN2_HIF) + (fl__log1p_insidef(fl_expf(-2.0f * al)) - FL_LN2_LOF);
-        return as * (as * p) + large * (ax < 0.75f ? 0.0f : 1.0f);
+        float small = ax * (ax * p);
+        float large = (ax - FL_LN2_HIF) + (fl__log1p_insidef(fl_expf(-2.0f * ax)) - FL_LN2_LOF);
+        return ax < 0.75f ? small : large;
     }
 
     /* ---- rows ----------------------------------------------------------------------- */
 
     /* Eight interleaved lanes in a fixed order: the compiler vectorizes the loop over
-       the lanes (kept as a loop, not unrolled into scalars), and the result does not
-       depend on the instruction set. */
+       the lanes (kept as a loop, not unrolled into scalars), and the order of the
+       additions does not depend on the instruction set. */
     #define FL_LANES 8
     #if defined(__GNUC__)
     #define FL_LANE_LOOP _Pragma("GCC unroll 1")
