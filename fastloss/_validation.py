@@ -83,7 +83,7 @@ def as_sample_weight(sample_weight, shape, rowwise):
     if w.size and not (np.isfinite(w).all() and (w >= 0).all()):
         bad = int(np.flatnonzero(~(np.isfinite(w) & (w >= 0)))[0])
         raise ValueError(
-            f"sample_weight must be finite and >= 0; got {w.flat[bad]!r} at index {bad}"
+            f"sample_weight must be finite and >= 0; got {w.flat[bad].item()!r} at index {bad}"
         )
     return w, per_weight
 
@@ -94,5 +94,5 @@ def bad_value_error(name, values, index, requirement):
     if isinstance(where, tuple):
         where = tuple(int(i) for i in where)
     return ValueError(
-        f"{name} must be {requirement}; got {values.flat[index]!r} at index {where}"
+        f"{name} must be {requirement}; got {values.flat[index].item()!r} at index {where}"
     )
