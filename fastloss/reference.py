@@ -1,0 +1,146 @@
+# ---- embedding ----
+# Plain NumPy embedding losses: the oracle of tests/test_embedding.py and the baseline
+# of the benchmarks. Each returns (value, gradients) with fastloss's reductions:
+# "mean" = sum(w l) / sum(w) ("mean" of BatchTriplet: over its mined triplets), "sum",
+# "none" = w l per row; gradients are those of the reduced value.
+
+import numpy as np  # noqa: E402
+
+
+def _embedding_reduce(values, row_grads, sample_weight, reduction, denominator=None):
+    """Weight, reduce and scale per-row values and per-row gradients."""
+    w = np.ones(len(values)) if sample_weight is None else np.asarray(sample_weight, float)
+    if reduction == "none":
+        return w * values, tuple(w[:, None] * g for g in row_grads)
+    scale = 1.0
+    if reduction == "mean":
+        scale = 1.0 / (w.sum() if denominator is None else denominator)
+    return scale * np.sum(w * values), tuple(scale * w[:, None] * g for g in row_grads)
+
+
+def contrastive(same, x1, x2, margin=1.0, sample_weight=None, reduction="mean"):
+    """l = same d^2 + (1 - same) max(0, margin - d)^2, d = ||x1 - x2|| (Hadsell 2006)."""
+    same = np.asarray(same, dtype=float)
+    diff = x1 - x2
+    d = np.sqrt((diff * diff).sum(axis=1))
+    hinge = np.maximum(margin - d, 0.0)
+    values = same * d**2 + (1 - same) * hinge**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dissimilar = np.where(d > 0, 2 * (1 - same) * hinge / d, 0.0)
+    g1 = (2 * same - dissimilar)[:, None] * diff
+    return _embedding_reduce(values, (g1, -g1), sample_weight, reduction)
+
+
+def _pairwise_distance(u, v, p, eps):
+    """torch.pairwise_distance: ||u - v + eps||_p per row, and its gradient wrt u."""
+    x = u - v + eps
+    d = (np.abs(x) ** p).sum(axis=1) ** (1.0 / p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grad = np.sign(x) * (np.abs(x) / d[:, None]) ** (p - 1)
+    return d, np.where(d[:, None] > 0, grad, 0.0)
+
+
+def triplet(anchor, positive, negative, margin=1.0, p=2.0, swap=False, eps=1e-6,
+            sample_weight=None, reduction="mean"):
+    """torch.nn.functional.triplet_margin_loss: max(0, margin + d(a,p) - d(a,n))."""
+    d_ap, g_ap = _pairwise_distance(anchor, positive, p, eps)
+    d_an, g_an = _pairwise_distance(anchor, negative, p, eps)
+    share_an, share_pn = np.ones_like(d_an), np.zeros_like(d_an)
+    d_neg, g_pn = d_an, np.zeros_like(g_an)
+    if swap:
+        d_pn, g_pn = _pairwise_distance(positive, negative, p, eps)
+        share_an = np.where(d_pn < d_an, 0.0, np.where(d_pn == d_an, 0.5, 1.0))
+        share_pn = 1.0 - share_an
+        d_neg = np.minimum(d_an, d_pn)
+    z = margin + d_ap - d_neg
+    active = (z >= 0)[:, None]
+    ga = active * (g_ap - share_an[:, None] * g_an)
+    gp = active * (-g_ap - share_pn[:, None] * g_pn)
+    gn = active * (share_an[:, None] * g_an + share_pn[:, None] * g_pn)
+    return _embedding_reduce(np.maximum(z, 0.0), (ga, gp, gn), sample_weight, reduction)
+
+
+def batch_triplet_triplets(labels, embeddings, margin=1.0, strategy="hard"):
+    """The mined triplets (anchor, positive, negative index arrays) and per-anchor counts.
+
+    Distances from the Gram matrix; "hard": per anchor its farthest positive and
+    closest negative; "semihard": per anchor-positive pair the closest negative farther
+    than the positive, else the farthest negative; "all": every triplet with positive
+    loss. Ties go to the lowest index.
+    """
+    X = np.asarray(embeddings, dtype=np.float64)
+    labels = np.asarray(labels)
+    n = len(X)
+    sq = (X * X).sum(axis=1)
+    dist = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * X @ X.T, 0.0))
+    np.fill_diagonal(dist, 0.0)
+    same = labels[:, None] == labels[None, :]
+    pos_mask = same & ~np.eye(n, dtype=bool)
+    neg_mask = ~same
+    if strategy == "hard":
+        valid = pos_mask.any(axis=1) & neg_mask.any(axis=1)
+        a = np.flatnonzero(valid)
+        p = np.where(pos_mask, dist, -np.inf).argmax(axis=1)[a]
+        q = np.where(neg_mask, dist, np.inf).argmin(axis=1)[a]
+        return a, p, q, valid.astype(float)
+    triplets, counts = [], np.zeros(n)
+    for anchor in range(n):
+        positives, negatives = np.flatnonzero(pos_mask[anchor]), np.flatnonzero(neg_mask[anchor])
+        if negatives.size == 0:
+            continue
+        row = dist[anchor]
+        for positive in positives:
+            if strategy == "semihard":
+                farther = negatives[row[negatives] > row[positive]]
+                if farther.size:
+                    chosen = [farther[np.argmin(row[farther])]]
+                else:
+                    chosen = [negatives[np.argmax(row[negatives])]]
+                counts[anchor] += 1
+            else:
+                chosen = negatives[margin + row[positive] - row[negatives] > 0]
+                counts[anchor] += chosen.size
+            triplets += [(anchor, positive, negative) for negative in chosen]
+    a, p, q = (np.array(t, dtype=np.int64) for t in zip(*triplets, strict=True)) if triplets else (
+        np.zeros(0, dtype=np.int64),) * 3
+    return a, p, q, counts
+
+
+def batch_triplet(labels, embeddings, margin=1.0, strategy="hard", sample_weight=None,
+                  reduction="mean"):
+    """Triplet loss over triplets mined in the batch; returns (value, gradient).
+
+    l_a sums max(0, margin + d(a,p) - d(a,n)) over the anchor's mined triplets;
+    "mean" divides by the weighted number of mined triplets (0.0 when there is none).
+    hard/semihard losses use distances from the differences; "all" Gram distances.
+    """
+    X = np.asarray(embeddings, dtype=np.float64)
+    n = len(X)
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    a, p, q, counts = batch_triplet_triplets(labels, X, margin, strategy)
+    if strategy == "all":
+        sq = (X * X).sum(axis=1)
+        dist = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * X @ X.T, 0.0))
+        d_ap, d_an = dist[a, p], dist[a, q]
+    else:
+        d_ap = np.linalg.norm(X[a] - X[p], axis=1)
+        d_an = np.linalg.norm(X[a] - X[q], axis=1)
+    z = margin + d_ap - d_an
+    values = np.bincount(a, weights=np.maximum(z, 0.0), minlength=n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u_ap = np.where(d_ap[:, None] > 0, (X[a] - X[p]) / d_ap[:, None], 0.0)
+        u_an = np.where(d_an[:, None] > 0, (X[a] - X[q]) / d_an[:, None], 0.0)
+    coef = (z > 0)[:, None]
+    grad_rows = np.zeros_like(X)  # gradient of sum_a w_a l_a
+    np.add.at(grad_rows, a, w[a, None] * coef * (u_ap - u_an))
+    np.add.at(grad_rows, p, -w[a, None] * coef * u_ap)
+    np.add.at(grad_rows, q, w[a, None] * coef * u_an)
+    if reduction == "none":
+        return w * values, grad_rows
+    total = np.sum(w * values)
+    if reduction == "sum":
+        return total, grad_rows
+    triplets = np.sum(w * counts)
+    if triplets == 0:
+        return 0.0, np.zeros_like(X)
+    return total / triplets, grad_rows / triplets
