@@ -144,3 +144,135 @@ def batch_triplet(labels, embeddings, margin=1.0, strategy="hard", sample_weight
     if triplets == 0:
         return 0.0, np.zeros_like(X)
     return total / triplets, grad_rows / triplets
+
+
+# ---- ranking ----
+# Plain NumPy ranking losses over (n_lists, list_size) arrays with an optional `where`
+# mask: the oracle of tests/test_ranking.py and the baseline of the benchmarks. Each
+# returns (value, gradient wrt scores) with fastloss's reductions over lists. Pairwise
+# losses work on chunks of lists to bound the (chunk, L, L) temporaries.
+
+
+def _ranking_reduce(values, grad_rows, sample_weight, reduction):
+    """Weight per list and reduce: "mean" over all lists, "sum", or "none"."""
+    w = np.ones(len(values)) if sample_weight is None else np.asarray(sample_weight, float)
+    if reduction == "none":
+        return w * values, w[:, None] * grad_rows
+    scale = 1.0 / w.sum() if reduction == "mean" else 1.0
+    return scale * np.sum(w * values), scale * w[:, None] * grad_rows
+
+
+def _ranking_mask(scores, where):
+    return np.ones(scores.shape, dtype=bool) if where is None else np.asarray(where, dtype=bool)
+
+
+def _sigmoid(x):
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def _pairwise(relevance, scores, where, pair_fn, chunk=256):
+    """Per-list sums of pair_fn over pairs rel_i > rel_j of valid items, and gradients.
+
+    pair_fn(x, lists) -> (pair losses, d pair loss / dx) for x = s_i - s_j, x of shape
+    (chunk, L, L); lists is the slice of lists, for weights that depend on the list.
+    """
+    relevance, scores = np.asarray(relevance, float), np.asarray(scores, float)
+    mask = _ranking_mask(scores, where)
+    n, size = scores.shape
+    values, grad = np.zeros(n), np.zeros((n, size))
+    for start in range(0, n, chunk):
+        lists = slice(start, start + chunk)
+        r, s, m = relevance[lists], scores[lists], mask[lists]
+        valid = (r[:, :, None] > r[:, None, :]) & m[:, :, None] & m[:, None, :]
+        with np.errstate(invalid="ignore", over="ignore"):
+            losses, slopes = pair_fn(s[:, :, None] - s[:, None, :], lists)
+        losses, slopes = np.where(valid, losses, 0.0), np.where(valid, slopes, 0.0)
+        values[lists] = losses.sum(axis=(1, 2))
+        grad[lists] = slopes.sum(axis=2) - slopes.sum(axis=1)
+    return values, grad
+
+
+def pairwise_hinge(relevance, scores, margin=1.0, where=None, sample_weight=None,
+                   reduction="mean"):
+    """sum over pairs rel_i > rel_j of max(0, margin - (s_i - s_j)) (rax)."""
+    def pair(x, lists):
+        return np.maximum(margin - x, 0.0), -(margin - x > 0).astype(float)
+    return _ranking_reduce(*_pairwise(relevance, scores, where, pair), sample_weight, reduction)
+
+
+def pairwise_logistic(relevance, scores, where=None, sample_weight=None, reduction="mean"):
+    """RankNet: sum over pairs rel_i > rel_j of log(1 + exp(-(s_i - s_j))) (rax)."""
+    def pair(x, lists):
+        return np.logaddexp(0.0, -x), -_sigmoid(-x)
+    return _ranking_reduce(*_pairwise(relevance, scores, where, pair), sample_weight, reduction)
+
+
+def ndcg_lambda_weights(relevance, scores, k=None, where=None):
+    """|G_i - G_j| |D_i - D_j| / IDCG@k per pair, (n, L, L): G = 2^rel - 1,
+    D = 1/log2(1 + rank by score) up to rank k (ties by index), 0 beyond."""
+    relevance, scores = np.asarray(relevance, float), np.asarray(scores, float)
+    mask = _ranking_mask(scores, where)
+    n, size = scores.shape
+    k = size if k is None else k
+    positions = np.arange(size)
+    order = np.argsort(np.where(mask, -scores, np.inf), axis=1, kind="stable")
+    ranks = np.empty((n, size))
+    np.put_along_axis(ranks, order, positions[None, :] + 1.0, axis=1)
+    discounts = np.where(mask & (ranks <= k), 1.0 / np.log2(1.0 + ranks), 0.0)
+    gains = np.where(mask, 2.0 ** np.where(mask, relevance, 0.0) - 1.0, 0.0)
+    ideal_gains = -np.sort(-gains, axis=1)
+    ideal = (ideal_gains / np.log2(2.0 + positions) * (positions < k)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gains = np.where(ideal[:, None] > 0, gains / ideal[:, None], 0.0)
+    return (np.abs(gains[:, :, None] - gains[:, None, :])
+            * np.abs(discounts[:, :, None] - discounts[:, None, :]))
+
+
+def lambda_rank(relevance, scores, k=None, where=None, sample_weight=None, reduction="mean"):
+    """RankNet pairs weighted by NDCG@k swap deltas (weights held constant)."""
+    weights = ndcg_lambda_weights(relevance, scores, k, where)
+
+    def pair(x, lists):
+        lam = weights[lists]
+        return lam * np.logaddexp(0.0, -x), -lam * _sigmoid(-x)
+    return _ranking_reduce(*_pairwise(relevance, scores, where, pair), sample_weight, reduction)
+
+
+def listwise_softmax(relevance, scores, where=None, sample_weight=None, reduction="mean"):
+    """ListNet: -sum (rel_i / sum rel) log softmax(s)_i; 0 for lists without relevance."""
+    relevance, scores = np.asarray(relevance, float), np.asarray(scores, float)
+    mask = _ranking_mask(scores, where)
+    rel = np.where(mask, relevance, 0.0)
+    total = rel.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        target = np.where(total > 0, rel / total, 0.0)
+    s = np.where(mask, scores, -np.inf)
+    top = np.max(s, axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    lse = top + np.log(np.exp(s - top).sum(axis=1, keepdims=True))
+    values = np.where(target > 0, target * (lse - np.where(mask, scores, 0.0)), 0.0).sum(axis=1)
+    probs = np.where(mask, np.exp(s - lse), 0.0)
+    grad = np.where(total > 0, probs - target, 0.0)
+    return _ranking_reduce(values, grad, sample_weight, reduction)
+
+
+def list_mle(relevance, scores, where=None, sample_weight=None, reduction="mean"):
+    """ListMLE: sum_i (log sum_{j >= i} exp(s_pi(j)) - s_pi(i)), pi = stable sort by
+    relevance descending over the valid items."""
+    relevance, scores = np.asarray(relevance, float), np.asarray(scores, float)
+    mask = _ranking_mask(scores, where)
+    n, size = scores.shape
+    order = np.argsort(np.where(mask, -relevance, np.inf), axis=1, kind="stable")
+    s = np.take_along_axis(np.where(mask, scores, -np.inf), order, axis=1)
+    valid = np.take_along_axis(mask, order, axis=1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        lse = np.flip(np.logaddexp.accumulate(np.flip(s, axis=1), axis=1), axis=1)
+        values = np.where(valid, lse - s, 0.0).sum(axis=1)
+        # d/ds_m = sum_{i <= m} exp(s_m - lse_i) - 1, for valid i and m
+        later = np.triu(np.ones((size, size), dtype=bool))  # later[i, m]: i <= m
+        probs = np.exp(s[:, None, :] - lse[:, :, None])
+        probs = np.where(later & valid[:, :, None] & valid[:, None, :], probs, 0.0)
+    grad_sorted = np.where(valid, probs.sum(axis=1) - 1.0, 0.0)
+    grad = np.zeros((n, size))
+    np.put_along_axis(grad, order, grad_sorted, axis=1)
+    return _ranking_reduce(values, grad, sample_weight, reduction)
