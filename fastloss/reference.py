@@ -60,6 +60,12 @@ def triplet(anchor, positive, negative, margin=1.0, p=2.0, swap=False, eps=1e-6,
     return _embedding_reduce(np.maximum(z, 0.0), (ga, gp, gn), sample_weight, reduction)
 
 
+def _float_array(x):
+    """x as float32 or float64 (its own dtype when floating): the dtype computed in."""
+    x = np.asarray(x)
+    return x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
+
+
 def batch_triplet_triplets(labels, embeddings, margin=1.0, strategy="hard"):
     """The mined triplets (anchor, positive, negative index arrays) and per-anchor counts.
 
@@ -68,7 +74,7 @@ def batch_triplet_triplets(labels, embeddings, margin=1.0, strategy="hard"):
     than the positive, else the farthest negative; "all": every triplet with positive
     loss. Ties go to the lowest index.
     """
-    X = np.asarray(embeddings, dtype=np.float64)
+    X = _float_array(embeddings)
     labels = np.asarray(labels)
     n = len(X)
     sq = (X * X).sum(axis=1)
@@ -114,7 +120,7 @@ def batch_triplet(labels, embeddings, margin=1.0, strategy="hard", sample_weight
     "mean" divides by the weighted number of mined triplets (0.0 when there is none).
     hard/semihard losses use distances from the differences; "all" Gram distances.
     """
-    X = np.asarray(embeddings, dtype=np.float64)
+    X = _float_array(embeddings)
     n = len(X)
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
     a, p, q, counts = batch_triplet_triplets(labels, X, margin, strategy)
