@@ -1,7 +1,10 @@
 """Embedding losses: Contrastive, Triplet and BatchTriplet against fastloss.reference,
 PyTorch's definitions, finite differences, and their documented edge cases."""
 
+import os
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -97,6 +100,58 @@ def test_batch_triplet_matches_reference(strategy, reduction, seed):
         ref_value, ref_grad = reference.batch_triplet(labels, x, margin, strategy, w, reduction)
         assert_close(value, ref_value, rtol=1e-10, atol=1e-12)
         assert_close(grad, ref_grad, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_batch_triplet_ties_go_to_the_lowest_index(strategy):
+    # integer points: exact Gram distances with many ties
+    g = rng(13)
+    for _ in range(10):
+        n = int(g.integers(4, 60))
+        x = g.integers(-2, 3, (n, 3)).astype(float)
+        labels = g.integers(0, 4, n)
+        value, grad = fl.BatchTriplet(strategy=strategy).value_and_gradient(labels, x)
+        ref_value, ref_grad = reference.batch_triplet(labels, x, 1.0, strategy)
+        assert_close(value, ref_value)
+        assert_close(grad, ref_grad)
+
+
+KERNEL_SET_SCRIPT = """
+import hashlib, numpy as np, fastloss as fl
+g = np.random.default_rng(0)
+h = hashlib.sha256()
+
+
+def feed(result):
+    if isinstance(result, tuple):
+        for item in result:
+            feed(item)
+    else:
+        h.update(np.asarray(result, dtype=np.float64).tobytes())
+
+
+a, p, n = g.standard_normal((3, 700, 37)).astype(np.float32)
+for loss in [fl.Triplet(), fl.Triplet(p=3.0, swap=True)]:
+    feed(loss.value_and_gradient(a, p, n))
+    feed(loss.gradient_hessian(a, p, n))
+feed(fl.Contrastive().gradient_hessian(g.integers(0, 2, 700), a, p))
+x = g.integers(-2, 3, (301, 5)).astype(np.float32)
+labels = g.integers(0, 6, 301)
+for s in ["hard", "semihard", "all"]:
+    feed(fl.BatchTriplet(strategy=s).value_and_gradient(labels, x))
+print(fl._dispatch.KERNEL_SET, h.hexdigest())
+"""
+
+
+def test_kernel_sets_give_the_same_bits():
+    results = set()
+    for forced in ("", "baseline"):
+        env = {**os.environ, "FASTLOSS_DISPATCH": forced}
+        out = subprocess.run([sys.executable, "-P", "-c", KERNEL_SET_SCRIPT], env=env,
+                             capture_output=True, text=True, check=True).stdout.split()
+        results.add(out[1])
+    # a build or CPU without x86-64-v3 runs the baseline twice; the bits must agree anyway
+    assert len(results) == 1
 
 
 def test_float32_close_to_float64():

@@ -2,7 +2,10 @@
 differences, masks (a masked item is a sliced-out item) and their edge cases."""
 
 import math
+import os
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -270,6 +273,43 @@ def test_value_and_gradient_equal_separate_calls_and_threads_bitwise():
                 np.testing.assert_array_equal(value, results[0][0])
                 np.testing.assert_array_equal(grad, results[0][1])
                 np.testing.assert_array_equal(hess, results[0][2])
+
+
+KERNEL_SET_SCRIPT = """
+import hashlib, numpy as np, fastloss as fl
+g = np.random.default_rng(0)
+rel = g.integers(0, 5, (300, 37)).astype(float)
+s = g.standard_normal((300, 37))
+s[3] *= 1000
+where = g.random((300, 37)) > 0.1
+h = hashlib.sha256()
+
+
+def feed(result):
+    if isinstance(result, tuple):
+        for item in result:
+            feed(item)
+    else:
+        h.update(np.asarray(result, dtype=np.float64).tobytes())
+
+
+for loss in [fl.PairwiseHinge(), fl.PairwiseLogistic(), fl.ListwiseSoftmax(), fl.ListMLE(),
+             fl.LambdaRank(k=5)]:
+    feed(loss.value_and_gradient(rel, s, where=where))
+    feed(loss.gradient_hessian(rel, s, where=where))
+print(fl._dispatch.KERNEL_SET, h.hexdigest())
+"""
+
+
+def test_kernel_sets_give_the_same_bits():
+    results = set()
+    for forced in ("", "baseline"):
+        env = {**os.environ, "FASTLOSS_DISPATCH": forced}
+        out = subprocess.run([sys.executable, "-P", "-c", KERNEL_SET_SCRIPT], env=env,
+                             capture_output=True, text=True, check=True).stdout.split()
+        results.add(out[1])
+    # a build or CPU without x86-64-v3 runs the baseline twice; the bits must agree anyway
+    assert len(results) == 1
 
 
 def test_inputs_and_out():
