@@ -319,7 +319,9 @@ def test_value_and_gradient_equal_separate_calls_bitwise():
 
 
 def test_bitwise_identical_for_any_thread_count():
-    for loss, args in all_losses():
+    # n * dim above the parallel threshold of the O(n dim) mining helpers too
+    labels, x = batch(n=1100, dim=960, classes=20)
+    for loss, args in all_losses() + [(fl.BatchTriplet(margin=30.0), (labels, x))]:
         results = []
         for n in (1, 2, 3):
             with fl.threads(n):
