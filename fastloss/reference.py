@@ -31,7 +31,7 @@ def contrastive(same, x1, x2, margin=1.0, sample_weight=None, reduction="mean"):
     return _embedding_reduce(values, (g1, -g1), sample_weight, reduction)
 
 
-def _pairwise_distance(u, v, p, eps):
+def _emb_pairwise_distance(u, v, p, eps):
     """torch.pairwise_distance: ||u - v + eps||_p per row, and its gradient wrt u."""
     x = u - v + eps
     d = (np.abs(x) ** p).sum(axis=1) ** (1.0 / p)
@@ -43,12 +43,12 @@ def _pairwise_distance(u, v, p, eps):
 def triplet(anchor, positive, negative, margin=1.0, p=2.0, swap=False, eps=1e-6,
             sample_weight=None, reduction="mean"):
     """torch.nn.functional.triplet_margin_loss: max(0, margin + d(a,p) - d(a,n))."""
-    d_ap, g_ap = _pairwise_distance(anchor, positive, p, eps)
-    d_an, g_an = _pairwise_distance(anchor, negative, p, eps)
+    d_ap, g_ap = _emb_pairwise_distance(anchor, positive, p, eps)
+    d_an, g_an = _emb_pairwise_distance(anchor, negative, p, eps)
     share_an, share_pn = np.ones_like(d_an), np.zeros_like(d_an)
     d_neg, g_pn = d_an, np.zeros_like(g_an)
     if swap:
-        d_pn, g_pn = _pairwise_distance(positive, negative, p, eps)
+        d_pn, g_pn = _emb_pairwise_distance(positive, negative, p, eps)
         share_an = np.where(d_pn < d_an, 0.0, np.where(d_pn == d_an, 0.5, 1.0))
         share_pn = 1.0 - share_an
         d_neg = np.minimum(d_an, d_pn)
@@ -60,7 +60,7 @@ def triplet(anchor, positive, negative, margin=1.0, p=2.0, swap=False, eps=1e-6,
     return _embedding_reduce(np.maximum(z, 0.0), (ga, gp, gn), sample_weight, reduction)
 
 
-def _float_array(x):
+def _emb_float_array(x):
     """x as float32 or float64 (its own dtype when floating): the dtype computed in."""
     x = np.asarray(x)
     return x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
@@ -74,7 +74,7 @@ def batch_triplet_triplets(labels, embeddings, margin=1.0, strategy="hard"):
     than the positive, else the farthest negative; "all": every triplet with positive
     loss. Ties go to the lowest index.
     """
-    X = _float_array(embeddings)
+    X = _emb_float_array(embeddings)
     labels = np.asarray(labels)
     n = len(X)
     sq = (X * X).sum(axis=1)
@@ -120,7 +120,7 @@ def batch_triplet(labels, embeddings, margin=1.0, strategy="hard", sample_weight
     "mean" divides by the weighted number of mined triplets (0.0 when there is none).
     hard/semihard losses use distances from the differences; "all" Gram distances.
     """
-    X = _float_array(embeddings)
+    X = _emb_float_array(embeddings)
     n = len(X)
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
     a, p, q, counts = batch_triplet_triplets(labels, X, margin, strategy)
@@ -172,11 +172,11 @@ def _ranking_mask(scores, where):
     return np.ones(scores.shape, dtype=bool) if where is None else np.asarray(where, dtype=bool)
 
 
-def _sigmoid(x):
+def _rank_sigmoid(x):
     return np.exp(-np.logaddexp(0.0, -x))
 
 
-def _pairwise(relevance, scores, where, pair_fn, chunk=256):
+def _rank_pairwise(relevance, scores, where, pair_fn, chunk=256):
     """Per-list sums of pair_fn over pairs rel_i > rel_j of valid items, and gradients.
 
     pair_fn(x, lists) -> (pair losses, d pair loss / dx) for x = s_i - s_j, x of shape
@@ -203,14 +203,16 @@ def pairwise_hinge(relevance, scores, margin=1.0, where=None, sample_weight=None
     """sum over pairs rel_i > rel_j of max(0, margin - (s_i - s_j)) (rax)."""
     def pair(x, lists):
         return np.maximum(margin - x, 0.0), -(margin - x > 0).astype(float)
-    return _ranking_reduce(*_pairwise(relevance, scores, where, pair), sample_weight, reduction)
+    values, grad = _rank_pairwise(relevance, scores, where, pair)
+    return _ranking_reduce(values, grad, sample_weight, reduction)
 
 
 def pairwise_logistic(relevance, scores, where=None, sample_weight=None, reduction="mean"):
     """RankNet: sum over pairs rel_i > rel_j of log(1 + exp(-(s_i - s_j))) (rax)."""
     def pair(x, lists):
-        return np.logaddexp(0.0, -x), -_sigmoid(-x)
-    return _ranking_reduce(*_pairwise(relevance, scores, where, pair), sample_weight, reduction)
+        return np.logaddexp(0.0, -x), -_rank_sigmoid(-x)
+    values, grad = _rank_pairwise(relevance, scores, where, pair)
+    return _ranking_reduce(values, grad, sample_weight, reduction)
 
 
 def ndcg_lambda_weights(relevance, scores, k=None, where=None):
@@ -240,8 +242,9 @@ def lambda_rank(relevance, scores, k=None, where=None, sample_weight=None, reduc
 
     def pair(x, lists):
         lam = weights[lists]
-        return lam * np.logaddexp(0.0, -x), -lam * _sigmoid(-x)
-    return _ranking_reduce(*_pairwise(relevance, scores, where, pair), sample_weight, reduction)
+        return lam * np.logaddexp(0.0, -x), -lam * _rank_sigmoid(-x)
+    values, grad = _rank_pairwise(relevance, scores, where, pair)
+    return _ranking_reduce(values, grad, sample_weight, reduction)
 
 
 def listwise_softmax(relevance, scores, where=None, sample_weight=None, reduction="mean"):
