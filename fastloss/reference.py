@@ -7,14 +7,14 @@
 import numpy as np  # noqa: E402
 
 
-def _embedding_reduce(values, row_grads, sample_weight, reduction, denominator=None):
+def _embedding_reduce(values, row_grads, sample_weight, reduction):
     """Weight, reduce and scale per-row values and per-row gradients."""
     w = np.ones(len(values)) if sample_weight is None else np.asarray(sample_weight, float)
     if reduction == "none":
         return w * values, tuple(w[:, None] * g for g in row_grads)
     scale = 1.0
     if reduction == "mean":
-        scale = 1.0 / (w.sum() if denominator is None else denominator)
+        scale = 1.0 / w.sum()
     return scale * np.sum(w * values), tuple(scale * w[:, None] * g for g in row_grads)
 
 
