@@ -10,6 +10,10 @@ __version__ = "0.1.0"
 from fastloss._config import get_num_threads, set_num_threads, show_config, threads
 from fastloss.classification import *  # noqa: F403
 from fastloss.classification import __all__ as _classification_all
+from fastloss.embedding import *  # noqa: F403
+from fastloss.embedding import __all__ as _embedding_all
+from fastloss.ranking import *  # noqa: F403
+from fastloss.ranking import __all__ as _ranking_all
 from fastloss.regression import *  # noqa: F403
 from fastloss.regression import __all__ as _regression_all
 
@@ -17,4 +21,6 @@ __all__ = [
     "get_num_threads", "set_num_threads", "threads", "show_config",
     *_regression_all,
     *_classification_all,
+    *_embedding_all,
+    *_ranking_all,
 ]

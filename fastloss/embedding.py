@@ -1,0 +1,445 @@
+"""Embedding (metric-learning) losses, row-wise: one value per pair, triplet or anchor.
+
+The methods take the arrays each loss names instead of (y_true, y_pred), and
+`gradient` returns a tuple with one array per embedding input (API.md section 5).
+Embeddings are 2-D, (n, dim); float32 inputs are computed without conversion (sums
+in float64) and every gradient comes back in its input's dtype. When the embedding
+inputs have different dtypes, float64 is used for all. Reductions are over rows:
+"mean" is sum(w_i l_i) / sum(w_i), except for BatchTriplet (see there).
+"""
+
+import math
+
+import numpy as np
+
+from fastloss import _config, _dispatch
+from fastloss import _kernel as modes
+from fastloss._base import _Output, make_shortcut
+from fastloss._rowloss import RowLoss
+from fastloss._validation import _to_ndarray, as_real_array, bad_value_error, compute_dtype
+from fastloss.regression import _check_param
+
+__all__ = [
+    "Contrastive", "Triplet", "BatchTriplet",
+    "contrastive", "triplet", "batch_triplet",
+]
+
+_kernels = _dispatch.load("_embedding")
+
+
+def _nonnegative(name, value):
+    return _check_param(name, value, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+
+
+def _embeddings(arrays, names):
+    """The inputs as C-contiguous (n, dim) arrays sharing one compute dtype."""
+    converted = [as_real_array(x, name) for x, name in zip(arrays, names, strict=True)]
+    if len({x.dtype for x in converted}) > 1:
+        converted = [as_real_array(x, name, np.dtype(np.float64))
+                     for x, name in zip(converted, names, strict=True)]
+    for x, name in zip(converted, names, strict=True):
+        if x.ndim != 2:
+            raise ValueError(f"{name} must be 2-D (n, dim); got shape {x.shape}")
+    if len({x.shape for x in converted}) > 1:
+        shapes = ", ".join(
+            f"{name}.shape={x.shape}" for x, name in zip(converted, names, strict=True))
+        raise ValueError(f"{', '.join(names)} must have the same shape; got {shapes}")
+    return converted
+
+
+def _outputs(out, originals, arrays, names):
+    """One _Output per embedding input; `out` is None or a tuple with one array each."""
+    if out is None:
+        return [_Output(None, original, x) for original, x in zip(originals, arrays, strict=True)]
+    if not isinstance(out, (tuple, list)) or len(out) != len(arrays):
+        raise TypeError(
+            f"out must be a tuple of {len(arrays)} arrays (one per input: {', '.join(names)})"
+        )
+    return [_Output(o, original, x) for o, original, x in zip(out, originals, arrays, strict=True)]
+
+
+class _RowEmbeddingLoss(RowLoss):
+    """Contrastive and Triplet: one compiled row kernel, every mode in one pass."""
+
+    _kind = None
+    _input_names = ()
+
+    def _kernel_params(self):
+        """(margin, p, eps, swap) for the row kernel."""
+        raise NotImplementedError
+
+    def _check_same(self, same, n):
+        return None
+
+    def _prepare(self, arrays, same, sample_weight):
+        xs = _embeddings(arrays, self._input_names)
+        n = xs[0].shape[0]
+        return xs, self._check_same(same, n), self._row_weights(sample_weight, n)
+
+    def _run(self, mode, xs, same, w, values=None, grads=(), hessians=(), scale=1.0):
+        margin, p, eps, swap = self._kernel_params()
+        return _kernels.rows_run(
+            self._kind, mode, tuple(xs), same, w, values, tuple(grads), tuple(hessians),
+            scale, margin, p, eps, swap, _config.get_num_threads(),
+        )
+
+    def _value(self, arrays, same, sample_weight):
+        xs, same, w = self._prepare(arrays, same, sample_weight)
+        n = xs[0].shape[0]
+        if self.reduction == "none":
+            values = np.empty(n, dtype=xs[0].dtype)
+            self._run(modes.VALUE_NONE, xs, same, w, values)
+            return values
+        return self._reduce(self._run(modes.VALUE_SUM, xs, same, w), None, n, w)
+
+    def _value_and_gradient(self, arrays, same, sample_weight, out, want_value):
+        xs, same, w = self._prepare(arrays, same, sample_weight)
+        n = xs[0].shape[0]
+        grads = _outputs(out, arrays, xs, self._input_names)
+        buffers = [g.buffer for g in grads]
+        scale = self._gradient_scale(n, w)
+        if self.reduction == "none" and want_value:
+            values = np.empty(n, dtype=xs[0].dtype)
+            self._run(modes.VALUE_NONE_GRADIENT, xs, same, w, values, buffers, scale=scale)
+            value = values
+        else:
+            mode = modes.VALUE_GRADIENT if want_value else modes.GRADIENT
+            total = self._run(mode, xs, same, w, None, buffers, scale=scale)
+            value = self._reduce(total, None, n, w) if want_value else None
+        return value, tuple(g.result() for g in grads)
+
+    def _gradient_hessian(self, arrays, same, sample_weight):
+        xs, same, w = self._prepare(arrays, same, sample_weight)
+        n = xs[0].shape[0]
+        grads = _outputs(None, arrays, xs, self._input_names)
+        hessians = _outputs(None, arrays, xs, self._input_names)
+        self._run(modes.GRADIENT_HESSIAN, xs, same, w, None, [g.buffer for g in grads],
+                  [h.buffer for h in hessians], self._gradient_scale(n, w))
+        return tuple(g.result() for g in grads), tuple(h.result() for h in hessians)
+
+
+class Contrastive(_RowEmbeddingLoss):
+    """Contrastive loss (Hadsell, Chopra & LeCun 2006) over pairs of embeddings.
+
+    ``loss(same, x1, x2)``: l_i = s_i d_i^2 + (1 - s_i) max(0, margin - d_i)^2 with
+    d_i = ||x1_i - x2_i||_2 and s_i = 1 for a matching pair, 0 otherwise (values in
+    between are accepted and interpolate). `same` has shape (n,); x1 and x2 (n, dim).
+    The gradient is a tuple (d/dx1, d/dx2), d/dx2 = -d/dx1. At d = 0 the dissimilar
+    term's direction is undefined: its gradient is 0 there (the minimum-norm
+    subgradient, as torch's norm backward gives). gradient_hessian returns the exact
+    hessian diagonal (the same for x1 and x2): 2 s_i, plus for a dissimilar pair with
+    0 < d < margin, 2 delta_k^2/d^2 - 2 (margin - d)(1 - delta_k^2/d^2)/d where
+    delta = x1 - x2 (negative where the hinge is concave; 0 at d = 0).
+    """
+
+    _param_names = ("margin",)
+    _kind = _kernels.CONTRASTIVE
+    _input_names = ("x1", "x2")
+
+    def __init__(self, *, margin=1.0, reduction="mean"):
+        self.margin = _nonnegative("margin", margin)
+        super().__init__(reduction=reduction)
+
+    def _kernel_params(self):
+        return self.margin, 2.0, 0.0, False
+
+    def _check_same(self, same, n):
+        s = _to_ndarray(same, "same")
+        compute_dtype(s.dtype, "same")
+        s = np.ascontiguousarray(s, dtype=np.float64)
+        if s.shape != (n,):
+            raise ValueError(f"same must have shape ({n},), one per pair; got {s.shape}")
+        bad = ~((s >= 0) & (s <= 1))
+        if bad.any():
+            raise bad_value_error("same", s, int(np.flatnonzero(bad)[0]), "in [0, 1]")
+        return s
+
+    def __call__(self, same, x1, x2, *, sample_weight=None):
+        """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
+        return self._value((x1, x2), same, sample_weight)
+
+    def gradient(self, same, x1, x2, *, sample_weight=None, out=None):
+        """(d/dx1, d/dx2) of the reduced loss; `out` is an optional pair of arrays."""
+        return self._value_and_gradient((x1, x2), same, sample_weight, out, False)[1]
+
+    def value_and_gradient(self, same, x1, x2, *, sample_weight=None, out=None):
+        """(value, (d/dx1, d/dx2)) from one pass over the data."""
+        return self._value_and_gradient((x1, x2), same, sample_weight, out, True)
+
+    def gradient_hessian(self, same, x1, x2, *, sample_weight=None):
+        """((d/dx1, d/dx2), (hessian diagonal wrt x1, wrt x2))."""
+        return self._gradient_hessian((x1, x2), same, sample_weight)
+
+
+class Triplet(_RowEmbeddingLoss):
+    """Triplet margin loss, torch.nn.functional.triplet_margin_loss's definition.
+
+    ``loss(anchor, positive, negative)``, each (n, dim):
+    l_i = max(0, margin + d(a_i, p_i) - d(a_i, n_i)) with d(u, v) = ||u - v + eps||_p
+    (torch.pairwise_distance: eps is added to the difference). With ``swap=True``,
+    d(a, n) is replaced by min(d(a, n), d(p, n)) (Balntas et al. 2016); a tie shares
+    the gradient equally, as torch's minimum does. The gradient flows where
+    margin + d(a,p) - d(a,n) >= 0 (torch's clamp_min), and the gradient of a norm at
+    0 is 0 (torch's norm backward). p must be >= 1 (a norm; torch accepts smaller p).
+
+    gradient_hessian returns the exact hessian diagonal for p > 1 (for p = 2 and
+    x = u - v + eps, d2 d / dx_k^2 = (1 - x_k^2/d^2)/d, summed with the signs of the
+    loss over the distances each input enters); it may be negative, and is 0 for
+    triplets outside the margin. For p = 1 the loss is piecewise linear: the hessian
+    is the constant surrogate 1 (times weight and reduction scale) for every
+    coordinate, and ``exact_hessian`` is False on that instance.
+    """
+
+    _param_names = ("margin", "p", "swap", "eps")
+    _kind = _kernels.TRIPLET
+    _input_names = ("anchor", "positive", "negative")
+
+    def __init__(self, *, margin=1.0, p=2.0, swap=False, eps=1e-6, reduction="mean"):
+        self.margin = _nonnegative("margin", margin)
+        self.p = _check_param("p", p, lambda v: math.isfinite(v) and v >= 1, "a finite number >= 1")
+        if not isinstance(swap, bool):
+            raise ValueError(f"swap must be True or False; got {swap!r}")
+        self.swap = swap
+        self.eps = _nonnegative("eps", eps)
+        if self.p == 1.0:
+            self.exact_hessian = False
+        super().__init__(reduction=reduction)
+
+    def _kernel_params(self):
+        return self.margin, self.p, self.eps, self.swap
+
+    def __call__(self, anchor, positive, negative, *, sample_weight=None):
+        """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
+        return self._value((anchor, positive, negative), None, sample_weight)
+
+    def gradient(self, anchor, positive, negative, *, sample_weight=None, out=None):
+        """(d/danchor, d/dpositive, d/dnegative); `out` is an optional triple of arrays."""
+        return self._value_and_gradient(
+            (anchor, positive, negative), None, sample_weight, out, False)[1]
+
+    def value_and_gradient(self, anchor, positive, negative, *, sample_weight=None, out=None):
+        """(value, (d/danchor, d/dpositive, d/dnegative)) from one pass over the data."""
+        return self._value_and_gradient(
+            (anchor, positive, negative), None, sample_weight, out, True)
+
+    def gradient_hessian(self, anchor, positive, negative, *, sample_weight=None):
+        """(gradients, hessian diagonals), each a triple like the inputs."""
+        return self._gradient_hessian((anchor, positive, negative), None, sample_weight)
+
+
+class BatchTriplet(RowLoss):
+    """Triplet loss with triplets mined inside the batch (Euclidean distances).
+
+    ``loss(labels, embeddings)``: labels (n,) of any integer dtype, embeddings
+    (n, dim). For anchor a, positives are the other items with a's label, negatives
+    the items with another label; a triplet (a, p, n) has loss
+    max(0, margin + d(a,p) - d(a,n)), d the Euclidean distance. Strategies:
+
+    - "hard" (Hermans et al. 2017, "batch hard"): per anchor, its farthest positive and
+      closest negative; l_a is that triplet's loss; the mean is over the anchors that
+      have a positive and a negative.
+    - "semihard" (Schroff et al. 2015, FaceNet; the rule of
+      tfa.losses.TripletSemiHardLoss): for every anchor-positive pair, the closest
+      negative farther from the anchor than the positive, or the farthest negative
+      when there is none; l_a sums the anchor's pairs; the mean is over the
+      anchor-positive pairs of anchors that have a negative.
+    - "all": every triplet with a positive loss; l_a sums the anchor's; the mean is
+      over those triplets (weighted by their anchor's weight).
+
+    Ties in mining go to the lowest index. "mean" divides sum(w_a l_a) by the
+    weighted count of triplets described above; a batch without any (one class
+    only, singletons only, or no triplet with positive loss for "all") gives 0.0
+    and a zero gradient. "sum" is sum(w_a l_a); "none" is w_a l_a per anchor, (n,).
+    An empty batch follows API.md ("mean" raises ValueError, "sum" is 0.0). Any NaN
+    or inf in the embeddings makes the value and the whole gradient NaN (mining is
+    undefined).
+
+    Distances come from the Gram matrix X X^T (BLAS), squared distances clamped at
+    0. "hard" and "semihard" choose triplets on those distances, then compute the
+    chosen pairs' distances, losses and gradients from the embedding differences
+    (exact even for near-duplicates). "all" uses the Gram distances, recomputing
+    from the differences those whose squared distance is below
+    16 sqrt(machine eps) (|x_a|^2 + |x_j|^2), where the Gram formula cancels; its
+    gradient is assembled with one more matrix product. The gradient of a distance
+    of length 0 is 0. Mining and the gradient scatter are compiled and run in
+    parallel over anchors; results do not depend on the thread count. Memory is
+    O(n^2) (the Gram matrix), never O(n^3).
+
+    gradient_hessian returns the exact hessian diagonal for the mined triplets
+    (mining is piecewise constant in the embeddings): sum over the triplet
+    distances of +-(1 - (x_ik - x_jk)^2/d^2)/d.
+    """
+
+    _param_names = ("margin", "strategy")
+    STRATEGIES = ("hard", "semihard", "all")
+
+    def __init__(self, *, margin=1.0, strategy="hard", reduction="mean"):
+        self.margin = _nonnegative("margin", margin)
+        if strategy not in self.STRATEGIES:
+            raise ValueError(f"strategy must be one of {self.STRATEGIES}; got {strategy!r}")
+        self.strategy = strategy
+        super().__init__(reduction=reduction)
+
+    # -- inputs -----------------------------------------------------------------------
+
+    def _prepare(self, labels, embeddings, sample_weight):
+        X = as_real_array(embeddings, "embeddings")
+        if X.ndim != 2:
+            raise ValueError(f"embeddings must be 2-D (n, dim); got shape {X.shape}")
+        n = X.shape[0]
+        lab = _to_ndarray(labels, "labels")
+        if lab.dtype.kind not in "biu":
+            raise TypeError(f"labels must hold integers; got dtype {lab.dtype}")
+        if lab.shape != (n,):
+            raise ValueError(
+                f"labels must have shape ({n},), one per row of embeddings; got {lab.shape}"
+            )
+        if lab.dtype.kind == "u" and lab.dtype.itemsize == 8 and n and lab.max() > 2**63 - 1:
+            raise ValueError("labels must fit in int64")
+        lab = np.ascontiguousarray(lab, dtype=np.int64)
+        return lab, X, self._row_weights(sample_weight, n)
+
+    # -- mining and the gradient --------------------------------------------------------
+
+    def _compute(self, lab, X, w, scale, want_grad, want_hess):
+        """(per-anchor loss sums, per-anchor triplet counts, gradient, hessian).
+
+        `scale` is a function of the (weighted) triplet count returning the gradient
+        scale; it is called once mining has counted the triplets.
+        """
+        n, dim = X.shape
+        threads = _config.get_num_threads()
+        if n == 0 or not np.isfinite(X).all():
+            fill = 0.0 if n == 0 else np.nan
+            full = np.full(n, fill)
+            grad = np.full_like(X, fill) if want_grad else None
+            hess = np.full_like(X, fill) if want_hess else None
+            return full, np.ones(n), grad, hess
+        sq = _kernels.sq_norms(X, threads)
+        gram = X @ np.ascontiguousarray(X.T)
+        weights = np.ones(n) if w is None else w
+        if self.strategy == "all":
+            tol = 16.0 * math.sqrt(np.finfo(X.dtype).eps)
+            dist, coef, loss, count = _kernels.mine_all(
+                gram, sq, X, lab, self.margin, tol, threads)
+            if not want_grad:
+                return loss, count, None, None
+            grad, hess = _all_gradient(
+                X, dist, coef, scale(_weighted_sum(weights, count)) * weights, want_hess)
+            return loss, count, grad, hess
+        if self.strategy == "hard":
+            pos, neg = _kernels.mine_hard(gram, sq, lab, threads)
+            anchors = np.flatnonzero((pos >= 0) & (neg >= 0))
+            count = np.zeros(n)
+            count[anchors] = 1.0
+            positives, negatives = pos[anchors], neg[anchors]
+        else:
+            _, inverse, class_sizes = np.unique(lab, return_inverse=True, return_counts=True)
+            same_class = class_sizes[inverse.ravel()]
+            pairs = np.where(same_class < n, same_class - 1, 0)
+            offsets = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(pairs, out=offsets[1:])
+            positives, negatives = _kernels.mine_semihard(gram, sq, lab, offsets, threads)
+            anchors = np.repeat(np.arange(n, dtype=np.int64), pairs)
+            count = pairs.astype(np.float64)
+        m = anchors.size
+        dist = _kernels.pair_distances(
+            X, np.concatenate([anchors, anchors]), np.concatenate([positives, negatives]),
+            threads)
+        d_ap, d_an = dist[:m], dist[m:]
+        z = self.margin + d_ap - d_an
+        triplet_loss = np.maximum(z, 0.0)
+        loss = np.bincount(anchors, weights=triplet_loss, minlength=n)
+        if not want_grad:
+            return loss, count, None, None
+        active = z > 0
+        anchor_scale = scale(_weighted_sum(weights, count)) * weights[anchors[active]]
+        src = np.concatenate([anchors[active], anchors[active]])
+        dst = np.concatenate([positives[active], negatives[active]])
+        coef = np.concatenate([anchor_scale, -anchor_scale])
+        lengths = np.concatenate([d_ap[active], d_an[active]])
+        grad, hess = _kernels.edges_apply(X, src, dst, coef, lengths, want_hess, threads)
+        return loss, count, grad, hess
+
+    def _triplet_scale(self, n, w):
+        """Gradient scale from the weighted triplet count (0 when there is none)."""
+        if self.reduction != "mean":
+            return lambda count: 1.0
+        self._denominator(n, w)  # API.md: "mean" needs rows and a positive weight sum
+        return lambda count: 1.0 / count if count > 0 else 0.0
+
+    def _finish(self, loss, count, X, w):
+        weighted = loss if w is None else w * loss
+        if self.reduction == "none":
+            return weighted.astype(X.dtype)
+        total = float(np.sum(weighted))
+        if self.reduction == "sum":
+            return total
+        self._denominator(X.shape[0], w)
+        triplets = float(np.sum(count if w is None else w * count))
+        if math.isnan(total):
+            return total
+        return total / triplets if triplets > 0 else 0.0
+
+    # -- public methods -----------------------------------------------------------------
+
+    def __call__(self, labels, embeddings, *, sample_weight=None):
+        """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
+        lab, X, w = self._prepare(labels, embeddings, sample_weight)
+        loss, count, _, _ = self._compute(lab, X, w, None, False, False)
+        return self._finish(loss, count, X, w)
+
+    def gradient(self, labels, embeddings, *, sample_weight=None, out=None):
+        """d(reduced loss)/d(embeddings), shaped and typed like embeddings."""
+        return self.value_and_gradient(labels, embeddings, sample_weight=sample_weight,
+                                       out=out)[1]
+
+    def value_and_gradient(self, labels, embeddings, *, sample_weight=None, out=None):
+        """(value, gradient) from one Gram matrix and one mining pass."""
+        lab, X, w = self._prepare(labels, embeddings, sample_weight)
+        result = _Output(out, embeddings, X)
+        scale = self._triplet_scale(X.shape[0], w)
+        loss, count, grad, _ = self._compute(lab, X, w, scale, True, False)
+        result.buffer[...] = grad
+        return self._finish(loss, count, X, w), result.result()
+
+    def gradient_hessian(self, labels, embeddings, *, sample_weight=None):
+        """(gradient, hessian diagonal), both shaped like embeddings."""
+        lab, X, w = self._prepare(labels, embeddings, sample_weight)
+        scale = self._triplet_scale(X.shape[0], w)
+        _, _, grad, hess = self._compute(lab, X, w, scale, True, True)
+        grad_out, hess_out = _Output(None, embeddings, X), _Output(None, embeddings, X)
+        grad_out.buffer[...] = grad
+        hess_out.buffer[...] = hess
+        return grad_out.result(), hess_out.result()
+
+
+def _weighted_sum(weights, values):
+    return float(np.sum(weights * values))
+
+
+def _all_gradient(X, dist, coef, anchor_scale, want_hess):
+    """Gradient (and hessian diagonal) of the "all" strategy from its coefficients.
+
+    The loss is sum_aj scale_a c_aj d(a, j) plus constants, c_aj the signed number of
+    active triplets using the distance d(a, j); coef[a, j] = c_aj / d(a, j). With
+    W = diag(scale) coef and S = W + W^T, the gradient is row_sum(S)_i x_i - (S X)_i,
+    and the hessian diagonal row_sum(S)_i - sum_j T_ij (x_ik - x_jk)^2, T = S / d^2.
+    """
+    coef *= anchor_scale.astype(X.dtype)[:, None]
+    sym = coef + coef.T
+    row_sum = sym.sum(axis=1)
+    grad = row_sum[:, None] * X - sym @ X
+    if not want_hess:
+        return grad, None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(dist > 0, sym / (dist * dist), 0.0).astype(X.dtype)
+    t_sum = t.sum(axis=1)
+    hess = (row_sum[:, None] - X * X * t_sum[:, None] + 2.0 * X * (t @ X)
+            - t @ (X * X))
+    return grad, hess
+
+
+contrastive = make_shortcut(Contrastive, "contrastive")
+triplet = make_shortcut(Triplet, "triplet")
+batch_triplet = make_shortcut(BatchTriplet, "batch_triplet")

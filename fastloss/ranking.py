@@ -1,0 +1,219 @@
+"""Learning-to-rank losses, row-wise over lists.
+
+Every method takes ``(relevance, scores, *, where=None, sample_weight=None)``:
+`scores` and `relevance` of shape (n_lists, list_size); `where`, an optional boolean
+array of that shape, marks the real items (False for padding). A masked item is
+exactly an item sliced out of its list: it forms no pair, takes no part in
+softmaxes or orderings, its relevance and score are never read, and its gradient
+and hessian are 0. `sample_weight` has one weight per list; "mean" averages the
+per-list losses over all lists, sum(w_i l_i) / sum(w_i) (API.md section 2), "none"
+returns w_i l_i per list, (n_lists,). Gradients are with respect to `scores`.
+
+Ties and degenerate lists follow rax (google/rax): pairwise losses use only pairs of
+different relevance, so a list whose relevance is all equal (or that has fewer than
+two valid items) has loss 0 and gradient 0; ListMLE orders equal relevance by index
+(rax's sort without a random key), ListwiseSoftmax gives 0 for a list without
+positive relevance. Lists run in parallel, in blocks of a fixed number of lists,
+so the results are bitwise identical for any thread count. Relevance must be
+finite where valid (>= 0 for ListwiseSoftmax and LambdaRank); NaN or inf scores
+propagate into their list's value and gradient.
+"""
+
+import math
+
+import numpy as np
+
+from fastloss import _config, _dispatch
+from fastloss import _kernel as modes
+from fastloss._base import _Output, make_shortcut
+from fastloss._rowloss import RowLoss
+from fastloss._validation import _to_ndarray, as_real_array, bad_value_error, check_same_shape
+from fastloss.regression import _check_param
+
+__all__ = [
+    "PairwiseHinge", "PairwiseLogistic", "ListwiseSoftmax", "ListMLE", "LambdaRank",
+    "pairwise_hinge", "pairwise_logistic", "listwise_softmax", "list_mle", "lambda_rank",
+]
+
+_kernels = _dispatch.load("_ranking")
+
+
+class _RankingLoss(RowLoss):
+    """The methods of every ranking loss; subclasses set the kernel kind."""
+
+    _kind = None
+    #: Whether relevance must be >= 0 (gains, label distributions), else only finite.
+    _relevance_nonnegative = False
+
+    def _kernel_params(self):
+        """(margin, k) for the kernel; k = 0 means no cutoff."""
+        return 0.0, 0
+
+    def _prepare(self, relevance, scores, where, sample_weight):
+        s = as_real_array(scores, "scores")
+        if s.ndim != 2:
+            raise ValueError(f"scores must be 2-D (n_lists, list_size); got shape {s.shape}")
+        r = as_real_array(relevance, "relevance", s.dtype)
+        check_same_shape(r, s, "relevance", "scores")
+        mask = None
+        if where is not None:
+            mask = _to_ndarray(where, "where")
+            if mask.dtype != np.bool_:
+                raise TypeError(f"where must be a boolean array; got dtype {mask.dtype}")
+            check_same_shape(mask, s, "where", "scores")
+            mask = np.ascontiguousarray(mask)
+        self._check_relevance(r, mask)
+        return r, s, mask, self._row_weights(sample_weight, s.shape[0])
+
+    def _check_relevance(self, r, mask):
+        ok = (r >= 0) & (r < math.inf) if self._relevance_nonnegative else np.isfinite(r)
+        if mask is not None:
+            ok |= ~mask
+        if not ok.all():
+            requirement = "finite and >= 0" if self._relevance_nonnegative else "finite"
+            raise bad_value_error("relevance", r, int(np.argmin(ok.ravel())), requirement)
+
+    def _run(self, mode, r, s, mask, w, values=None, grad=None, hess=None, scale=1.0):
+        margin, k = self._kernel_params()
+        return _kernels.run(self._kind, mode, r, s, mask, w, values, grad, hess, scale,
+                            margin, k, _config.get_num_threads())
+
+    # -- public methods -----------------------------------------------------------------
+
+    def __call__(self, relevance, scores, *, where=None, sample_weight=None):
+        """The loss value: float for "mean"/"sum", an (n_lists,) array for "none"."""
+        r, s, mask, w = self._prepare(relevance, scores, where, sample_weight)
+        n = s.shape[0]
+        if self.reduction == "none":
+            values = np.empty(n, dtype=s.dtype)
+            self._run(modes.VALUE_NONE, r, s, mask, w, values)
+            return values
+        return self._reduce(self._run(modes.VALUE_SUM, r, s, mask, w), None, n, w)
+
+    def gradient(self, relevance, scores, *, where=None, sample_weight=None, out=None):
+        """d(reduced loss)/d(scores), shaped and typed like scores (into `out` if given)."""
+        r, s, mask, w = self._prepare(relevance, scores, where, sample_weight)
+        grad = _Output(out, scores, s)
+        self._run(modes.GRADIENT, r, s, mask, w, None, grad.buffer, None,
+                  self._gradient_scale(s.shape[0], w))
+        return grad.result()
+
+    def value_and_gradient(self, relevance, scores, *, where=None, sample_weight=None,
+                           out=None):
+        """(value, gradient) from one pass over the lists."""
+        r, s, mask, w = self._prepare(relevance, scores, where, sample_weight)
+        n = s.shape[0]
+        grad = _Output(out, scores, s)
+        scale = self._gradient_scale(n, w)
+        if self.reduction == "none":
+            values = np.empty(n, dtype=s.dtype)
+            self._run(modes.VALUE_NONE_GRADIENT, r, s, mask, w, values, grad.buffer, None,
+                      scale)
+            return values, grad.result()
+        total = self._run(modes.VALUE_GRADIENT, r, s, mask, w, None, grad.buffer, None, scale)
+        return self._reduce(total, None, n, w), grad.result()
+
+    def gradient_hessian(self, relevance, scores, *, where=None, sample_weight=None):
+        """(gradient, hessian diagonal) wrt scores, with the reduction's scaling."""
+        r, s, mask, w = self._prepare(relevance, scores, where, sample_weight)
+        grad, hess = _Output(None, scores, s), _Output(None, scores, s)
+        self._run(modes.GRADIENT_HESSIAN, r, s, mask, w, None, grad.buffer, hess.buffer,
+                  self._gradient_scale(s.shape[0], w))
+        return grad.result(), hess.result()
+
+
+class PairwiseHinge(_RankingLoss):
+    """Pairwise hinge loss: l = sum over pairs rel_i > rel_j of max(0, margin - (s_i - s_j)).
+
+    rax's pairwise_hinge_loss (margin 1) with a margin parameter (Herbrich et al.
+    2000, RankSVM). The gradient at the kink (s_i - s_j = margin) is 0. The hessian is
+    0 almost everywhere; gradient_hessian returns the surrogate "number of valid
+    pairs the item belongs to" (each pair counted with curvature 1, whether or not
+    it is within the margin), and exact_hessian is False.
+    """
+
+    exact_hessian = False
+    _param_names = ("margin",)
+    _kind = _kernels.HINGE
+
+    def __init__(self, *, margin=1.0, reduction="mean"):
+        self.margin = _check_param(
+            "margin", margin, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+        super().__init__(reduction=reduction)
+
+    def _kernel_params(self):
+        return self.margin, 0
+
+
+class PairwiseLogistic(_RankingLoss):
+    """RankNet (Burges et al. 2005): l = sum over pairs rel_i > rel_j of
+    log(1 + exp(-(s_i - s_j))), rax's pairwise_logistic_loss.
+
+    Gradient: -sigmoid(s_j - s_i) for s_i and +sigmoid(s_j - s_i) for s_j, summed over
+    the item's pairs; exact hessian diagonal: the sum of sigmoid(x) sigmoid(-x).
+    """
+
+    _kind = _kernels.LOGISTIC
+
+
+class ListwiseSoftmax(_RankingLoss):
+    """ListNet's top-one softmax cross-entropy (Cao et al. 2007):
+    l = -sum_i (rel_i / sum_j rel_j) log softmax(s)_i over the valid items.
+
+    Relevance (>= 0) is normalized to a distribution, as TF-Ranking's SoftmaxLoss and
+    rax's softmax_loss with normalized labels do; a list without positive relevance
+    has no target and contributes 0 (rax and TF-Ranking leave it out). Gradient
+    softmax_i - rel_i / sum rel; exact hessian diagonal softmax_i (1 - softmax_i).
+    """
+
+    _kind = _kernels.SOFTMAX
+    _relevance_nonnegative = True
+
+
+class ListMLE(_RankingLoss):
+    """ListMLE (Xia et al. 2008), rax's listmle_loss: the Plackett-Luce negative
+    log-likelihood of the order by relevance,
+    l = sum_i (log sum_{j >= i} exp(s_pi(j)) - s_pi(i)), pi sorting relevance
+    descending. Equal relevance keeps index order (a stable sort: deterministic,
+    like rax without a random key). A list of one valid item has loss 0. Exact
+    gradient and hessian diagonal.
+    """
+
+    _kind = _kernels.LISTMLE
+
+
+class LambdaRank(_RankingLoss):
+    """LambdaRank: RankNet pairs weighted by the change of NDCG@k when swapping them.
+
+    l = sum over pairs rel_i > rel_j of lambda_ij log(1 + exp(-(s_i - s_j))) with
+    lambda_ij = |G_i - G_j| |D_i - D_j| / IDCG@k, G = 2^rel - 1, D_i = 1/log2(1 + rank_i)
+    for rank_i <= k (rank by score, ties by index) and 0 beyond, IDCG@k the DCG@k of
+    the ideal order (Burges 2006; rax's pairwise_logistic_loss with
+    ndcg_lambdaweight(topn=k), without rax's list-size factor so that padding never
+    changes the loss). k=None uses the whole list. The weights depend on the
+    ranking only, which is constant between ties of scores, so the gradient and the
+    hessian diagonal sum_pairs lambda_ij sigmoid(x) sigmoid(-x) are exact almost
+    everywhere: gradient_hessian makes LambdaRank a gradient-boosting objective
+    (LightGBM's lambdarank without its lambda normalization). Relevance must be >= 0.
+    """
+
+    _param_names = ("k",)
+    _kind = _kernels.LAMBDA
+    _relevance_nonnegative = True
+
+    def __init__(self, *, k=None, reduction="mean"):
+        if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer))
+                              or k < 1):
+            raise ValueError(f"k must be None or an integer >= 1; got {k!r}")
+        self.k = None if k is None else int(k)
+        super().__init__(reduction=reduction)
+
+    def _kernel_params(self):
+        return 0.0, 0 if self.k is None else self.k
+
+
+pairwise_hinge = make_shortcut(PairwiseHinge, "pairwise_hinge")
+pairwise_logistic = make_shortcut(PairwiseLogistic, "pairwise_logistic")
+listwise_softmax = make_shortcut(ListwiseSoftmax, "listwise_softmax")
+list_mle = make_shortcut(ListMLE, "list_mle")
+lambda_rank = make_shortcut(LambdaRank, "lambda_rank")

@@ -1,0 +1,529 @@
+"""Embedding losses: Contrastive, Triplet and BatchTriplet against fastloss.reference,
+PyTorch's definitions, finite differences, and their documented edge cases."""
+
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fastloss as fl
+from fastloss import reference
+
+REDUCTIONS = ("mean", "sum", "none")
+STRATEGIES = ("hard", "semihard", "all")
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def assert_close(actual, expected, rtol=1e-12, atol=1e-12):
+    np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), rtol=rtol, atol=atol)
+
+
+def pairs(n=40, dim=6, seed=0):
+    g = rng(seed)
+    x1, x2 = g.standard_normal((2, n, dim))
+    same = g.integers(0, 2, n).astype(float)
+    return same, x1, x2
+
+
+def triplets(n=40, dim=6, seed=0):
+    return tuple(rng(seed).standard_normal((3, n, dim)))
+
+
+def batch(n=48, dim=5, classes=4, seed=0):
+    g = rng(seed)
+    return g.integers(0, classes, n), g.standard_normal((n, dim))
+
+
+def numeric_gradient(f, arrays, index, coords, h=1e-6):
+    """Central differences of f(*arrays) wrt arrays[index] at the given (row, col)."""
+    out = []
+    for r, c in coords:
+        plus = [a.copy() for a in arrays]
+        minus = [a.copy() for a in arrays]
+        plus[index][r, c] += h
+        minus[index][r, c] -= h
+        out.append((f(*plus) - f(*minus)) / (2 * h))
+    return np.array(out)
+
+
+def some_coords(shape, k=12, seed=1):
+    g = rng(seed)
+    return list(zip(g.integers(0, shape[0], k), g.integers(0, shape[1], k), strict=True))
+
+
+# ---- against the NumPy reference ----------------------------------------------------
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_contrastive_matches_reference(reduction, weighted):
+    same, x1, x2 = pairs()
+    same[:5] = 0.3  # soft labels interpolate
+    w = rng(3).uniform(0, 2, len(same)) if weighted else None
+    loss = fl.Contrastive(margin=2.5, reduction=reduction)
+    value, grads = loss.value_and_gradient(same, x1, x2, sample_weight=w)
+    ref_value, ref_grads = reference.contrastive(same, x1, x2, 2.5, w, reduction)
+    assert_close(value, ref_value)
+    for g, r in zip(grads, ref_grads, strict=True):
+        assert_close(g, r)
+
+
+@pytest.mark.parametrize("p", [1.0, 1.5, 2.0, 3.0])
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_triplet_matches_reference(p, swap, reduction):
+    a, pos, neg = triplets()
+    w = rng(4).uniform(0, 2, len(a))
+    loss = fl.Triplet(margin=1.5, p=p, swap=swap, eps=1e-3, reduction=reduction)
+    value, grads = loss.value_and_gradient(a, pos, neg, sample_weight=w)
+    ref_value, ref_grads = reference.triplet(a, pos, neg, 1.5, p, swap, 1e-3, w, reduction)
+    assert_close(value, ref_value)
+    for g, r in zip(grads, ref_grads, strict=True):
+        assert_close(g, r)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("seed", range(4))
+def test_batch_triplet_matches_reference(strategy, reduction, seed):
+    labels, x = batch(n=30 + 7 * seed, classes=2 + seed, seed=seed)
+    w = rng(seed + 10).uniform(0, 2, len(x)) if seed % 2 else None
+    for margin in (0.0, 0.7, 3.0):
+        loss = fl.BatchTriplet(margin=margin, strategy=strategy, reduction=reduction)
+        value, grad = loss.value_and_gradient(labels, x, sample_weight=w)
+        ref_value, ref_grad = reference.batch_triplet(labels, x, margin, strategy, w, reduction)
+        assert_close(value, ref_value, rtol=1e-10, atol=1e-12)
+        assert_close(grad, ref_grad, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_batch_triplet_ties_go_to_the_lowest_index(strategy):
+    # integer points: exact Gram distances with many ties
+    g = rng(13)
+    for _ in range(10):
+        n = int(g.integers(4, 60))
+        x = g.integers(-2, 3, (n, 3)).astype(float)
+        labels = g.integers(0, 4, n)
+        value, grad = fl.BatchTriplet(strategy=strategy).value_and_gradient(labels, x)
+        ref_value, ref_grad = reference.batch_triplet(labels, x, 1.0, strategy)
+        assert_close(value, ref_value)
+        assert_close(grad, ref_grad)
+
+
+KERNEL_SET_SCRIPT = """
+import hashlib, numpy as np, fastloss as fl
+g = np.random.default_rng(0)
+h = hashlib.sha256()
+
+
+def feed(result):
+    if isinstance(result, tuple):
+        for item in result:
+            feed(item)
+    else:
+        h.update(np.asarray(result, dtype=np.float64).tobytes())
+
+
+a, p, n = g.standard_normal((3, 700, 37)).astype(np.float32)
+for loss in [fl.Triplet(), fl.Triplet(p=3.0, swap=True)]:
+    feed(loss.value_and_gradient(a, p, n))
+    feed(loss.gradient_hessian(a, p, n))
+feed(fl.Contrastive().gradient_hessian(g.integers(0, 2, 700), a, p))
+x = g.integers(-2, 3, (301, 5)).astype(np.float32)
+labels = g.integers(0, 6, 301)
+for s in ["hard", "semihard", "all"]:
+    feed(fl.BatchTriplet(strategy=s).value_and_gradient(labels, x))
+print(fl._dispatch.KERNEL_SET, h.hexdigest())
+"""
+
+
+def test_kernel_sets_give_the_same_bits():
+    results = set()
+    for forced in ("", "baseline"):
+        env = {**os.environ, "FASTLOSS_DISPATCH": forced}
+        out = subprocess.run([sys.executable, "-P", "-c", KERNEL_SET_SCRIPT], env=env,
+                             capture_output=True, text=True, check=True).stdout.split()
+        results.add(out[1])
+    # a build or CPU without x86-64-v3 runs the baseline twice; the bits must agree anyway
+    assert len(results) == 1
+
+
+def test_float32_close_to_float64():
+    same, x1, x2 = pairs(n=200, dim=16)
+    a, p, n = triplets(n=200, dim=16)
+    labels, x = batch(n=100, dim=16)
+    cases = [
+        (fl.Contrastive(), (same, x1, x2), (same, x1.astype(np.float32), x2.astype(np.float32))),
+        (fl.Triplet(), (a, p, n), tuple(v.astype(np.float32) for v in (a, p, n))),
+    ] + [
+        (fl.BatchTriplet(strategy=s), (labels, x), (labels, x.astype(np.float32)))
+        for s in STRATEGIES
+    ]
+    for loss, args64, args32 in cases:
+        v64, g64 = loss.value_and_gradient(*args64)
+        v32, g32 = loss.value_and_gradient(*args32)
+        assert isinstance(v32, float)
+        g64 = g64 if isinstance(g64, tuple) else (g64,)
+        g32 = g32 if isinstance(g32, tuple) else (g32,)
+        assert_close(v32, v64, rtol=1e-5, atol=1e-6)
+        for a32, a64 in zip(g32, g64, strict=True):
+            assert a32.dtype == np.float32
+            assert_close(a32, a64, rtol=1e-3, atol=1e-5)
+
+
+# ---- PyTorch's definitions ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("p", [1.0, 1.5, 2.0, 3.0])
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_triplet_matches_torch(p, swap, reduction):
+    torch = pytest.importorskip("torch")
+    a, pos, neg = triplets(n=64, dim=9, seed=5)
+    tensors = [torch.tensor(v, requires_grad=True) for v in (a, pos, neg)]
+    out = torch.nn.functional.triplet_margin_loss(
+        *tensors, margin=0.8, p=p, swap=swap, eps=1e-6, reduction=reduction)
+    out.sum().backward()
+    loss = fl.Triplet(margin=0.8, p=p, swap=swap, reduction=reduction)
+    value = loss(a, pos, neg)
+    grads = loss.gradient(a, pos, neg)
+    assert_close(value, out.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for g, t in zip(grads, tensors, strict=True):
+        assert_close(g if reduction != "none" else g, t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_contrastive_matches_torch_autograd():
+    torch = pytest.importorskip("torch")
+    same, x1, x2 = pairs(n=50, dim=7, seed=6)
+    x2[0] = x1[0]  # d = 0: the dissimilar term's gradient is 0, as torch's norm gives
+    same[0] = 0.0
+    t1, t2 = (torch.tensor(v, requires_grad=True) for v in (x1, x2))
+    s = torch.tensor(same)
+    d = torch.linalg.vector_norm(t1 - t2, dim=1)
+    values = s * d**2 + (1 - s) * torch.clamp(1.3 - d, min=0) ** 2
+    values.mean().backward()
+    value, (g1, g2) = fl.Contrastive(margin=1.3).value_and_gradient(same, x1, x2)
+    assert_close(value, values.mean().item())
+    assert_close(g1, t1.grad.numpy())
+    assert_close(g2, t2.grad.numpy())
+
+
+# ---- finite differences -------------------------------------------------------------
+
+
+def test_contrastive_gradient_and_hessian_finite_differences():
+    same, x1, x2 = pairs(n=30, dim=5, seed=7)
+    same[:8] = 0.4
+    w = rng(8).uniform(0.5, 2, 30)
+    loss = fl.Contrastive(margin=3.0)
+    grads, hessians = loss.gradient_hessian(same, x1, x2, sample_weight=w)
+    for index in (0, 1):
+        coords = some_coords(x1.shape)
+
+        def value(x1_, x2_):
+            return loss(same, x1_, x2_, sample_weight=w)
+
+        def grad_entry(x1_, x2_, r, c, index=index):
+            return loss.gradient(same, x1_, x2_, sample_weight=w)[index][r, c]
+
+        expected = numeric_gradient(value, [x1, x2], index, coords)
+        assert_close([grads[index][r, c] for r, c in coords], expected, rtol=1e-6, atol=1e-9)
+        hess_fd = [numeric_gradient(lambda u, v, r=r, c=c: grad_entry(u, v, r, c),
+                                    [x1, x2], index, [(r, c)])[0] for r, c in coords]
+        assert_close([hessians[index][r, c] for r, c in coords], hess_fd, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("p", [1.5, 2.0, 3.0])
+@pytest.mark.parametrize("swap", [False, True])
+def test_triplet_gradient_and_hessian_finite_differences(p, swap):
+    a, pos, neg = triplets(n=30, dim=5, seed=9)
+    loss = fl.Triplet(margin=2.0, p=p, swap=swap, reduction="sum")
+    assert loss.exact_hessian
+    arrays = [a, pos, neg]
+    grads, hessians = loss.gradient_hessian(*arrays)
+    for index in range(3):
+        coords = some_coords(a.shape, seed=index)
+        expected = numeric_gradient(loss, arrays, index, coords)
+        assert_close([grads[index][r, c] for r, c in coords], expected, rtol=1e-6, atol=1e-8)
+        hess_fd = [
+            numeric_gradient(lambda *xs, r=r, c=c, i=index: loss.gradient(*xs)[i][r, c],
+                             arrays, index, [(r, c)])[0]
+            for r, c in coords
+        ]
+        assert_close([hessians[index][r, c] for r, c in coords], hess_fd, rtol=1e-5, atol=1e-7)
+
+
+def test_triplet_p1_hessian_is_a_documented_surrogate():
+    a, pos, neg = triplets(n=10, dim=3)
+    loss = fl.Triplet(p=1.0, reduction="mean")
+    assert not loss.exact_hessian and fl.Triplet.exact_hessian
+    w = np.arange(10.0)
+    _, hessians = loss.gradient_hessian(a, pos, neg, sample_weight=w)
+    for h in hessians:
+        assert_close(h, np.repeat(w[:, None] / w.sum(), 3, axis=1))
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_batch_triplet_gradient_and_hessian_finite_differences(strategy):
+    labels, x = batch(n=24, dim=4, classes=3, seed=11)
+    loss = fl.BatchTriplet(margin=1.0, strategy=strategy)
+    grad, hess = loss.gradient_hessian(labels, x)
+    assert np.abs(grad).max() > 0
+    coords = some_coords(x.shape, k=16)
+
+    def value(x_):
+        return loss(labels, x_)
+
+    expected = numeric_gradient(value, [x], 0, coords, h=1e-7)
+    assert_close([grad[r, c] for r, c in coords], expected, rtol=1e-5, atol=1e-8)
+    hess_fd = [numeric_gradient(lambda x_, r=r, c=c: loss.gradient(labels, x_)[r, c],
+                                [x], 0, [(r, c)], h=1e-7)[0] for r, c in coords]
+    assert_close([hess[r, c] for r, c in coords], hess_fd, rtol=1e-4, atol=1e-6)
+
+
+# ---- one pass, threads, dtypes, out ----------------------------------------------------
+
+
+def all_losses():
+    same, x1, x2 = pairs(n=3000, dim=32)
+    a, p, n = triplets(n=3000, dim=32)
+    labels, x = batch(n=300, dim=32, classes=6)
+    return [
+        (fl.Contrastive(margin=5.0), (same, x1, x2)),
+        (fl.Triplet(), (a, p, n)),
+        (fl.Triplet(p=3.0, swap=True), (a, p, n)),
+    ] + [(fl.BatchTriplet(strategy=s, margin=5.0), (labels, x)) for s in STRATEGIES]
+
+
+def as_tuple(g):
+    return g if isinstance(g, tuple) else (g,)
+
+
+def test_value_and_gradient_equal_separate_calls_bitwise():
+    for loss, args in all_losses():
+        for reduction in REDUCTIONS:
+            loss = type(loss)(**{**loss.get_params(), "reduction": reduction})
+            value, grads = loss.value_and_gradient(*args)
+            np.testing.assert_array_equal(value, loss(*args))
+            for g, h in zip(as_tuple(grads), as_tuple(loss.gradient(*args)), strict=True):
+                np.testing.assert_array_equal(g, h)
+            first_order = as_tuple(loss.gradient_hessian(*args)[0])
+            for g, h in zip(as_tuple(grads), first_order, strict=True):
+                np.testing.assert_array_equal(g, h)
+
+
+def test_bitwise_identical_for_any_thread_count():
+    # n * dim above the parallel threshold of the O(n dim) mining helpers too
+    labels, x = batch(n=1100, dim=960, classes=20)
+    for loss, args in all_losses() + [(fl.BatchTriplet(margin=30.0), (labels, x))]:
+        results = []
+        for n in (1, 2, 3):
+            with fl.threads(n):
+                value, grads = loss.value_and_gradient(*args)
+                hessians = loss.gradient_hessian(*args)[1]
+                results.append((value, as_tuple(grads), as_tuple(hessians)))
+        for value, grads, hessians in results[1:]:
+            assert value == results[0][0]
+            for g, g0 in zip(grads + hessians, results[0][1] + results[0][2], strict=True):
+                np.testing.assert_array_equal(g, g0)
+
+
+def test_dtypes_and_out():
+    same, x1, x2 = pairs()
+    x32 = x1.astype(np.float32)
+    g1, g2 = fl.Contrastive().gradient(same, x32, x2)  # mixed: computed in float64
+    assert g1.dtype == np.float32 and g2.dtype == np.float64
+    assert_close(g2, reference.contrastive(same, x32.astype(float), x2)[1][1])
+    ints = (x1 * 10).astype(np.int64), (x2 * 10).astype(np.int32)
+    g1, g2 = fl.Contrastive().gradient(same, *ints)
+    assert g1.dtype == g2.dtype == np.float64
+    half = fl.Contrastive().gradient(same, x1.astype(np.float16), x2.astype(np.float16))
+    assert half[0].dtype == np.float16
+    out = (np.empty_like(x1), np.empty_like(x2))
+    result = fl.Contrastive().gradient(same, x1, x2, out=out)
+    assert result[0] is out[0] and result[1] is out[1]
+    assert_close(out[0], fl.Contrastive().gradient(same, x1, x2)[0])
+    labels, x = batch()
+    target = np.empty_like(x)
+    assert fl.BatchTriplet().gradient(labels, x, out=target) is target
+    with pytest.raises(TypeError, match="tuple of 2"):
+        fl.Contrastive().gradient(same, x1, x2, out=np.empty_like(x1))
+    with pytest.raises(ValueError, match="shape"):
+        fl.Contrastive().gradient(same, x1, x2, out=(np.empty((2, 2)), np.empty_like(x2)))
+
+
+def test_non_contiguous_and_list_inputs():
+    a, p, n = triplets(n=20, dim=8)
+    loss = fl.Triplet()
+    expected = loss.value_and_gradient(a[:, ::2], p[:, ::2], n[:, ::2])
+    got = loss.value_and_gradient(*(np.asfortranarray(v[:, ::2]).tolist() for v in (a, p, n)))
+    assert got[0] == expected[0]
+    for g, e in zip(got[1], expected[1], strict=True):
+        np.testing.assert_array_equal(g, e)
+
+
+# ---- edge cases ----------------------------------------------------------------------
+
+
+def test_empty_batches():
+    empty = np.zeros((0, 4))
+    for loss, args in [
+        (fl.Contrastive, (np.zeros(0), empty, empty)),
+        (fl.Triplet, (empty, empty, empty)),
+        (fl.BatchTriplet, (np.zeros(0, dtype=int), empty)),
+    ]:
+        with pytest.raises(ValueError, match="undefined over no rows"):
+            loss()(*args)
+        assert loss(reduction="sum")(*args) == 0.0
+        none = loss(reduction="none")(*args)
+        assert none.shape == (0,)
+        value, grads = loss(reduction="sum").value_and_gradient(*args)
+        assert value == 0.0
+        assert all(g.shape == (0, 4) for g in as_tuple(grads))
+
+
+def test_single_row_and_zero_dim():
+    a, p, n = triplets(n=1, dim=3)
+    value, grads = fl.Triplet().value_and_gradient(a, p, n)
+    ref_value, ref_grads = reference.triplet(a, p, n)
+    assert_close(value, ref_value)
+    zero = np.zeros((3, 0))
+    assert fl.Triplet(margin=0.5)(zero, zero, zero) == 0.5
+    assert fl.Contrastive(margin=2.0)([0, 0, 1], zero, zero) == pytest.approx(8.0 / 3)
+
+
+def test_contrastive_at_zero_distance():
+    x = rng().standard_normal((4, 3))
+    same = np.array([0.0, 1.0, 0.5, 0.0])
+    value, (g1, g2) = fl.Contrastive(margin=2.0, reduction="none").value_and_gradient(same, x, x)
+    assert_close(value, (1 - same) * 4.0)
+    assert not np.any(g1) and not np.any(g2)
+    _, (h1, h2) = fl.Contrastive(margin=2.0, reduction="sum").gradient_hessian(same, x, x)
+    assert_close(h1, np.repeat(2 * same[:, None], 3, axis=1))
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_batch_triplet_without_triplets_is_zero(strategy):
+    x = rng().standard_normal((6, 3))
+    for labels in (np.zeros(6, dtype=int), np.arange(6)):  # one class; singletons
+        loss = fl.BatchTriplet(strategy=strategy)
+        value, grad = loss.value_and_gradient(labels, x)
+        assert value == 0.0 and not np.any(grad)
+        assert fl.BatchTriplet(strategy=strategy, reduction="sum")(labels, x) == 0.0
+        assert not np.any(fl.BatchTriplet(strategy=strategy, reduction="none")(labels, x))
+    # "all" with every triplet satisfied: no triplet with positive loss
+    labels = np.array([0, 0, 1, 1])
+    far = np.array([[0.0], [0.1], [10.0], [10.1]])
+    assert fl.BatchTriplet(strategy="all", margin=1.0)(labels, far) == 0.0
+
+
+def test_batch_triplet_hard_is_mean_over_valid_anchors():
+    labels = np.array([0, 0, 1, 1, 2])  # anchor 4 has no positive
+    x = np.array([[0.0], [1.0], [0.5], [3.0], [7.0]])
+    value = fl.BatchTriplet(margin=1.0, strategy="hard")(labels, x)
+    per_anchor = fl.BatchTriplet(margin=1.0, strategy="hard", reduction="none")(labels, x)
+    assert per_anchor[4] == 0.0
+    assert value == pytest.approx(per_anchor[:4].sum() / 4)
+
+
+def test_batch_triplet_zero_weights():
+    labels, x = batch(n=10)
+    with pytest.raises(ValueError, match="summing to 0"):
+        fl.BatchTriplet()(labels, x, sample_weight=np.zeros(10))
+    w = np.zeros(10)
+    w[labels == labels[0]] = 1.0
+    assert fl.BatchTriplet(reduction="sum")(labels, x, sample_weight=w) >= 0
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_triplet_near_duplicates_use_exact_distances(strategy, dtype):
+    # Norms ~400 and distances ~6: |x_a|^2 + |x_j|^2 - 2 G_aj cancels 4 digits, which
+    # float32 cannot spare; every anchor's positive is its exact duplicate.
+    base = (100 + rng(12).standard_normal((5, 16))).astype(dtype)
+    x = np.concatenate([base, base])
+    labels = np.arange(10) % 5
+    loss = fl.BatchTriplet(strategy=strategy, margin=10.0, reduction="none")
+    values, grad = loss.value_and_gradient(labels, x)
+    x64 = x.astype(np.float64)
+    dist = np.linalg.norm(x64[:, None] - x64[None, :], axis=-1)
+    negatives = np.where(labels[:, None] != labels[None, :], dist, np.nan)
+    if strategy == "all":  # every triplet is within the margin
+        expected = np.nansum(10.0 - negatives, axis=1)
+    else:  # d(a, p) = 0: the closest negative for both rules
+        expected = 10.0 - np.nanmin(negatives, axis=1)
+    assert_close(values, expected, rtol=1e-6 if dtype == np.float32 else 1e-10)
+    assert np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("loss, args", [
+    (fl.Contrastive(), "pairs"), (fl.Triplet(), "triplets"),
+    (fl.BatchTriplet(), "batch"), (fl.BatchTriplet(strategy="all"), "batch"),
+])
+def test_nan_embeddings_give_nan(loss, args):
+    if args == "pairs":
+        arrays = list(pairs(n=5, dim=3))
+        arrays[1][2, 1] = np.nan
+    elif args == "triplets":
+        arrays = list(triplets(n=5, dim=3))
+        arrays[0][2, 1] = np.nan
+    else:
+        arrays = list(batch(n=8, dim=3, classes=2))
+        arrays[1][2, 1] = np.nan
+    value, grads = loss.value_and_gradient(*arrays)
+    assert np.isnan(value)
+    none = type(loss)(**{**loss.get_params(), "reduction": "none"})(*arrays)
+    if isinstance(loss, fl.BatchTriplet):
+        assert np.all(np.isnan(none)) and np.all(np.isnan(grads))  # mining is undefined
+    else:
+        assert np.isnan(none[2]) and np.all(np.isfinite(np.delete(none, 2)))
+        assert all(np.all(np.isnan(g[2])) for g in grads)
+        assert all(np.all(np.isfinite(np.delete(g, 2, axis=0))) for g in grads)
+
+
+def test_bad_inputs():
+    same, x1, x2 = pairs(n=5, dim=3)
+    with pytest.raises(ValueError, match=r"x1.shape=\(5, 3\), x2.shape=\(4, 3\)"):
+        fl.contrastive(same, x1, x2[:4])
+    with pytest.raises(ValueError, match="2-D"):
+        fl.triplet(x1[0], x1[0], x1[0])
+    with pytest.raises(ValueError, match=r"same must have shape \(5,\)"):
+        fl.contrastive(same[:3], x1, x2)
+    with pytest.raises(ValueError, match=r"same must be in \[0, 1\]; got .*2.0.* at index 1"):
+        fl.contrastive([0, 2, 0, 1, 1], x1, x2)
+    with pytest.raises(ValueError, match="sample_weight must have shape"):
+        fl.contrastive(same, x1, x2, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        fl.triplet(x1, x1, x2, sample_weight=-np.ones(5))
+    with pytest.raises(TypeError, match="real numbers"):
+        fl.triplet(x1.astype(complex), x1, x2)
+    with pytest.raises(TypeError, match="labels must hold integers"):
+        fl.batch_triplet(np.zeros(5), x1)
+    with pytest.raises(ValueError, match=r"labels must have shape \(5,\)"):
+        fl.batch_triplet(np.zeros(4, dtype=int), x1)
+    for cls, kw in [(fl.Contrastive, {"margin": -1.0}), (fl.Triplet, {"p": 0.5}),
+                    (fl.Triplet, {"eps": float("nan")}), (fl.Triplet, {"swap": 1}),
+                    (fl.BatchTriplet, {"strategy": "easy"}),
+                    (fl.BatchTriplet, {"margin": float("inf")})]:
+        with pytest.raises(ValueError, match=next(iter(kw))):
+            cls(**kw)
+
+
+def test_objects_and_shortcuts():
+    loss = fl.Triplet(margin=0.5, p=3.0, swap=True, reduction="sum")
+    assert repr(loss) == "Triplet(margin=0.5, p=3.0, swap=True, eps=1e-06, reduction='sum')"
+    assert pickle.loads(pickle.dumps(loss)) == loss
+    assert fl.BatchTriplet(strategy="all") != fl.BatchTriplet()
+    a, p, n = triplets()
+    assert fl.triplet(a, p, n, margin=0.5, p=3.0, swap=True, reduction="sum") == loss(a, p, n)
+    labels, x = batch()
+    assert fl.batch_triplet(labels, x, strategy="semihard") == fl.BatchTriplet(
+        strategy="semihard")(labels, x)
+    same, x1, x2 = pairs()
+    assert fl.contrastive(same, x1, x2, margin=2.0) == fl.Contrastive(margin=2.0)(same, x1, x2)
