@@ -1,0 +1,209 @@
+"""Where does the parallel path start to pay off? Data for PARALLEL_MIN_ELEMENTS.
+
+Usage: python -P benchmarks/threshold.py [--threads T] [--rounds R] [--installed]
+                                          [--loss NAME:MODE ...] [--json]
+
+The kernels run serially below PARALLEL_MIN_ELEMENTS (fastloss/_kernel.pxd), so the
+installed package cannot show what a parallel region costs on small inputs. By
+default this script therefore builds a private copy of the package from this source
+tree with the threshold set to 0 (in the temporary folder, rebuilt when the sources
+change; a minute or two on 2 cores) and measures that copy, in a child process that
+cannot see the installed fastloss. `--installed` measures the
+installed package instead (sizes below its threshold then run serially on both
+sides, which checks that the threshold is respected).
+
+For each loss and size n (multiples of the 4096-element block, 2 to 256 blocks) it
+times the loss with 1 thread and with T threads (default 2) in interleaved rounds
+and prints the medians, the speed-up t(1) / t(T) and the share of rounds T threads
+won. The suggested threshold per loss is the smallest measured n from which on
+every larger size is at least 10% faster with T threads.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VARIANT = Path(tempfile.gettempdir()) / (
+    "fastloss-threshold-" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:12])
+BLOCK = 4096
+SIZES = [BLOCK * k for k in (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256)]
+DEFAULT_LOSSES = ["MeanSquaredError:value", "LogCosh:value"]
+GAIN = 1.1  # "pays off": at least 10% faster
+
+
+def _sources():
+    """The files a build reads (git's list when there is one: tracked and untracked
+    but not ignored files)."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT, check=True, capture_output=True, text=True,
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        listed = [str(p.relative_to(ROOT)) for p in (ROOT / "fastloss").rglob("*")
+                  if "__pycache__" not in p.parts]
+    return sorted(p for p in listed if (ROOT / p).is_file()
+                  and (p.startswith("fastloss/") or p in ("meson.build", "pyproject.toml",
+                                                         "README.md")))
+
+
+def build_variant():
+    """Install a copy of the package with PARALLEL_MIN_ELEMENTS = 0 into VARIANT/site."""
+    files = _sources()
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.encode() + b"\0" + (ROOT / path).read_bytes())
+    stamp = VARIANT / "sources.sha256"
+    site = VARIANT / "site"
+    if stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return site
+    shutil.rmtree(VARIANT, ignore_errors=True)
+    src = VARIANT / "src"
+    for path in files:
+        (src / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / path, src / path)
+    pxd = src / "fastloss" / "_kernel.pxd"
+    text, count = re.subn(r"PARALLEL_MIN_ELEMENTS = \d+", "PARALLEL_MIN_ELEMENTS = 0",
+                          pxd.read_text())
+    if count != 1:
+        sys.exit(f"could not find PARALLEL_MIN_ELEMENTS in {pxd}")
+    pxd.write_text(text)
+    print(f"building a copy with PARALLEL_MIN_ELEMENTS = 0 in {VARIANT} ...",
+          file=sys.stderr)
+    try:
+        import mesonpy  # noqa: F401
+
+        isolation = ["--no-build-isolation"]
+    except ImportError:
+        isolation = []
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    *isolation, "--target", str(site), str(src)], check=True)
+    stamp.write_text(digest.hexdigest())
+    return site
+
+
+def measure(losses, threads, rounds):
+    """Rows of {loss, mode, n, t1, tT, speedup, won} for each loss and size."""
+    import numpy as np
+
+    import fastloss as fl
+    from fastloss import _bench
+
+    results = []
+    for spec in losses:
+        name, mode = spec.split(":")
+        workload = _bench.find(name)
+        call = workload.fastloss(mode)
+        for n in SIZES:
+            args, kwargs = workload.data(n, np.dtype("float64"), np.random.default_rng(0))
+
+            def with_threads(t, call=call, args=args, kwargs=kwargs):
+                def run():
+                    fl.set_num_threads(t)
+                    call(*args, **kwargs)
+                return run
+
+            one, many = with_threads(1), with_threads(threads)
+            for f in (one, many):
+                f()
+            numbers = [_bench.calibrate(f, 0.01) for f in (one, many)]
+            samples = ([], [])
+            for r in range(rounds):
+                order = (0, 1) if r % 2 == 0 else (1, 0)
+                for i in order:
+                    f = (one, many)[i]
+                    samples[i].append(_bench._clock(f, numbers[i]) / numbers[i])
+            fl.set_num_threads(None)
+            t1, tt = statistics.median(samples[0]), statistics.median(samples[1])
+            won = sum(b < a for a, b in zip(*samples, strict=True)) / rounds
+            results.append({"loss": name, "mode": mode, "n": n, "t1": t1, "tT": tt,
+                            "speedup": t1 / tt, "won": won})
+    return results
+
+
+def suggest(rows):
+    """Smallest n from which on every measured size gains at least GAIN, or None."""
+    best = None
+    for row in reversed(rows):
+        if row["speedup"] < GAIN:
+            break
+        best = row["n"]
+    return best
+
+
+def report(results, threads, installed):
+    import fastloss as fl
+    from fastloss import _bench, _kernel
+
+    what = ("installed package" if installed
+            else "copy built with PARALLEL_MIN_ELEMENTS = 0")
+    print(f"1 thread against {threads} threads, float64, {what} "
+          f"(its PARALLEL_MIN_ELEMENTS: {_kernel.PARALLEL_MIN}); fastloss {fl.__version__}, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    for spec in dict.fromkeys((r["loss"], r["mode"]) for r in results):
+        rows = [r for r in results if (r["loss"], r["mode"]) == spec]
+        print(f"\n{spec[0]} {spec[1]}")
+        print(f"{'n':>9}  {'1 thread':>9}  {f'{threads} threads':>9}  {'speed-up':>8}  won")
+        for r in rows:
+            print(f"{r['n']:>9}  {_bench.format_seconds(r['t1']):>9}  "
+                  f"{_bench.format_seconds(r['tT']):>9}  {r['speedup']:>7.2f}x  "
+                  f"{r['won']:.0%}")
+        n = suggest(rows)
+        print(f"pays off (>= {GAIN:g}x from here on) from n = {n}" if n else
+              f"never pays off by {GAIN:g}x up to n = {rows[-1]['n']}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=2, help="threads to compare with 1")
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds per size")
+    parser.add_argument("--loss", action="append", default=None, metavar="NAME:MODE",
+                        help="loss class and mode (value or value_and_gradient); "
+                             f"repeatable (default: {' '.join(DEFAULT_LOSSES)})")
+    parser.add_argument("--installed", action="store_true",
+                        help="measure the installed package, not a copy without threshold")
+    parser.add_argument("--json", action="store_true", help="print JSON rows")
+    parser.add_argument("--worker", metavar="SITE", default=None,
+                        help="measure the copy already installed in SITE (which must be "
+                             "first on PYTHONPATH, with -S); used by the script itself")
+    args = parser.parse_args(argv)
+    losses = args.loss or DEFAULT_LOSSES
+
+    if not args.installed and args.worker is None:
+        site = build_variant()
+        import numpy
+
+        # -S: no site-packages hooks, so an editable install cannot shadow the copy;
+        # NumPy's own folder is added back by hand.
+        path = os.pathsep.join([str(site), str(Path(numpy.__file__).parent.parent)])
+        env = dict(os.environ, PYTHONPATH=path)
+        command = [sys.executable, "-S", "-P", __file__, "--worker", str(site),
+                   "--threads", str(args.threads), "--rounds", str(args.rounds)]
+        command += [f"--loss={spec}" for spec in losses] + (["--json"] if args.json else [])
+        return subprocess.run(command, env=env).returncode
+
+    import fastloss
+
+    if args.worker and not Path(fastloss.__file__).resolve().is_relative_to(
+            Path(args.worker).resolve()):
+        sys.exit(f"imported {fastloss.__file__}, not the copy in {args.worker}")
+    results = measure(losses, args.threads, args.rounds)
+    if args.json:
+        json.dump(results, sys.stdout, indent=1)
+        print()
+    else:
+        report(results, args.threads, installed=args.worker is None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
