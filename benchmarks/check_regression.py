@@ -21,7 +21,7 @@ Why it does not flake on a shared, noisy 2-core machine:
   only if it is over again.
 
 Key workloads: MSE value (10^6 and 100 elements) and Huber value_and_gradient
-(10^6), float64, plus value_and_gradient at 10^6 elements of every workload of the
+(10^6), float64, plus value_and_gradient at 10^5 elements of every workload of the
 families in EXTRA_FAMILIES that this build has. A key workload without a floor of
 its own in floors.json gets the file's default floor.
 """
@@ -39,7 +39,7 @@ from fastloss import _bench
 
 FLOORS = Path(__file__).with_name("floors.json")
 THREADS = 1
-#: Families whose every workload is a key workload (value_and_gradient, 10^6 elements).
+#: Families whose every workload is a key workload (value_and_gradient, 10^5 elements).
 EXTRA_FAMILIES = ("classification",)
 
 
@@ -56,7 +56,7 @@ def key_workloads():
     ]
     for workload in _bench.workloads():
         if workload.family in EXTRA_FAMILIES and workload.reference("value_and_gradient"):
-            checks.append((workload, "value_and_gradient", min(10**6, workload.max_size),
+            checks.append((workload, "value_and_gradient", min(10**5, workload.max_size),
                            "float64"))
     return checks
 

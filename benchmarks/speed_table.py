@@ -100,8 +100,8 @@ def rows(torch, rng):
 
 def markdown(results, threads):
     lines = [
-        f"| measurement ({threads} threads, float64) | n | compared with | fastloss | it "
-        "| ratio | target |",
+        f"| measurement ({threads} thread{'s' if threads > 1 else ''}, float64) | n "
+        "| compared with | fastloss | it | ratio | target |",
         "|---|---:|---|---:|---:|---:|---|",
     ]
     for r in results:

@@ -452,10 +452,11 @@ def run(args):
     for dtype in dtypes:
         if dtype not in DTYPES:
             raise ValueError(f"unknown dtype {dtype!r}; known: {DTYPES}")
+    selected = _selected(args)
     threads = args.threads or [fastloss.get_num_threads()]
     torch = None if args.no_torch else import_torch()
     rows = []
-    for workload in _selected(args):
+    for workload in selected:
         sizes = args.sizes or (QUICK_SIZES if quick else workload.sizes)
         for n in sizes:
             for dtype in dtypes:
