@@ -8,16 +8,17 @@ installed package cannot show what a parallel region costs on small inputs. By
 default this script therefore builds a private copy of the package from this source
 tree with the threshold set to 0 (in the temporary folder, rebuilt when the sources
 change; a minute or two on 2 cores) and measures that copy, in a child process that
-cannot see the installed fastloss. `--installed` measures the
-installed package instead (sizes below its threshold then run serially on both
-sides, which checks that the threshold is respected).
+cannot see the installed fastloss. `--installed` measures the installed package
+instead (sizes below its threshold then run serially on both sides, which checks
+that the threshold is respected).
 
 For each loss and size n (multiples of the 4096-element block, 2 to 256 blocks) it
-times the loss with 1 thread and with T threads (default 2) in interleaved rounds
-and prints the medians, the speed-up t(1) / t(T), the speed-up of the fastest
-samples (what a quiet machine shows while neighbours load the cores) and the share
-of rounds T threads won. The suggested threshold per loss is the smallest measured
-n from which on every larger size is at least 10% faster with T threads.
+times single calls with 1 thread and with T threads (default 2), alternating, and
+prints the median times, their speed-up t(1) / t(T), the speed-up of the fastest
+calls (what a quiet machine shows, even while neighbours load the cores) and the
+share of rounds T threads won. The suggested threshold per loss is the smallest
+measured n at which the fastest calls are at least 10% faster with T threads, and
+so are they at the next two sizes.
 """
 
 import argparse
@@ -120,13 +121,12 @@ def measure(losses, threads, rounds):
             one, many = with_threads(1), with_threads(threads)
             for f in (one, many):
                 f()
-            numbers = [_bench.calibrate(f, 0.002) for f in (one, many)]
+            # Single calls, alternating: the fastest of many is a call that no
+            # neighbour disturbed, even on a loaded machine.
             samples = ([], [])
-            for r in range(rounds):
-                order = (0, 1) if r % 2 == 0 else (1, 0)
-                for i in order:
-                    f = (one, many)[i]
-                    samples[i].append(_bench._clock(f, numbers[i]) / numbers[i])
+            for _ in range(rounds):
+                for i, f in enumerate((one, many)):
+                    samples[i].append(_bench._clock(f, 1))
             fl.set_num_threads(None)
             t1, tt = statistics.median(samples[0]), statistics.median(samples[1])
             won = sum(b < a for a, b in zip(*samples, strict=True)) / rounds
@@ -136,14 +136,13 @@ def measure(losses, threads, rounds):
     return results
 
 
-def suggest(rows, key="speedup"):
-    """Smallest n from which on every measured size gains at least GAIN, or None."""
-    best = None
-    for row in reversed(rows):
-        if row[key] < GAIN:
-            break
-        best = row["n"]
-    return best
+def suggest(rows, key="best_speedup", confirm=2):
+    """Smallest n that gains at least GAIN, with the next `confirm` sizes gaining too
+    (a single disturbed size further up does not hide the crossover), or None."""
+    for i, row in enumerate(rows):
+        if all(r[key] >= GAIN for r in rows[i:i + 1 + confirm]):
+            return row["n"]
+    return None
 
 
 def report(results, threads, installed):
@@ -163,16 +162,17 @@ def report(results, threads, installed):
             print(f"{r['n']:>9}  {_bench.format_seconds(r['t1']):>9}  "
                   f"{_bench.format_seconds(r['tT']):>9}  {r['speedup']:>7.2f}x  "
                   f"{r['best_speedup']:>5.2f}x  {r['won']:.0%}")
-        for key, label in (("speedup", "medians"), ("best_speedup", "fastest samples")):
+        for key, label in (("best_speedup", "fastest calls"), ("speedup", "medians")):
             n = suggest(rows, key)
-            print(f"{label}: pays off (>= {GAIN:g}x from there on) from n = {n}" if n else
-                  f"{label}: never pays off by {GAIN:g}x up to n = {rows[-1]['n']}")
+            print(f"{label}: pays off (>= {GAIN:g}x at n and the next sizes) from n = {n}"
+                  if n else f"{label}: does not pay off by {GAIN:g}x")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=2, help="threads to compare with 1")
-    parser.add_argument("--rounds", type=int, default=31, help="interleaved rounds per size")
+    parser.add_argument("--rounds", type=int, default=101,
+                        help="calls per thread count and size, alternating (default 101)")
     parser.add_argument("--loss", action="append", default=None, metavar="NAME:MODE",
                         help="loss class and mode (value or value_and_gradient); "
                              f"repeatable (default: {' '.join(DEFAULT_LOSSES)})")

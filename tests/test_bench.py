@@ -164,7 +164,10 @@ def test_regression_check_reports_and_fails_against_its_floors(tmp_path):
 
 def test_threshold_suggestion():
     threshold = load_script("threshold")
-    rows = [{"n": n, "speedup": s} for n, s in
-            [(8192, 0.6), (16384, 1.2), (32768, 0.9), (65536, 1.3), (131072, 1.8)]]
-    assert threshold.suggest(rows) == 65536
+    gains = [(8192, 0.6), (16384, 1.2), (32768, 0.9), (65536, 1.3), (131072, 1.8),
+             (262144, 0.5), (524288, 1.9), (1048576, 1.9)]
+    rows = [{"n": n, "best_speedup": s} for n, s in gains]
+    assert threshold.suggest(rows) == 524288
+    assert threshold.suggest(rows, confirm=1) == 65536
+    assert threshold.suggest(rows[:5], confirm=1) == 65536
     assert threshold.suggest(rows[:3]) is None
