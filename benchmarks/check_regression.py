@@ -1,7 +1,7 @@
 """Benchmark-regression check (run by .ci/run): fail when fastloss gets slower
 relative to its NumPy reference on a few key workloads.
 
-Usage: python -P benchmarks/check_regression.py [--rounds R] [--json]
+Usage: python -P benchmarks/check_regression.py [--rounds R] [--json] [--list] [--only TEXT]
 
 For each key workload it measures, in one process and on the same data, the ratio
 fastloss time / NumPy reference time (lower is better) and compares it with the
@@ -102,12 +102,26 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=9, help="rounds per check (default 9)")
     parser.add_argument("--floors", type=Path, default=FLOORS, help="the floors file")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--list", action="store_true",
+                        help="list the checks and their floors, measure nothing")
+    parser.add_argument("--only", metavar="TEXT", default=None,
+                        help="run only the checks whose name contains TEXT")
     args = parser.parse_args(argv)
     config = json.loads(args.floors.read_text())
     floors, default_floor = config["floors"], config["default_floor"]
 
+    keys = key_workloads()
+    if args.only is not None:
+        keys = [key for key in keys if args.only in check_id(*key)]
+        if not keys:
+            parser.error(f"no check matches {args.only!r}")
+    if args.list:
+        for key in keys:
+            name = check_id(*key)
+            print(f"{name}\t{floors.get(name, default_floor)}")
+        return 0
     rng = np.random.default_rng(0)
-    checks = [Check(*key, rng) for key in key_workloads()]
+    checks = [Check(*key, rng) for key in keys]
     target = 0.03
     with fl.threads(THREADS):
         measure(checks, args.rounds, target)

@@ -132,34 +132,51 @@ def test_measure_row_for_one_workload():
 
 
 def test_workload_data_is_reproducible_and_in_dtype():
+    n = 1000
     for w in _bench.workloads():
         for dtype in _bench.DTYPES:
-            (a, kw_a) = w.data(50, np.dtype(dtype), np.random.default_rng(1))
-            (b, kw_b) = w.data(50, np.dtype(dtype), np.random.default_rng(1))
+            (a, kw_a) = w.data(n, np.dtype(dtype), np.random.default_rng(1))
+            (b, kw_b) = w.data(n, np.dtype(dtype), np.random.default_rng(1))
             assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
-            assert a[-1].size == 50 and a[-1].dtype == dtype
+            prediction = a[-1]
+            row = prediction.shape[-1] if prediction.ndim > 1 else 1
+            assert n - row < prediction.size <= n  # n elements, in whole rows
+            assert prediction.dtype == dtype
             assert np.isfinite(w.fastloss("value")(*a, **kw_a))
 
 
-def test_regression_check_reports_and_fails_against_its_floors(tmp_path):
-    script = str(BENCHMARKS / "check_regression.py")
-    done = subprocess.run([sys.executable, "-P", script, "--rounds", "1", "--json"],
+def run_check(*args):
+    return subprocess.run([sys.executable, "-P", str(BENCHMARKS / "check_regression.py"), *args],
                           capture_output=True, text=True, timeout=300)
-    results = json.loads(done.stdout)["results"]
-    ids = {r["check"] for r in results}
+
+
+def test_regression_check_covers_the_key_workloads_and_every_floor():
+    done = run_check("--list")
+    assert done.returncode == 0, done.stderr
+    listed = dict(line.split("\t") for line in done.stdout.splitlines())
     assert {"MeanSquaredError value n=1000000 float64",
             "Huber value_and_gradient n=1000000 float64",
-            "MeanSquaredError value n=100 float64"} <= ids
+            "MeanSquaredError value n=100 float64"} <= set(listed)
     floors = json.loads((BENCHMARKS / "floors.json").read_text())
-    assert set(floors["floors"]) <= ids  # no stale floors
+    assert set(floors["floors"]) <= set(listed)  # no floor for a check that is gone
+    for name, floor in listed.items():
+        assert float(floor) == floors["floors"].get(name, floors["default_floor"])
+
+
+def test_regression_check_measures_and_fails_above_a_floor(tmp_path):
+    done = run_check("--only", "n=100 ", "--rounds", "3", "--json")
+    assert done.returncode in (0, 1), done.stderr
+    (result,) = json.loads(done.stdout)["results"]
+    assert result["check"] == "MeanSquaredError value n=100 float64"
+    assert 0 < result["min"] <= result["ratio"] <= result["max"]
+    assert result["ok"] == (result["ratio"] <= result["floor"])
     impossible = tmp_path / "floors.json"
     impossible.write_text(json.dumps({"default_floor": 1e-9, "floors": {}}))
-    done = subprocess.run([sys.executable, "-P", script, "--rounds", "1",
-                           "--floors", str(impossible)],
-                          capture_output=True, text=True, timeout=300)
+    done = run_check("--only", "n=100 ", "--rounds", "1", "--floors", str(impossible))
     assert done.returncode == 1
     assert "benchmark regression: MeanSquaredError value n=100 float64" in done.stderr
-    assert "FAIL" in done.stdout
+    assert done.stdout.splitlines()[-1].startswith("FAIL")
+    assert run_check("--only", "NoSuchCheck").returncode == 2
 
 
 def test_threshold_suggestion():
