@@ -7,10 +7,10 @@ its plain NumPy reference (fastloss.reference), value and value_and_gradient.
                        interleaved rounds (lower is better; < 1 means fastloss wins)
 
 Sizes are elements of the prediction. The default set is modest; set
-FASTLOSS_ASV_SIZES (e.g. "100,1e4,1e6,1e7") and FASTLOSS_ASV_THREADS (e.g. "1,2,4")
-for more. A parameter combination that a workload or the installed build does not
-support (no reference yet, a size above the workload's maximum, a loss the build does
-not export) is skipped.
+FASTLOSS_ASV_SIZES (e.g. "100,1e4,1e6,1e7"), FASTLOSS_ASV_DTYPES (e.g. "float32")
+and FASTLOSS_ASV_THREADS (e.g. "1,2,4") to change it. A parameter combination that
+a workload or the installed build does not support (no reference yet, a size above
+the workload's maximum, a loss the build does not export) is skipped.
 """
 
 import os
@@ -29,7 +29,7 @@ def _env_ints(name, default):
 LOSSES = [w.loss for w in _bench.workloads()]
 MODES = list(_bench.MODES)
 SIZES = list(_env_ints("FASTLOSS_ASV_SIZES", (10**2, 10**6)))
-DTYPES = list(_bench.DTYPES)
+DTYPES = os.environ.get("FASTLOSS_ASV_DTYPES", ",".join(_bench.DTYPES)).split(",")
 THREADS = list(_env_ints("FASTLOSS_ASV_THREADS", (1, 2)))
 
 
