@@ -8,10 +8,13 @@ shortcut returning the value. See README.md and the module docstrings.
 __version__ = "0.1.0"
 
 from fastloss._config import get_num_threads, set_num_threads, show_config, threads
+from fastloss.classification import *  # noqa: F403
+from fastloss.classification import __all__ as _classification_all
 from fastloss.regression import *  # noqa: F403
 from fastloss.regression import __all__ as _regression_all
 
 __all__ = [
     "get_num_threads", "set_num_threads", "threads", "show_config",
     *_regression_all,
+    *_classification_all,
 ]

@@ -6,8 +6,11 @@ for losses computed element by element by a generated kernel (fastloss._elementw
 """
 
 import inspect
+from collections.abc import Callable
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from fastloss import _config
 from fastloss import _kernel as modes  # kernel modes, thresholds, output allocation
@@ -18,37 +21,44 @@ from fastloss._validation import (
     check_same_shape,
 )
 
+#: The reduction of a loss over its elements or rows (API.md section 2).
+Reduction: TypeAlias = Literal["mean", "sum", "none"]
+#: A floating-point result array (float32 or float64, or y_pred's float dtype).
+FloatArray: TypeAlias = NDArray[np.floating[Any]]
+#: A loss value: a Python float for "mean"/"sum", an array for "none".
+LossValue: TypeAlias = float | FloatArray
+
 
 class Loss:
     """Base of every loss: keyword-only hyper-parameters and `reduction`."""
 
     #: Whether gradient_hessian returns the true second derivative (else a surrogate).
-    exact_hessian = True
+    exact_hessian: bool = True
     #: Hyper-parameter names in constructor order (reduction excluded).
-    _param_names = ()
+    _param_names: tuple[str, ...] = ()
 
-    def __init__(self, *, reduction="mean"):
-        self.reduction = check_reduction(reduction)
+    def __init__(self, *, reduction: Reduction = "mean") -> None:
+        self.reduction: Reduction = check_reduction(reduction)
 
-    def get_params(self):
+    def get_params(self) -> dict[str, Any]:
         """The hyper-parameters and reduction as a dict (constructor keywords)."""
         params = {name: getattr(self, name) for name in self._param_names}
         params["reduction"] = self.reduction
         return params
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if type(self) is not type(other):
             return NotImplemented
         return _params_key(self) == _params_key(other)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((type(self).__name__, _params_key(self)))
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), self.get_params()))
 
 
@@ -65,7 +75,7 @@ def _params_key(loss):
     return tuple((key, freeze(value)) for key, value in loss.get_params().items())
 
 
-def make_shortcut(cls, name):
+def make_shortcut(cls: type, name: str) -> Callable[..., Any]:
     """The function shortcut of a loss class: fl.huber(y_true, y_pred, delta=..., ...)."""
     init = inspect.signature(cls.__init__)
     params = [p for p in init.parameters.values() if p.name != "self"]
@@ -97,15 +107,15 @@ class ElementwiseLoss(Loss):
     loss's domain.
     """
 
-    _kernels = None
+    _kernels: Any = None
 
-    def __init__(self, *, reduction="mean"):
+    def __init__(self, *, reduction: Reduction = "mean") -> None:
         super().__init__(reduction=reduction)
         name, *params = self._kernel_spec()
         self._kernel_id = self._kernels.LOSS_IDS[name]
         self._kernel_params = tuple(float(v) for v in params) + (0.0,) * (3 - len(params))
 
-    def _kernel_spec(self):
+    def _kernel_spec(self) -> tuple[Any, ...]:
         raise NotImplementedError
 
     def _check_inputs(self, y_true, y_pred):
@@ -144,7 +154,9 @@ class ElementwiseLoss(Loss):
 
     # -- public methods -------------------------------------------------------------
 
-    def __call__(self, y_true, y_pred, *, sample_weight=None):
+    def __call__(
+        self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> LossValue:
         """The loss value: float for "mean"/"sum", an array shaped like y_pred for "none"."""
         y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
         if self.reduction == "none":
@@ -156,18 +168,32 @@ class ElementwiseLoss(Loss):
             return total
         return total / self._denominator(p, w, per_weight)
 
-    def gradient(self, y_true, y_pred, *, sample_weight=None, out=None):
+    def gradient(
+        self,
+        y_true: ArrayLike,
+        y_pred: ArrayLike,
+        *,
+        sample_weight: ArrayLike | None = None,
+        out: FloatArray | None = None,
+    ) -> FloatArray:
         """d(reduced loss)/d(y_pred), shaped and typed like y_pred (into `out` if given)."""
         y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
         scale = self._gradient_scale(p, w, per_weight)
-        grad = _Output(out, y_pred, p)
+        grad = _Output(out, y_pred, p, y)
         self._run(modes.GRADIENT, y, p, w, per_weight, grad.buffer, scale=scale)
         return grad.result()
 
-    def value_and_gradient(self, y_true, y_pred, *, sample_weight=None, out=None):
+    def value_and_gradient(
+        self,
+        y_true: ArrayLike,
+        y_pred: ArrayLike,
+        *,
+        sample_weight: ArrayLike | None = None,
+        out: FloatArray | None = None,
+    ) -> tuple[LossValue, FloatArray]:
         """(value, gradient) from one pass over the data; equal to the two separate calls."""
         y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
-        grad = _Output(out, y_pred, p)
+        grad = _Output(out, y_pred, p, y)
         if self.reduction == "none":
             values = modes.empty_like(p)
             self._run(modes.VALUE_NONE_GRADIENT, y, p, w, per_weight, values, grad.buffer)
@@ -181,7 +207,9 @@ class ElementwiseLoss(Loss):
         )
         return total / denominator, grad.result()
 
-    def gradient_hessian(self, y_true, y_pred, *, sample_weight=None):
+    def gradient_hessian(
+        self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> tuple[FloatArray, FloatArray]:
         """(gradient, diagonal hessian), both with the reduction's scaling."""
         y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
         scale = self._gradient_scale(p, w, per_weight)
@@ -194,11 +222,12 @@ class ElementwiseLoss(Loss):
 class _Output:
     """An output array shaped like the prediction: a kernel writes `buffer`
     (C-contiguous, compute dtype); `result()` returns it in y_pred's dtype, or
-    copies it into the user's `out`."""
+    copies it into the user's `out` (which may alias the inputs: a kernel writes
+    into it directly only where it is exactly y or p, or shares no memory with them)."""
 
-    def __init__(self, out, y_pred_input, p):
-        dtype = getattr(y_pred_input, "dtype", None)
-        self.dtype = dtype if dtype is not None and dtype.kind == "f" else p.dtype
+    def __init__(self, out, y_pred_input, p, y=None):
+        dtype = getattr(y_pred_input, "dtype", None)  # not a NumPy dtype for tensors
+        self.dtype = dtype if isinstance(dtype, np.dtype) and dtype.kind == "f" else p.dtype
         self.out = out
         if out is not None:
             if not isinstance(out, np.ndarray):
@@ -210,7 +239,9 @@ class _Output:
                 )
             if not out.flags.writeable:
                 raise ValueError("out must be writeable")
-            if out.flags.c_contiguous and out.dtype == p.dtype:
+            if out.flags.c_contiguous and out.dtype == p.dtype and not (
+                _overlaps(out, p) or _overlaps(out, y)
+            ):
                 self.buffer = out
                 return
         self.buffer = modes.empty_like(p)
@@ -223,3 +254,9 @@ class _Output:
         if self.buffer is not self.out:
             self.out[...] = self.buffer
         return self.out
+
+
+def _overlaps(out, a):
+    """Whether out and a share memory other than element for element (same start)."""
+    return (a is not None and np.may_share_memory(out, a)
+            and out.__array_interface__["data"] != a.__array_interface__["data"])

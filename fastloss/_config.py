@@ -6,15 +6,18 @@ kernels reduce in fixed-size blocks (see fastloss._kernel).
 """
 
 import math
+import operator
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from fastloss import _dispatch, _kernel
 
-_override = None  # set by set_num_threads / threads(); None means the default
+_override: int | None = None  # set by set_num_threads / threads(); None means the default
 
 
-def _cgroup_cpu_quota():
+def _cgroup_cpu_quota() -> int | None:
     """CPUs granted by the cgroup v2/v1 CPU quota, or None when unlimited or unknown."""
     try:
         with open("/sys/fs/cgroup/cpu.max") as f:
@@ -39,34 +42,38 @@ def _cgroup_cpu_quota():
 _CPU_QUOTA = _cgroup_cpu_quota()
 
 
-def _default_num_threads():
+def _default_num_threads() -> int:
     n = _kernel.openmp_max_threads()
     if _CPU_QUOTA is not None:
         n = min(n, _CPU_QUOTA)
     return max(1, n)
 
 
-def _check_num_threads(n):
+def _check_num_threads(n: object) -> int | None:
     if n is None:
         return None
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    try:
+        count = operator.index(n)  # int, numpy integers; not bool, float or str
+    except TypeError:
+        count = 0
+    if isinstance(n, bool) or count < 1:
         raise ValueError(f"num_threads must be an integer >= 1 or None, got {n!r}")
-    return n
+    return count
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """Number of threads the kernels use for inputs large enough to run in parallel."""
     return _default_num_threads() if _override is None else _override
 
 
-def set_num_threads(n):
+def set_num_threads(n: int | None) -> None:
     """Set the thread count for the process (None restores the default)."""
     global _override
     _override = _check_num_threads(n)
 
 
 @contextmanager
-def threads(n):
+def threads(n: int | None) -> Iterator[None]:
     """Context manager: run the block with n threads (None: the default), then restore."""
     global _override
     n = _check_num_threads(n)
@@ -78,7 +85,7 @@ def threads(n):
         _override = previous
 
 
-def openmp_runtime():
+def openmp_runtime() -> str | None:
     """Path of the OpenMP runtime library loaded in this process, or None."""
     if not _kernel.has_openmp():
         return None
@@ -94,7 +101,7 @@ def openmp_runtime():
     return "unknown"
 
 
-def config():
+def config() -> dict[str, Any]:
     """The build and runtime configuration as a dict (what show_config prints)."""
     from fastloss import __version__
 
@@ -111,7 +118,7 @@ def config():
     }
 
 
-def show_config():
+def show_config() -> None:
     """Print the version, active kernel set, OpenMP runtime and thread count."""
     info = config()
     openmp = (

@@ -7,6 +7,7 @@ run the same checks against each set in one process).
 """
 
 import importlib
+import importlib.util
 import os
 from contextlib import contextmanager
 
@@ -16,11 +17,10 @@ _SUFFIXES = {"baseline": "", "x86-64-v3": "_v3"}
 
 
 def _v3_usable():
-    try:
-        importlib.import_module("fastloss._regression_v3")
-    except ImportError:
+    # The CPU check comes first: loading x86-64-v3 code on an older CPU could crash.
+    if not _kernel.cpu_has_x86_64_v3():
         return False
-    return _kernel.cpu_has_x86_64_v3()
+    return importlib.util.find_spec("fastloss._regression_v3") is not None
 
 
 def available():

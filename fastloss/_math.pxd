@@ -1,5 +1,5 @@
 # Numerically stable scalar helpers shared by all kernels (inline, nogil, double).
-from libc.math cimport exp, log, log1p, fabs, INFINITY
+from libc.math cimport exp, log, log1p, expm1, pow, fabs, INFINITY
 
 ctypedef struct Terms:
     double loss
@@ -43,3 +43,88 @@ cdef inline double times_or_zero(double x, double y) noexcept nogil:
     if x == 0.0 and y == y:
         return 0.0
     return x * y
+
+
+# ---- transcendental entry points ------------------------------------------------------
+# Classification kernels call exp/log/log1p/expm1/pow only through these, so a faster
+# (vectorized) math layer can replace them here, in one place.
+
+cdef inline double fl_exp(double x) noexcept nogil:
+    return exp(x)
+
+
+cdef inline double fl_log(double x) noexcept nogil:
+    return log(x)
+
+
+cdef inline double fl_log1p(double x) noexcept nogil:
+    return log1p(x)
+
+
+cdef inline double fl_expm1(double x) noexcept nogil:
+    return expm1(x)
+
+
+cdef inline double fl_pow(double x, double y) noexcept nogil:
+    """x**y, with the common exponents 0, 1 and 2 done exactly and cheaply."""
+    if y == 2.0:
+        return x * x
+    if y == 1.0:
+        return x
+    if y == 0.0:
+        return 1.0 if x == x else x  # NaN stays NaN (C's pow(NaN, 0) is 1)
+    return pow(x, y)
+
+
+# ---- logistic helpers -----------------------------------------------------------------
+
+ctypedef struct Logistic:
+    double log1p_e      # log(1 + exp(-|z|)), the shared part of softplus(z) and softplus(-z)
+    double sig          # sigmoid(z)
+    double sig_neg      # sigmoid(-z) = 1 - sigmoid(z), without cancellation
+
+
+cdef inline Logistic logistic(double z) noexcept nogil:
+    """Everything the logistic losses need from one exp and one log1p.
+
+    With e = exp(-|z|) (never overflows): softplus(z) = max(z, 0) + log1p(e),
+    sigmoid(z) = 1/(1+e) for z >= 0 and e/(1+e) below, and sigmoid(-z) the other one,
+    so both tails are exact (no 1 - sigmoid cancellation). NaN propagates; z = +-inf
+    gives e = 0 and the limits.
+    """
+    cdef double e = fl_exp(-fabs(z))
+    cdef double inv = 1.0 / (1.0 + e)
+    cdef Logistic r
+    r.log1p_e = fl_log1p(e)
+    if z >= 0.0:
+        r.sig = inv
+        r.sig_neg = e * inv
+    else:
+        r.sig = e * inv
+        r.sig_neg = inv
+    return r
+
+
+cdef inline double softplus(double z) noexcept nogil:
+    """log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)): no overflow, exact in both tails."""
+    return (z if z > 0.0 else 0.0) + fl_log1p(fl_exp(-fabs(z)))
+
+
+cdef inline double log_sigmoid(double z) noexcept nogil:
+    """log(sigmoid(z)) = -softplus(-z), never formed as log of a rounded sigmoid."""
+    return -softplus(-z)
+
+
+cdef inline double sigmoid(double z) noexcept nogil:
+    """1 / (1 + exp(-z)) without overflow (exp of a non-positive number only)."""
+    cdef double e = fl_exp(-fabs(z))
+    return 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+
+
+# PyTorch clamps log(p) at -100 in binary_cross_entropy so that p = 0 gives a finite
+# loss (aten/src/ATen/native/Loss.cpp). Probability paths use the same clamp; where it
+# is active the loss is flat, so the gradient and hessian there are 0.
+
+cdef inline double clamped_log(double lp) noexcept nogil:
+    """max(lp, -100) for a log-probability lp, NaN propagating."""
+    return -100.0 if lp < -100.0 else lp

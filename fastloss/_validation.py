@@ -48,7 +48,7 @@ def as_real_array(x, name, dtype=None):
         compute_dtype(arr.dtype, name)  # rejects complex, object, strings
     if arr.dtype is dtype and arr.flags.c_contiguous:
         return arr
-    return np.ascontiguousarray(arr, dtype=dtype)
+    return np.asarray(arr, dtype=dtype, order="C")  # (ascontiguousarray makes 0-d 1-d)
 
 
 def check_same_shape(y_true, y_pred, true_name="y_true", pred_name="y_pred"):
@@ -68,19 +68,22 @@ def as_sample_weight(sample_weight, shape, rowwise):
     """
     w = _to_ndarray(sample_weight, "sample_weight")
     compute_dtype(w.dtype, "sample_weight")
-    w = np.ascontiguousarray(w, dtype=_F64)
+    w = np.asarray(w, dtype=_F64, order="C")
     n_rows = shape[0] if len(shape) else 1
     if w.shape == shape and not rowwise:
         per_weight = 1
     elif w.shape == (n_rows,) and len(shape) >= 1:
         per_weight = 1 if rowwise else int(np.prod(shape[1:], dtype=np.int64))
     else:
-        expected = f"({n_rows},)" if rowwise else f"({n_rows},) or {shape}"
+        if rowwise:
+            expected = f"({n_rows},)"
+        else:
+            expected = f"({n_rows},) or {shape}" if len(shape) else "() (y_pred is a scalar)"
         raise ValueError(f"sample_weight must have shape {expected}; got {w.shape}")
     if w.size and not (np.isfinite(w).all() and (w >= 0).all()):
         bad = int(np.flatnonzero(~(np.isfinite(w) & (w >= 0)))[0])
         raise ValueError(
-            f"sample_weight must be finite and >= 0; got {w.flat[bad]!r} at index {bad}"
+            f"sample_weight must be finite and >= 0; got {w.flat[bad].item()!r} at index {bad}"
         )
     return w, per_weight
 
@@ -91,5 +94,5 @@ def bad_value_error(name, values, index, requirement):
     if isinstance(where, tuple):
         where = tuple(int(i) for i in where)
     return ValueError(
-        f"{name} must be {requirement}; got {values.flat[index]!r} at index {where}"
+        f"{name} must be {requirement}; got {values.flat[index].item()!r} at index {where}"
     )

@@ -1,58 +1,781 @@
-"""Plain NumPy reference implementations: the oracle of the tests, the baseline of
-the benchmarks. Each loss `name` has `name(y_true, y_pred, *, <params>,
-reduction="mean", sample_weight=None)` and `name_grad(...)` with the same arguments.
+"""Plain NumPy versions of every loss: the oracle of the tests, the baseline of the benchmarks.
+
+For each loss with function shortcut ``<name>`` (see API.md section 5) there are three
+functions taking the shortcut's arguments:
+
+- ``<name>(y_true, y_pred, *, <hyper-parameters>, reduction="mean", sample_weight=None)``:
+  the loss value (a float for "mean"/"sum", an array for "none");
+- ``<name>_grad(...)``: the gradient of the reduced loss with respect to y_pred;
+- ``<name>_hess(...)``: the diagonal hessian with the same scaling (the documented
+  surrogate where the loss class has ``exact_hessian = False``).
+
+They are written for reading, not speed: no input validation, plain array expressions,
+the formula in each docstring. Reductions and weights follow API.md section 2.
 """
 
 import numpy as np
 
+# ---- regression ----------------------------------------------------------------------
+# e = y_pred - y_true throughout. The element terms below are reduced by `_reduce`
+# (values) and `_scale` (gradients and hessians).
 
-def _weights(sample_weight, shape):
-    """Sample weights broadcast to `shape` ((n,) weights apply to whole rows)."""
+
+def _weight(sample_weight, shape):
+    """sample_weight, shape (n,) or `shape`, broadcast to `shape` (1.0 when None)."""
+    if sample_weight is None:
+        return 1.0
     w = np.asarray(sample_weight, dtype=np.float64)
-    if w.ndim == 1 and len(shape) > 1:
-        w = w.reshape((-1,) + (1,) * (len(shape) - 1))
+    if w.shape != shape:
+        w = w.reshape(w.shape + (1,) * (len(shape) - 1))
     return np.broadcast_to(w, shape)
 
 
-def _reduce(terms, reduction, sample_weight):
+def _reduce(losses, reduction, sample_weight):
+    """API.md section 2: "mean" sum(w l) / sum(w), "sum" sum(w l), "none" w l."""
     if sample_weight is None:
-        if reduction == "none":
-            return terms
-        return float(np.sum(terms) if reduction == "sum" else np.mean(terms))
-    w = _weights(sample_weight, terms.shape)
+        if reduction == "mean":
+            return float(np.mean(losses))
+        return float(np.sum(losses)) if reduction == "sum" else losses
+    w = _weight(sample_weight, np.shape(losses))
     if reduction == "none":
-        return (w * terms).astype(terms.dtype)
-    total = float(np.sum(w * terms))
-    return total if reduction == "sum" else total / float(w.sum())
+        return w * losses
+    total = float(np.sum(w * losses))
+    return total / float(np.sum(w)) if reduction == "mean" else total
 
 
-def _reduce_grad(grad, reduction, sample_weight):
-    if sample_weight is None:
-        return grad / grad.size if reduction == "mean" else grad
-    w = _weights(sample_weight, grad.shape)
-    scale = 1.0 / float(w.sum()) if reduction == "mean" else 1.0
-    return (w * grad * scale).astype(grad.dtype)
+def _scale(terms, reduction, sample_weight):
+    """Per-element derivative terms times w, divided by sum(w) for "mean"."""
+    w = _weight(sample_weight, np.shape(terms))
+    scaled = w * terms
+    if reduction == "mean":
+        return scaled / (np.size(terms) if sample_weight is None else np.sum(w))
+    return scaled
+
+
+def _arrays(y_true, y_pred):
+    return np.asarray(y_true), np.asarray(y_pred)
+
+
+# -- mean squared error
 
 
 def mse(y_true, y_pred, *, reduction="mean", sample_weight=None):
-    """Mean squared error: (y_pred - y_true)^2."""
-    e = np.asarray(y_pred) - np.asarray(y_true)
-    return _reduce(e * e, reduction, sample_weight)
+    """l = (y_pred - y_true)^2."""
+    y, p = _arrays(y_true, y_pred)
+    if reduction == "mean" and sample_weight is None:
+        return float(np.mean((y - p) ** 2))
+    return _reduce((p - y) ** 2, reduction, sample_weight)
 
 
 def mse_grad(y_true, y_pred, *, reduction="mean", sample_weight=None):
-    e = np.asarray(y_pred) - np.asarray(y_true)
-    return _reduce_grad(2 * e, reduction, sample_weight)
+    """dl/dp = 2 e."""
+    y, p = _arrays(y_true, y_pred)
+    return _scale(2 * (p - y), reduction, sample_weight)
+
+
+def mse_hess(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    """d2l/dp2 = 2."""
+    y, p = _arrays(y_true, y_pred)
+    return _scale(np.full(p.shape, 2.0), reduction, sample_weight)
+
+
+# -- mean absolute error
+
+
+def mae(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    """l = |y_pred - y_true|."""
+    y, p = _arrays(y_true, y_pred)
+    return _reduce(np.abs(p - y), reduction, sample_weight)
+
+
+def mae_grad(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    """dl/dp = sign(e) (0 at e = 0)."""
+    y, p = _arrays(y_true, y_pred)
+    return _scale(np.sign(p - y), reduction, sample_weight)
+
+
+def mae_hess(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    """Surrogate hessian 1 (the true one is 0 almost everywhere)."""
+    y, p = _arrays(y_true, y_pred)
+    return _scale(np.ones(p.shape), reduction, sample_weight)
+
+
+# -- Huber
 
 
 def huber(y_true, y_pred, *, delta=1.0, reduction="mean", sample_weight=None):
-    """Huber: e^2/2 for |e| <= delta, delta (|e| - delta/2) beyond."""
-    e = np.asarray(y_pred) - np.asarray(y_true)
-    a = np.abs(e)
-    terms = np.where(a <= delta, 0.5 * e * e, delta * (a - 0.5 * delta))
-    return _reduce(terms, reduction, sample_weight)
+    """l = e^2 / 2 for |e| <= delta, delta (|e| - delta / 2) beyond."""
+    y, p = _arrays(y_true, y_pred)
+    ae = np.abs(p - y)
+    losses = np.where(ae <= delta, 0.5 * ae**2, delta * (ae - 0.5 * delta))
+    return _reduce(losses, reduction, sample_weight)
 
 
 def huber_grad(y_true, y_pred, *, delta=1.0, reduction="mean", sample_weight=None):
-    e = np.asarray(y_pred) - np.asarray(y_true)
-    return _reduce_grad(np.clip(e, -delta, delta), reduction, sample_weight)
+    """dl/dp = clip(e, -delta, delta)."""
+    y, p = _arrays(y_true, y_pred)
+    return _scale(np.clip(p - y, -delta, delta), reduction, sample_weight)
+
+
+def huber_hess(y_true, y_pred, *, delta=1.0, reduction="mean", sample_weight=None):
+    """d2l/dp2 = 1 for |e| <= delta, 0 beyond."""
+    y, p = _arrays(y_true, y_pred)
+    return _scale((np.abs(p - y) <= delta).astype(np.float64), reduction, sample_weight)
+
+
+# -- smooth L1 (PyTorch's definition)
+
+
+def smooth_l1(y_true, y_pred, *, beta=1.0, reduction="mean", sample_weight=None):
+    """l = e^2 / (2 beta) for |e| < beta, |e| - beta / 2 beyond; |e| for beta = 0."""
+    y, p = _arrays(y_true, y_pred)
+    ae = np.abs(p - y)
+    if beta == 0:
+        return _reduce(ae, reduction, sample_weight)
+    losses = np.where(ae < beta, 0.5 * ae**2 / beta, ae - 0.5 * beta)
+    return _reduce(losses, reduction, sample_weight)
+
+
+def smooth_l1_grad(y_true, y_pred, *, beta=1.0, reduction="mean", sample_weight=None):
+    """dl/dp = e / beta for |e| < beta, sign(e) beyond (sign(e) for beta = 0)."""
+    y, p = _arrays(y_true, y_pred)
+    e = p - y
+    if beta == 0:
+        return _scale(np.sign(e), reduction, sample_weight)
+    return _scale(np.clip(e / beta, -1.0, 1.0), reduction, sample_weight)
+
+
+def smooth_l1_hess(y_true, y_pred, *, beta=1.0, reduction="mean", sample_weight=None):
+    """d2l/dp2 = 1 / beta for |e| <= beta (the inner value at the switch point, as
+    for Huber), 0 beyond; for beta = 0 (the L1 loss) the surrogate 1, as mae_hess."""
+    y, p = _arrays(y_true, y_pred)
+    if beta == 0:
+        return _scale(np.ones(p.shape), reduction, sample_weight)
+    inside = np.abs(p - y) <= beta
+    return _scale(inside / beta, reduction, sample_weight)
+
+
+# -- pseudo-Huber
+
+
+def pseudo_huber(y_true, y_pred, *, delta=1.0, reduction="mean", sample_weight=None):
+    """l = delta^2 (sqrt(1 + r^2) - 1), r = e / delta,
+    evaluated as delta^2 r (r / (sqrt(1 + r^2) + 1)) (same value, no cancellation)."""
+    y, p = _arrays(y_true, y_pred)
+    r = (p - y) / delta
+    return _reduce(delta**2 * r * (r / (np.hypot(1.0, r) + 1.0)), reduction, sample_weight)
+
+
+def pseudo_huber_grad(y_true, y_pred, *, delta=1.0, reduction="mean", sample_weight=None):
+    """dl/dp = e / sqrt(1 + r^2)."""
+    y, p = _arrays(y_true, y_pred)
+    r = (p - y) / delta
+    return _scale(delta * r / np.hypot(1.0, r), reduction, sample_weight)
+
+
+def pseudo_huber_hess(y_true, y_pred, *, delta=1.0, reduction="mean", sample_weight=None):
+    """d2l/dp2 = (1 + r^2)^(-3/2)."""
+    y, p = _arrays(y_true, y_pred)
+    r = (p - y) / delta
+    return _scale(np.hypot(1.0, r) ** -3.0, reduction, sample_weight)
+
+
+# -- log-cosh
+
+
+def log_cosh(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    """l = log(cosh(e)) = logaddexp(e, -e) - log(2) (no overflow for large |e|)."""
+    y, p = _arrays(y_true, y_pred)
+    e = p - y
+    return _reduce(np.logaddexp(e, -e) - np.log(2.0), reduction, sample_weight)
+
+
+def log_cosh_grad(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    """dl/dp = tanh(e)."""
+    y, p = _arrays(y_true, y_pred)
+    return _scale(np.tanh(p - y), reduction, sample_weight)
+
+
+def log_cosh_hess(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    """d2l/dp2 = 1 - tanh(e)^2 = 1 / cosh(e)^2."""
+    y, p = _arrays(y_true, y_pred)
+    return _scale(1.0 - np.tanh(p - y) ** 2, reduction, sample_weight)
+
+
+# -- quantile (pinball)
+
+
+def quantile(y_true, y_pred, *, quantile=0.5, reduction="mean", sample_weight=None):
+    """l = max(q r, (q - 1) r), r = y_true - y_pred."""
+    y, p = _arrays(y_true, y_pred)
+    r = y - p
+    return _reduce(np.maximum(quantile * r, (quantile - 1) * r), reduction, sample_weight)
+
+
+def quantile_grad(y_true, y_pred, *, quantile=0.5, reduction="mean", sample_weight=None):
+    """dl/dp = -q where y_true > y_pred, 1 - q where y_true < y_pred, 0 at equality."""
+    y, p = _arrays(y_true, y_pred)
+    grads = np.where(y > p, -quantile, np.where(y < p, 1 - quantile, 0.0))
+    return _scale(grads, reduction, sample_weight)
+
+
+def quantile_hess(y_true, y_pred, *, quantile=0.5, reduction="mean", sample_weight=None):
+    """Surrogate hessian 1 (the true one is 0 almost everywhere)."""
+    y, p = _arrays(y_true, y_pred)
+    return _scale(np.ones(p.shape), reduction, sample_weight)
+
+
+# -- Poisson, Gamma and Tweedie: y_pred is log(mu) (log_input=True) or the mean mu
+
+
+def _tweedie_terms(y, p, power, log_input):
+    """Loss, dl/dp and d2l/dp2 of the Tweedie negative log-likelihood, up to terms in
+    y alone, for p = log(mu) or p = mu. power 1 is Poisson, 2 is Gamma:
+
+        power 1:  l = mu - y log(mu)
+        power 2:  l = log(mu) + y / mu
+        else:     l = mu^(2-r) / (2-r) - y mu^(1-r) / (1-r)
+    """
+    r = power
+    if log_input:
+        # With mu = exp(p): d/dp mu^k = k mu^k.
+        if r == 1:
+            mu = np.exp(p)
+            return mu - y * p, mu - y, mu
+        if r == 2:
+            ratio = y * np.exp(-p)
+            return p + ratio, 1 - ratio, ratio
+        mu2, mu1 = np.exp((2 - r) * p), np.exp((1 - r) * p)
+        return (mu2 / (2 - r) - y * mu1 / (1 - r), mu2 - y * mu1,
+                (2 - r) * mu2 - (1 - r) * y * mu1)
+    mu = p
+    if r == 1:
+        return mu - y * np.log(mu), 1 - y / mu, y / mu**2
+    if r == 2:
+        return np.log(mu) + y / mu, 1 / mu - y / mu**2, -1 / mu**2 + 2 * y / mu**3
+    return (mu ** (2 - r) / (2 - r) - y * mu ** (1 - r) / (1 - r),
+            mu ** (1 - r) - y * mu ** (-r),
+            (1 - r) * mu ** (-r) + r * y * mu ** (-r - 1))
+
+
+def poisson(y_true, y_pred, *, log_input=True, reduction="mean", sample_weight=None):
+    """l = exp(p) - y p for p = log(mu); mu - y log(mu) for the mean mu."""
+    return _reduce(_tweedie_terms(*_arrays(y_true, y_pred), 1, log_input)[0],
+                   reduction, sample_weight)
+
+
+def poisson_grad(y_true, y_pred, *, log_input=True, reduction="mean", sample_weight=None):
+    """dl/dp = exp(p) - y for p = log(mu); 1 - y / mu for the mean."""
+    return _scale(_tweedie_terms(*_arrays(y_true, y_pred), 1, log_input)[1],
+                  reduction, sample_weight)
+
+
+def poisson_hess(y_true, y_pred, *, log_input=True, reduction="mean", sample_weight=None):
+    """d2l/dp2 = exp(p) for p = log(mu); y / mu^2 for the mean."""
+    return _scale(_tweedie_terms(*_arrays(y_true, y_pred), 1, log_input)[2],
+                  reduction, sample_weight)
+
+
+def gamma(y_true, y_pred, *, log_input=True, reduction="mean", sample_weight=None):
+    """l = p + y exp(-p) for p = log(mu); log(mu) + y / mu for the mean mu."""
+    return _reduce(_tweedie_terms(*_arrays(y_true, y_pred), 2, log_input)[0],
+                   reduction, sample_weight)
+
+
+def gamma_grad(y_true, y_pred, *, log_input=True, reduction="mean", sample_weight=None):
+    """dl/dp = 1 - y exp(-p) for p = log(mu); 1/mu - y/mu^2 for the mean."""
+    return _scale(_tweedie_terms(*_arrays(y_true, y_pred), 2, log_input)[1],
+                  reduction, sample_weight)
+
+
+def gamma_hess(y_true, y_pred, *, log_input=True, reduction="mean", sample_weight=None):
+    """d2l/dp2 = y exp(-p) for p = log(mu); 2y/mu^3 - 1/mu^2 for the mean."""
+    return _scale(_tweedie_terms(*_arrays(y_true, y_pred), 2, log_input)[2],
+                  reduction, sample_weight)
+
+
+def tweedie(y_true, y_pred, *, power=1.5, log_input=True, reduction="mean",
+            sample_weight=None):
+    """l = mu^(2-r)/(2-r) - y mu^(1-r)/(1-r), mu = exp(p) or p (Poisson at r = 1,
+    Gamma at r = 2: see _tweedie_terms)."""
+    return _reduce(_tweedie_terms(*_arrays(y_true, y_pred), power, log_input)[0],
+                   reduction, sample_weight)
+
+
+def tweedie_grad(y_true, y_pred, *, power=1.5, log_input=True, reduction="mean",
+                 sample_weight=None):
+    """dl/dp = mu^(2-r) - y mu^(1-r) for p = log(mu); mu^(1-r) - y mu^(-r) for the mean."""
+    return _scale(_tweedie_terms(*_arrays(y_true, y_pred), power, log_input)[1],
+                  reduction, sample_weight)
+
+
+def tweedie_hess(y_true, y_pred, *, power=1.5, log_input=True, reduction="mean",
+                 sample_weight=None):
+    """d2l/dp2 = (2-r) mu^(2-r) - (1-r) y mu^(1-r) for p = log(mu);
+    (1-r) mu^(-r) + r y mu^(-r-1) for the mean."""
+    return _scale(_tweedie_terms(*_arrays(y_true, y_pred), power, log_input)[2],
+                  reduction, sample_weight)
+
+
+# ---- classification ----
+# Plain NumPy oracles for the classification losses (fastloss.classification), written
+# from the textbook formulas: the loss per element (binary) or per row (multi-class),
+# the gradient with the chain rule in probability space, and the diagonal hessian.
+# For moderate inputs only (they form softmax and log of it naively); the tests pin
+# the extremes against mpmath instead. Every function takes the loss's parameters as
+# keywords plus reduction and sample_weight, like the fastloss shortcut of that name.
+
+def _clf_reduce_elements(values, reduction, sample_weight):
+    """Reduce elementwise values (shape of y_pred) with weights (n,) or y_pred's shape."""
+    w = _clf_element_weights(values.shape, sample_weight)
+    if reduction == "none":
+        return w * values
+    if reduction == "sum":
+        return float(np.sum(w * values))
+    return float(np.sum(w * values) / np.sum(w))
+
+
+def _clf_element_weights(shape, sample_weight):
+    if sample_weight is None:
+        return np.ones(shape)
+    w = np.asarray(sample_weight, dtype=float)
+    if w.shape != shape:
+        w = w.reshape(w.shape + (1,) * (len(shape) - 1))
+    return np.broadcast_to(w, shape)
+
+
+def _clf_scale_elements(derivative, reduction, sample_weight):
+    w = _clf_element_weights(derivative.shape, sample_weight)
+    if reduction == "mean":
+        return w * derivative / np.sum(w)
+    return w * derivative
+
+
+def _clf_reduce_rows(values, row_weights, reduction, sample_weight):
+    """Reduce per-row values; "mean" divides by sum_i w_i r_i (r_i the row weight)."""
+    w = np.ones(len(values)) if sample_weight is None else np.asarray(sample_weight, float)
+    if reduction == "none":
+        return w * values
+    if reduction == "sum":
+        return float(np.sum(w * values))
+    return float(np.sum(w * values) / np.sum(w * row_weights))
+
+
+def _clf_scale_rows(derivative, row_weights, reduction, sample_weight):
+    n = derivative.shape[0]
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    scaled = w[:, None] * derivative
+    if reduction == "mean":
+        return scaled / np.sum(w * row_weights)
+    return scaled
+
+
+def _clf_sigmoid(z):
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def _clf_clamped_log(p):
+    """PyTorch's log clamped at -100, and d/dp of it (0 where clamped)."""
+    with np.errstate(divide="ignore"):
+        log_p = np.log(p)
+        return np.maximum(log_p, -100.0), np.where(log_p < -100.0, 0.0, 1.0 / p)
+
+
+# -- binary and multi-label -----------------------------------------------------------
+
+def _clf_bce_parts(y_true, y_pred, from_logits, label_smoothing, pos_weight):
+    y = np.asarray(y_true, float)
+    x = np.asarray(y_pred, float)
+    t = y * (1.0 - label_smoothing) + label_smoothing / 2.0
+    pw = 1.0 if pos_weight is None else np.asarray(pos_weight, float)
+    if from_logits:
+        p = _clf_sigmoid(x)
+        loss = pw * t * np.logaddexp(0.0, -x) + (1.0 - t) * np.logaddexp(0.0, x)
+        grad = (1.0 - t) * p - pw * t * (1.0 - p)
+        hess = (pw * t + 1.0 - t) * p * (1.0 - p)
+        return loss, grad, hess
+    log_p, inv_p = _clf_clamped_log(x)
+    log_q, inv_q = _clf_clamped_log(1.0 - x)
+    loss = -(pw * t * log_p + (1.0 - t) * log_q)
+    grad = -pw * t * inv_p + (1.0 - t) * inv_q
+    hess = pw * t * inv_p**2 + (1.0 - t) * inv_q**2
+    return loss, grad, hess
+
+
+def binary_cross_entropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
+                         pos_weight=None, reduction="mean", sample_weight=None):
+    loss = _clf_bce_parts(y_true, y_pred, from_logits, label_smoothing, pos_weight)[0]
+    return _clf_reduce_elements(loss, reduction, sample_weight)
+
+
+def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
+                              pos_weight=None, reduction="mean", sample_weight=None):
+    grad = _clf_bce_parts(y_true, y_pred, from_logits, label_smoothing, pos_weight)[1]
+    return _clf_scale_elements(grad, reduction, sample_weight)
+
+
+def binary_cross_entropy_hess(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
+                              pos_weight=None, reduction="mean", sample_weight=None):
+    hess = _clf_bce_parts(y_true, y_pred, from_logits, label_smoothing, pos_weight)[2]
+    return _clf_scale_elements(hess, reduction, sample_weight)
+
+
+def _clf_focal_parts(y_true, y_pred, gamma, alpha, from_logits):
+    """torchvision sigmoid_focal_loss: a_t ce (1 - p_t)^gamma, derivatives by the chain rule
+    in p (then times dp/dz = p (1 - p), d2p/dz2 = p (1 - p)(1 - 2p) for logits)."""
+    t = np.asarray(y_true, float)
+    x = np.asarray(y_pred, float)
+    p = _clf_sigmoid(x) if from_logits else x
+    log_p, inv_p = _clf_clamped_log(p)
+    log_q, inv_q = _clf_clamped_log(1.0 - p)
+    ce = -(t * log_p + (1.0 - t) * log_q)
+    dce = -t * inv_p + (1.0 - t) * inv_q
+    d2ce = t * inv_p**2 + (1.0 - t) * inv_q**2
+    if from_logits:  # exact softplus form of ce and its p-derivatives
+        ce = t * np.logaddexp(0.0, -x) + (1.0 - t) * np.logaddexp(0.0, x)
+        dce = -t / p + (1.0 - t) / (1.0 - p)
+        d2ce = t / p**2 + (1.0 - t) / (1.0 - p) ** 2
+    m = p * (1.0 - t) + (1.0 - p) * t   # 1 - p_t
+    k = 1.0 - 2.0 * t                   # dm/dp
+    a_t = 1.0 if alpha is None else alpha * t + (1.0 - alpha) * (1.0 - t)
+    loss = a_t * ce * m**gamma
+    d1 = a_t * (dce * m**gamma + ce * gamma * m ** (gamma - 1.0) * k)
+    d2 = a_t * (d2ce * m**gamma + 2.0 * dce * gamma * m ** (gamma - 1.0) * k
+                + ce * gamma * (gamma - 1.0) * m ** (gamma - 2.0) * k**2)
+    if not from_logits:
+        return loss, d1, d2
+    s = p * (1.0 - p)
+    return loss, d1 * s, d2 * s**2 + d1 * s * (1.0 - 2.0 * p)
+
+
+def binary_focal(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False,
+                 reduction="mean", sample_weight=None):
+    loss = _clf_focal_parts(y_true, y_pred, gamma, alpha, from_logits)[0]
+    return _clf_reduce_elements(loss, reduction, sample_weight)
+
+
+def binary_focal_grad(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False,
+                      reduction="mean", sample_weight=None):
+    grad = _clf_focal_parts(y_true, y_pred, gamma, alpha, from_logits)[1]
+    return _clf_scale_elements(grad, reduction, sample_weight)
+
+
+def binary_focal_hess(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False,
+                      reduction="mean", sample_weight=None):
+    hess = _clf_focal_parts(y_true, y_pred, gamma, alpha, from_logits)[2]
+    return _clf_scale_elements(hess, reduction, sample_weight)
+
+
+def _clf_hinge_parts(y_true, y_pred, squared):
+    t = np.where(np.asarray(y_true, float) > 0, 1.0, -1.0)
+    v = np.maximum(0.0, 1.0 - t * np.asarray(y_pred, float))
+    if squared:
+        return v**2, -2.0 * t * v, np.where(v > 0, 2.0, 0.0)
+    return v, np.where(v > 0, -t, 0.0), np.ones_like(v)
+
+
+def hinge(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    return _clf_reduce_elements(_clf_hinge_parts(y_true, y_pred, False)[0], reduction,
+                                sample_weight)
+
+
+def hinge_grad(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    return _clf_scale_elements(_clf_hinge_parts(y_true, y_pred, False)[1], reduction,
+                               sample_weight)
+
+
+def hinge_hess(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    """The surrogate 1 (the true hessian is 0 almost everywhere)."""
+    return _clf_scale_elements(_clf_hinge_parts(y_true, y_pred, False)[2], reduction,
+                               sample_weight)
+
+
+def squared_hinge(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    return _clf_reduce_elements(_clf_hinge_parts(y_true, y_pred, True)[0], reduction,
+                                sample_weight)
+
+
+def squared_hinge_grad(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    return _clf_scale_elements(_clf_hinge_parts(y_true, y_pred, True)[1], reduction,
+                               sample_weight)
+
+
+def squared_hinge_hess(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    return _clf_scale_elements(_clf_hinge_parts(y_true, y_pred, True)[2], reduction,
+                               sample_weight)
+
+
+# -- multi-class (row-wise) -----------------------------------------------------------
+# A row loss sum_k f_k(p_k) that is separable in the probabilities p. For logits,
+# p = softmax(z) and the chain rule gives, with dp_k/dz_j = p_k (d_kj - p_j):
+#   dl/dz_j    = p_j (f'_j - sum_k p_k f'_k)
+#   d2l/dz_j^2 = sum_k f''_k p_k^2 (d_kj - p_j)^2
+#                + sum_k f'_k p_k ((d_kj - p_j)^2 - p_j (1 - p_j))
+
+def _clf_softmax(z):
+    z = np.asarray(z, float)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _clf_log_softmax(z):
+    z = np.asarray(z, float)
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _clf_chain(p, d1, d2, from_logits):
+    """(gradient, diagonal hessian) w.r.t. the logits (or p itself) from f', f''."""
+    if not from_logits:
+        return d1, d2
+    grad = p * (d1 - np.sum(p * d1, axis=1, keepdims=True))
+    n, C = p.shape
+    delta = np.eye(C)[None, :, :]                      # [row, k, j]
+    jac = delta - p[:, None, :]                         # d_kj - p_j
+    pk = p[:, :, None]
+    pj = p[:, None, :]
+    hess = np.sum(d2[:, :, None] * pk**2 * jac**2, axis=1) + np.sum(
+        d1[:, :, None] * pk * (jac**2 - pj * (1.0 - pj)), axis=1)
+    return grad, hess
+
+
+def _clf_onehot(labels, C, ignore_index=None):
+    labels = np.asarray(labels)
+    keep = np.ones(len(labels), bool) if ignore_index is None else labels != ignore_index
+    t = np.zeros((len(labels), C))
+    t[np.flatnonzero(keep), labels[keep]] = 1.0
+    return t, keep
+
+
+def _clf_rows(kind, t, x, from_logits, params):
+    """(row losses, f', f'', p, row weights) of a loss separable in p."""
+    C = x.shape[1]
+    p = _clf_softmax(x) if from_logits else x
+    if from_logits:
+        log_p, inv_p = _clf_log_softmax(x), 1.0 / p
+    else:
+        log_p, inv_p = _clf_clamped_log(p)
+    rows = np.ones(len(x))
+    constant = 0.0
+    if kind in ("ce", "kl"):
+        ls = params.get("label_smoothing") or 0.0
+        cw = params.get("class_weight")
+        a = t * (1.0 - ls) + ls / C
+        if cw is not None:
+            a = a * np.asarray(cw, float)
+            rows = t @ np.asarray(cw, float)
+        f = -np.where(a == 0, 0.0, a * log_p)
+        if kind == "kl":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                f = f + np.where(t == 0, 0.0, t * np.log(t))
+        d1, d2 = -a * inv_p, a * inv_p**2
+    elif kind == "focal":
+        g = params["gamma"]
+        alpha = params["alpha"]
+        c = t * (1.0 if alpha is None else np.asarray(alpha, float))
+        q = 1.0 - p
+        f = -np.where(c == 0, 0.0, c * q**g * log_p)
+        d1 = c * (g * q ** (g - 1.0) * log_p - q**g * inv_p)
+        d2 = c * (-g * (g - 1.0) * q ** (g - 2.0) * log_p + 2.0 * g * q ** (g - 1.0) * inv_p
+                  + q**g * inv_p**2)
+    elif kind == "poly":  # -log p_t + eps (1 - p_t), p_t = sum_k t_k p_k
+        eps = params["epsilon"]
+        f = -np.where(t == 0, 0.0, t * log_p) - eps * t * p
+        constant = eps
+        d1, d2 = -t * inv_p - eps * t, t * inv_p**2
+    elif kind == "gce":  # sum_k t_k (1 - p_k^q) / q
+        qe = params["q"]
+        pq = np.exp(qe * log_p)
+        f = t * (1.0 - pq) / qe
+        d1 = -t * pq * inv_p
+        d2 = t * (1.0 - qe) * pq * inv_p**2
+    else:
+        raise ValueError(kind)
+    return f.sum(axis=1) + constant, d1, d2, p, rows
+
+
+def _clf_rowwise(kind, what, y_true, y_pred, sparse, reduction, sample_weight, from_logits,
+                 ignore_index=None, **params):
+    """Value, gradient or hessian ("value", "grad", "hess") of a separable row loss."""
+    x = np.asarray(y_pred, float)
+    if sparse:
+        t, keep = _clf_onehot(y_true, x.shape[1], ignore_index)
+    else:
+        t, keep = np.asarray(y_true, float), np.ones(len(x), bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        losses, d1, d2, p, rows = _clf_rows(kind, t, x, from_logits, params)
+    losses = np.where(keep, losses, 0.0)
+    rows = np.where(keep, rows, 0.0)
+    if what == "value":
+        return _clf_reduce_rows(losses, rows, reduction, sample_weight)
+    grad, hess = _clf_chain(p, d1, d2, from_logits)
+    out = grad if what == "grad" else hess
+    return _clf_scale_rows(np.where(keep[:, None], out, 0.0), rows, reduction, sample_weight)
+
+
+# Poly-1 and GCE take probability rows or integer labels (n,); the sparse losses take
+# integer labels.
+
+def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
+                              class_weight=None, reduction="mean", sample_weight=None):
+    return _clf_rowwise("ce", "value", y_true, y_pred, False, reduction, sample_weight,
+                        from_logits=from_logits, label_smoothing=label_smoothing,
+                        class_weight=class_weight)
+
+
+def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
+                                   class_weight=None, reduction="mean", sample_weight=None):
+    return _clf_rowwise("ce", "grad", y_true, y_pred, False, reduction, sample_weight,
+                        from_logits=from_logits, label_smoothing=label_smoothing,
+                        class_weight=class_weight)
+
+
+def categorical_cross_entropy_hess(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
+                                   class_weight=None, reduction="mean", sample_weight=None):
+    return _clf_rowwise("ce", "hess", y_true, y_pred, False, reduction, sample_weight,
+                        from_logits=from_logits, label_smoothing=label_smoothing,
+                        class_weight=class_weight)
+
+
+def sparse_categorical_cross_entropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
+                                     class_weight=None, ignore_index=None, reduction="mean",
+                                     sample_weight=None):
+    return _clf_rowwise("ce", "value", y_true, y_pred, True, reduction, sample_weight,
+                        from_logits=from_logits, label_smoothing=label_smoothing,
+                        class_weight=class_weight, ignore_index=ignore_index)
+
+
+def sparse_categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
+                                          class_weight=None, ignore_index=None, reduction="mean",
+                                          sample_weight=None):
+    return _clf_rowwise("ce", "grad", y_true, y_pred, True, reduction, sample_weight,
+                        from_logits=from_logits, label_smoothing=label_smoothing,
+                        class_weight=class_weight, ignore_index=ignore_index)
+
+
+def sparse_categorical_cross_entropy_hess(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
+                                          class_weight=None, ignore_index=None, reduction="mean",
+                                          sample_weight=None):
+    return _clf_rowwise("ce", "hess", y_true, y_pred, True, reduction, sample_weight,
+                        from_logits=from_logits, label_smoothing=label_smoothing,
+                        class_weight=class_weight, ignore_index=ignore_index)
+
+
+def categorical_focal(y_true, y_pred, *, gamma=2.0, alpha=None, from_logits=False, reduction="mean",
+                      sample_weight=None):
+    return _clf_rowwise("focal", "value", y_true, y_pred, False, reduction, sample_weight,
+                        gamma=gamma, alpha=alpha, from_logits=from_logits)
+
+
+def categorical_focal_grad(y_true, y_pred, *, gamma=2.0, alpha=None, from_logits=False,
+                           reduction="mean", sample_weight=None):
+    return _clf_rowwise("focal", "grad", y_true, y_pred, False, reduction, sample_weight,
+                        gamma=gamma, alpha=alpha, from_logits=from_logits)
+
+
+def categorical_focal_hess(y_true, y_pred, *, gamma=2.0, alpha=None, from_logits=False,
+                           reduction="mean", sample_weight=None):
+    return _clf_rowwise("focal", "hess", y_true, y_pred, False, reduction, sample_weight,
+                        gamma=gamma, alpha=alpha, from_logits=from_logits)
+
+
+def sparse_categorical_focal(y_true, y_pred, *, gamma=2.0, alpha=None, from_logits=False,
+                             reduction="mean", sample_weight=None):
+    return _clf_rowwise("focal", "value", y_true, y_pred, True, reduction, sample_weight,
+                        gamma=gamma, alpha=alpha, from_logits=from_logits)
+
+
+def sparse_categorical_focal_grad(y_true, y_pred, *, gamma=2.0, alpha=None, from_logits=False,
+                                  reduction="mean", sample_weight=None):
+    return _clf_rowwise("focal", "grad", y_true, y_pred, True, reduction, sample_weight,
+                        gamma=gamma, alpha=alpha, from_logits=from_logits)
+
+
+def sparse_categorical_focal_hess(y_true, y_pred, *, gamma=2.0, alpha=None, from_logits=False,
+                                  reduction="mean", sample_weight=None):
+    return _clf_rowwise("focal", "hess", y_true, y_pred, True, reduction, sample_weight,
+                        gamma=gamma, alpha=alpha, from_logits=from_logits)
+
+
+def kl_divergence(y_true, y_pred, *, from_logits=False, reduction="mean", sample_weight=None):
+    return _clf_rowwise("kl", "value", y_true, y_pred, False, reduction, sample_weight,
+                        from_logits=from_logits)
+
+
+def kl_divergence_grad(y_true, y_pred, *, from_logits=False, reduction="mean", sample_weight=None):
+    return _clf_rowwise("kl", "grad", y_true, y_pred, False, reduction, sample_weight,
+                        from_logits=from_logits)
+
+
+def kl_divergence_hess(y_true, y_pred, *, from_logits=False, reduction="mean", sample_weight=None):
+    return _clf_rowwise("kl", "hess", y_true, y_pred, False, reduction, sample_weight,
+                        from_logits=from_logits)
+
+
+def poly_loss(y_true, y_pred, *, epsilon=1.0, from_logits=False, reduction="mean",
+              sample_weight=None):
+    return _clf_rowwise("poly", "value", y_true, y_pred, np.ndim(y_true) == 1, reduction,
+                        sample_weight, epsilon=epsilon, from_logits=from_logits)
+
+
+def poly_loss_grad(y_true, y_pred, *, epsilon=1.0, from_logits=False, reduction="mean",
+                   sample_weight=None):
+    return _clf_rowwise("poly", "grad", y_true, y_pred, np.ndim(y_true) == 1, reduction,
+                        sample_weight, epsilon=epsilon, from_logits=from_logits)
+
+
+def poly_loss_hess(y_true, y_pred, *, epsilon=1.0, from_logits=False, reduction="mean",
+                   sample_weight=None):
+    return _clf_rowwise("poly", "hess", y_true, y_pred, np.ndim(y_true) == 1, reduction,
+                        sample_weight, epsilon=epsilon, from_logits=from_logits)
+
+
+def generalized_cross_entropy(y_true, y_pred, *, q=0.7, from_logits=False, reduction="mean",
+                              sample_weight=None):
+    return _clf_rowwise("gce", "value", y_true, y_pred, np.ndim(y_true) == 1, reduction,
+                        sample_weight, q=q, from_logits=from_logits)
+
+
+def generalized_cross_entropy_grad(y_true, y_pred, *, q=0.7, from_logits=False, reduction="mean",
+                                   sample_weight=None):
+    return _clf_rowwise("gce", "grad", y_true, y_pred, np.ndim(y_true) == 1, reduction,
+                        sample_weight, q=q, from_logits=from_logits)
+
+
+def generalized_cross_entropy_hess(y_true, y_pred, *, q=0.7, from_logits=False, reduction="mean",
+                                   sample_weight=None):
+    return _clf_rowwise("gce", "hess", y_true, y_pred, np.ndim(y_true) == 1, reduction,
+                        sample_weight, q=q, from_logits=from_logits)
+
+
+def _clf_categorical_hinge_parts(y_true, y_pred, margin):
+    s = np.asarray(y_pred, float)
+    t = np.asarray(y_true, float)
+    if t.ndim == 1:
+        t = _clf_onehot(t.astype(int), s.shape[1])[0]
+    pos = np.sum(t * s, axis=1)
+    candidates = np.where(t < 1.0, (1.0 - t) * s, -np.inf)
+    k_neg = np.argmax(candidates, axis=1)
+    v = margin + candidates[np.arange(len(s)), k_neg] - pos
+    violated = (v > 0)[:, None]
+    grad = np.where(violated, (np.arange(s.shape[1]) == k_neg[:, None]) * (1.0 - t) - t, 0.0)
+    return np.maximum(v, 0.0), grad, np.ones_like(s)
+
+
+def categorical_hinge(y_true, y_pred, *, margin=1.0, reduction="mean", sample_weight=None):
+    loss = _clf_categorical_hinge_parts(y_true, y_pred, margin)[0]
+    return _clf_reduce_rows(loss, np.ones(len(loss)), reduction, sample_weight)
+
+
+def categorical_hinge_grad(y_true, y_pred, *, margin=1.0, reduction="mean",
+                           sample_weight=None):
+    grad = _clf_categorical_hinge_parts(y_true, y_pred, margin)[1]
+    return _clf_scale_rows(grad, np.ones(len(grad)), reduction, sample_weight)
+
+
+def categorical_hinge_hess(y_true, y_pred, *, margin=1.0, reduction="mean",
+                           sample_weight=None):
+    """The surrogate 1 (the true hessian is 0 almost everywhere)."""
+    hess = _clf_categorical_hinge_parts(y_true, y_pred, margin)[2]
+    return _clf_scale_rows(hess, np.ones(len(hess)), reduction, sample_weight)

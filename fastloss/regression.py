@@ -52,7 +52,7 @@ class MeanSquaredError(_Regression):
 
 
 class MeanAbsoluteError(_Regression):
-    """Mean absolute error: l = |y_pred - y_true|.
+    """Mean absolute error: ``l = |y_pred - y_true|``.
 
     Gradient sign(e) (0 at e = 0). The hessian is zero almost everywhere;
     gradient_hessian returns the surrogate 1 (LightGBM's and scikit-learn's choice).
@@ -65,10 +65,19 @@ class MeanAbsoluteError(_Regression):
 
 
 class Huber(_Regression):
-    """Huber loss: l = e^2/2 for |e| <= delta, delta (|e| - delta/2) beyond.
+    """Huber loss: ``l = e^2/2`` for ``|e| <= delta``, ``delta (|e| - delta/2)`` beyond.
 
     Huber (1964); torch ``HuberLoss``, Keras ``Huber``. Gradient clip(e, -delta, delta),
     hessian 1 inside the quadratic zone and 0 outside.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.Huber(delta=1.0)
+    >>> loss([0.0, 0.0], [0.5, 3.0])  # (0.5**2 / 2 + (3.0 - 0.5)) / 2
+    1.3125
+    >>> loss.gradient([0.0, 0.0], [0.5, 3.0])  # clip(e, -1, 1) / 2
+    array([0.25, 0.5 ])
     """
 
     _param_names = ("delta",)
@@ -82,10 +91,11 @@ class Huber(_Regression):
 
 
 class SmoothL1(_Regression):
-    """Smooth L1: l = e^2 / (2 beta) for |e| < beta, |e| - beta/2 beyond.
+    """Smooth L1: ``l = e^2 / (2 beta)`` for ``|e| < beta``, ``|e| - beta/2`` beyond.
 
-    torch ``SmoothL1Loss`` (beta = 0 is the L1 loss, with hessian 0). Equals
-    Huber(delta=beta) / beta for beta > 0.
+    torch ``SmoothL1Loss``. Equals Huber(delta=beta) / beta for beta > 0. beta = 0 is
+    the L1 loss: then gradient_hessian returns MAE's surrogate hessian 1 and the
+    instance's ``exact_hessian`` is False.
     """
 
     _param_names = ("beta",)
@@ -94,6 +104,8 @@ class SmoothL1(_Regression):
         self.beta = _check_param(
             "beta", beta, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"
         )
+        if self.beta == 0:
+            self.exact_hessian = False
         super().__init__(reduction=reduction)
 
     def _kernel_spec(self):
@@ -120,8 +132,8 @@ class PseudoHuber(_Regression):
 class LogCosh(_Regression):
     """Log-cosh: l = log(cosh(e)). Gradient tanh(e), hessian 1/cosh(e)^2.
 
-    Keras ``LogCosh``. Finite for every finite e (|e| + log1p(exp(-2|e|)) - log 2 for
-    large |e|, so no overflow past |e| = 710).
+    Keras ``LogCosh``. Finite for every finite e (``|e| + log1p(exp(-2|e|)) - log 2``
+    for large ``|e|``, so no overflow past ``|e| = 710``).
     """
 
     def _kernel_spec(self):
@@ -187,7 +199,8 @@ class Gamma(_CountLoss):
     """Gamma negative log-likelihood up to terms in y alone (log link).
 
     l = p + y exp(-p) for p = log(mean) (log_input=True), l = log(mu) + y / mu for the
-    mean (log_input=False); scikit-learn ``HalfGammaLoss`` times 2. Targets must be > 0.
+    mean (log_input=False); the loss term of scikit-learn's ``HalfGammaLoss`` and XGBoost's
+    ``reg:gamma``. Targets must be > 0.
     """
 
     _targets_positive = True
@@ -200,7 +213,8 @@ class Tweedie(_CountLoss):
     """Tweedie negative log-likelihood up to terms in y alone, power r >= 1.
 
     l = mu^(2-r)/(2-r) - y mu^(1-r)/(1-r) with mu = exp(y_pred) (log_input=True) or
-    mu = y_pred; XGBoost ``reg:tweedie``. power = 1 and 2 are Poisson and Gamma
+    mu = y_pred; XGBoost ``reg:tweedie``, the loss term of scikit-learn's
+    ``HalfTweedieLoss``. power = 1 and 2 are Poisson and Gamma
     (their formulas above, which differ from the general one by terms in y alone).
     Targets must be >= 0 for power < 2 and > 0 from power 2.
     """

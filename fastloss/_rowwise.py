@@ -1,0 +1,221 @@
+"""Row-wise losses: y_pred of shape (n, C), one loss per row (classes on the last axis).
+
+RowwiseLoss is the counterpart of fastloss._base.ElementwiseLoss for the multi-class
+kernels (fastloss._multiclass.pyx.tp): the same public methods (API.md section 1),
+with "none" returning one value per row (n,) and sample weights one per row.
+
+Targets are probability rows of y_pred's shape ("dense") or integer class labels of
+shape (n,) ("sparse"); a subclass lists the kinds it accepts. The "mean" reduction
+divides by sum_i w_i r_i, where r_i is the row weight: 1, or with class weights the
+weight of the row's class (for soft targets sum_k t_k w_k, PyTorch's rule), and 0 for
+an ignored label.
+"""
+
+import numpy as np
+
+from fastloss import _config, _dispatch
+from fastloss import _kernel as modes
+from fastloss._base import Loss, _Output
+from fastloss._validation import (
+    _to_ndarray,
+    as_real_array,
+    as_sample_weight,
+    bad_value_error,
+    check_same_shape,
+)
+
+_multiclass = _dispatch.load("_multiclass")
+_binary = _dispatch.load("_binary")
+_INT64 = np.dtype(np.int64)
+
+
+def as_labels(y_true, n_rows, n_classes, ignore_index=None):
+    """Integer class labels as C-contiguous int64 of shape (n_rows,).
+
+    Any integer or bool dtype is accepted, and floats holding whole numbers. A label
+    outside [0, n_classes) that is not ignore_index is a ValueError naming its index.
+    """
+    y = _to_ndarray(y_true, "y_true")
+    if y.shape != (n_rows,):
+        raise ValueError(
+            f"y_true must hold one class label per row, shape ({n_rows},); got shape "
+            f"{y.shape} (y_pred has {n_rows} rows)"
+        )
+    kind = y.dtype.kind
+    requirement = f"a class label in [0, {n_classes})" + (
+        "" if ignore_index is None else f" or ignore_index={ignore_index}"
+    )
+    if kind == "f":
+        bad = ~(np.isfinite(y) & (y == np.round(y)) & (np.abs(y) < 2.0**62))
+        if bad.any():
+            raise bad_value_error("y_true", y, int(np.flatnonzero(bad)[0]), requirement)
+    elif kind == "u" and y.dtype.itemsize == 8:
+        too_big = y > np.iinfo(np.int64).max
+        if too_big.any():
+            raise bad_value_error("y_true", y, int(np.flatnonzero(too_big)[0]), requirement)
+    elif kind not in "biu":
+        raise TypeError(f"y_true must hold integer class labels; got dtype {y.dtype}")
+    labels = y if y.dtype == _INT64 and y.flags.c_contiguous else np.ascontiguousarray(
+        y, dtype=_INT64
+    )
+    index = _multiclass.first_bad_label(labels, n_classes, ignore_index)
+    if index >= 0:
+        raise bad_value_error("y_true", y, index, requirement)
+    return labels
+
+
+class RowwiseLoss(Loss):
+    """A loss with one value per row of y_pred (n, C).
+
+    Subclasses set `_targets` (a tuple of "dense" and/or "sparse") and implement
+    `_kernel_spec(sparse)` -> (kernel name, param0, param1). They may set in
+    `__init__`, before calling this one: `_per_class` (a float64 array of one value per
+    class passed to the kernel, or None), `_class_weights_rows` (True when _per_class
+    holds class weights that define the row weights), `_ignore_index`, and
+    `_probability_input` (y_pred checked to lie in [0, 1]).
+    """
+
+    _kernels = _multiclass
+    _targets = ("dense",)
+    _per_class = None
+    _class_weights_rows = False
+    _ignore_index = None
+    _probability_input = False
+
+    def __init__(self, *, reduction="mean"):
+        super().__init__(reduction=reduction)
+        self._kernel_calls = {}
+        for kind in self._targets:
+            name, *params = self._kernel_spec(kind == "sparse")
+            params = tuple(float(v) for v in params) + (0.0,) * (2 - len(params))
+            self._kernel_calls[kind == "sparse"] = (self._kernels.LOSS_IDS[name], *params)
+
+    def _kernel_spec(self, sparse):
+        raise NotImplementedError
+
+    # -- inputs ---------------------------------------------------------------------
+
+    def _prepare(self, y_true, y_pred, sample_weight):
+        """Validated (targets, predictions, weights or None, sparse?)."""
+        p = as_real_array(y_pred, "y_pred")
+        if p.ndim != 2 or p.shape[1] == 0:
+            raise ValueError(
+                "y_pred must be 2-D (n, C) with classes on the last axis and C >= 1; "
+                f"got shape {p.shape}"
+            )
+        n, n_classes = p.shape
+        y = _to_ndarray(y_true, "y_true")
+        sparse = "sparse" in self._targets and (y.ndim == 1 or "dense" not in self._targets)
+        if sparse:
+            y = as_labels(y, n, n_classes, self._ignore_index)
+        else:
+            y = as_real_array(y, "y_true", p.dtype)
+            if y.shape != p.shape:
+                if "sparse" in self._targets:
+                    raise ValueError(
+                        f"y_true must be probability rows of y_pred's shape {p.shape} or "
+                        f"class labels of shape ({n},); got shape {y.shape}"
+                    )
+                check_same_shape(y, p)
+            check_unit(y, "y_true", nan_invalid=True)
+        if self._per_class is not None and self._per_class.size != n_classes:
+            name = "class_weight" if self._class_weights_rows else "alpha"
+            raise ValueError(
+                f"{name} has {self._per_class.size} values but y_pred has {n_classes} "
+                f"classes (y_pred.shape={p.shape})"
+            )
+        if self._probability_input:
+            check_unit(p, "y_pred (probabilities, from_logits=False)", nan_invalid=False)
+        w = None
+        if sample_weight is not None:
+            w, _ = as_sample_weight(sample_weight, p.shape, rowwise=True)
+        return y, p, w, sparse
+
+    # -- kernel calls -----------------------------------------------------------------
+
+    def _run(self, mode, y, p, w, sparse, out_a=None, out_b=None, scale=1.0):
+        n, n_classes = p.shape
+        n_threads = (
+            _config.get_num_threads() if n * n_classes >= self._kernels.ROW_PARALLEL_MIN else 1
+        )
+        loss_id, a, b = self._kernel_calls[sparse]
+        ignore = self._ignore_index
+        in_range_ignore = float(ignore) if ignore is not None and 0 <= ignore < n_classes else -1.0
+        return self._kernels.run(
+            loss_id, mode, y, p, w, out_a, out_b, scale, a, b, in_range_ignore,
+            self._per_class, n_threads,
+        )
+
+    def _denominator(self, y, p, w, sparse):
+        """sum_i w_i r_i for "mean" (see the module docstring)."""
+        if (self._class_weights_rows and self._per_class is not None) or (
+            sparse and self._ignore_index is not None
+        ):
+            total = self._run(self._kernels.MODE_ROW_WEIGHT_SUM, y, p, w, sparse)
+        else:
+            total = p.shape[0] if w is None else float(w.sum())
+        if not total > 0:
+            what = (
+                "no rows" if p.shape[0] == 0
+                else "rows whose weights (sample, class or ignored) sum to 0"
+            )
+            raise ValueError(f'reduction="mean" is undefined over {what}')
+        return total
+
+    def _gradient_scale(self, y, p, w, sparse):
+        return 1.0 / self._denominator(y, p, w, sparse) if self.reduction == "mean" else 1.0
+
+    # -- public methods -------------------------------------------------------------
+
+    def __call__(self, y_true, y_pred, *, sample_weight=None):
+        """The loss value: float for "mean"/"sum", an array of one value per row for "none"."""
+        y, p, w, sparse = self._prepare(y_true, y_pred, sample_weight)
+        if self.reduction == "none":
+            values = np.empty(p.shape[0], dtype=p.dtype)
+            self._run(modes.VALUE_NONE, y, p, w, sparse, values)
+            return values
+        total = self._run(modes.VALUE_SUM, y, p, w, sparse)
+        if self.reduction == "sum":
+            return total
+        return total / self._denominator(y, p, w, sparse)
+
+    def gradient(self, y_true, y_pred, *, sample_weight=None, out=None):
+        """d(reduced loss)/d(y_pred), shaped and typed like y_pred (into `out` if given)."""
+        y, p, w, sparse = self._prepare(y_true, y_pred, sample_weight)
+        scale = self._gradient_scale(y, p, w, sparse)
+        grad = _Output(out, y_pred, p, y)
+        self._run(modes.GRADIENT, y, p, w, sparse, grad.buffer, scale=scale)
+        return grad.result()
+
+    def value_and_gradient(self, y_true, y_pred, *, sample_weight=None, out=None):
+        """(value, gradient) from one pass over the data; equal to the two separate calls."""
+        y, p, w, sparse = self._prepare(y_true, y_pred, sample_weight)
+        grad = _Output(out, y_pred, p, y)
+        if self.reduction == "none":
+            values = np.empty(p.shape[0], dtype=p.dtype)
+            self._run(modes.VALUE_NONE_GRADIENT, y, p, w, sparse, values, grad.buffer)
+            return values, grad.result()
+        if self.reduction == "sum":
+            total = self._run(modes.VALUE_GRADIENT, y, p, w, sparse, grad.buffer)
+            return total, grad.result()
+        denominator = self._denominator(y, p, w, sparse)
+        total = self._run(
+            modes.VALUE_GRADIENT, y, p, w, sparse, grad.buffer, scale=1.0 / denominator
+        )
+        return total / denominator, grad.result()
+
+    def gradient_hessian(self, y_true, y_pred, *, sample_weight=None):
+        """(gradient, diagonal hessian), both with the reduction's scaling."""
+        y, p, w, sparse = self._prepare(y_true, y_pred, sample_weight)
+        scale = self._gradient_scale(y, p, w, sparse)
+        grad = _Output(None, y_pred, p)
+        hess = _Output(None, y_pred, p)
+        self._run(modes.GRADIENT_HESSIAN, y, p, w, sparse, grad.buffer, hess.buffer, scale)
+        return grad.result(), hess.result()
+
+
+def check_unit(values, name, nan_invalid):
+    """ValueError naming the first element outside [0, 1] (NaN too when nan_invalid)."""
+    index = _binary.first_outside_unit(values, nan_invalid)
+    if index >= 0:
+        raise bad_value_error(name, values, index, "in [0, 1]")

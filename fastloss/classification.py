@@ -1,0 +1,427 @@
+"""Classification losses: binary, multi-label and multi-class.
+
+Binary and multi-label losses are elementwise (fastloss._base.ElementwiseLoss):
+y_pred of any shape, y_true the same shape, and a 2-D y_pred of shape (n, L) is L
+independent binary problems, one per column. Multi-class losses are row-wise
+(fastloss._rowwise.RowwiseLoss): y_pred has shape (n, C), classes on the last axis.
+
+`from_logits=True` means y_pred holds raw scores (logits); otherwise probabilities in
+[0, 1]. Gradients and hessians are taken with respect to what y_pred holds. Logits
+paths never form log(sigmoid) or log(softmax) from a rounded probability: they are
+exact for logits up to +-1e4 and have the right limits at +-inf. Probability paths
+clamp log(p) at -100 as PyTorch does; where the clamp is active the loss is flat in
+p, so its gradient and hessian there are 0 (consistent with the clamped value).
+"""
+
+import math
+
+import numpy as np
+
+from fastloss import _config, _dispatch
+from fastloss import _kernel as modes
+from fastloss._base import ElementwiseLoss, make_shortcut
+from fastloss._rowwise import RowwiseLoss, check_unit
+from fastloss._validation import bad_value_error
+
+__all__ = [
+    "BinaryCrossEntropy", "BinaryFocal", "Hinge", "SquaredHinge",
+    "CategoricalCrossEntropy", "SparseCategoricalCrossEntropy", "CategoricalFocal",
+    "SparseCategoricalFocal", "CategoricalHinge", "KLDivergence", "PolyLoss",
+    "GeneralizedCrossEntropy",
+    "binary_cross_entropy", "binary_focal", "hinge", "squared_hinge",
+    "categorical_cross_entropy", "sparse_categorical_cross_entropy", "categorical_focal",
+    "sparse_categorical_focal", "categorical_hinge", "kl_divergence", "poly_loss",
+    "generalized_cross_entropy",
+]
+
+_binary = _dispatch.load("_binary")
+
+
+# ---- parameter checks ----------------------------------------------------------------
+
+def _number(name, value, ok, requirement):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be {requirement}; got {value!r}")
+    value = float(value)
+    if not ok(value):
+        raise ValueError(f"{name} must be {requirement}; got {value!r}")
+    return value
+
+
+def _flag(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def _smoothing(value):
+    return _number("label_smoothing", value, lambda v: 0.0 <= v <= 1.0, "in [0, 1]")
+
+
+def _nonnegative(name, value):
+    return _number(name, value, lambda v: math.isfinite(v) and v >= 0.0, "a finite number >= 0")
+
+
+def _weights_or_scalar(name, value, allow_none=True, bounds=(0.0, math.inf)):
+    """None, a float, or a read-only 1-D float64 array (one value per label or class)."""
+    lo, hi = bounds
+    requirement = f"finite and in [{lo:g}, {hi:g}]" if math.isfinite(hi) else "finite and >= 0"
+    if value is None:
+        if allow_none:
+            return None
+        raise ValueError(f"{name} must not be None")
+    if np.ndim(value) == 0:
+        return _number(name, value, lambda v: math.isfinite(v) and lo <= v <= hi, requirement)
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number or a 1-D array of numbers") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a number or a non-empty 1-D array; got shape {arr.shape}")
+    bad = ~(np.isfinite(arr) & (arr >= lo) & (arr <= hi))
+    if bad.any():
+        index = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name} must be {requirement}; got {arr[index]!r} at index {index}")
+    arr.flags.writeable = False
+    return arr
+
+
+# ---- binary and multi-label (elementwise) -------------------------------------------
+
+class _Binary(ElementwiseLoss):
+    _kernels = _binary
+    #: Per-column parameter (one per label of the last axis), or None.
+    _per_label = None
+
+    def _run(self, mode, y, p, w, per_weight, out_a=None, out_b=None, scale=1.0):
+        n_threads = _config.get_num_threads() if p.size >= modes.PARALLEL_MIN else 1
+        a, b, c = self._kernel_params
+        return self._kernels.run(
+            self._kernel_id, mode, y, p, w, per_weight, out_a, out_b, scale, a, b, c,
+            n_threads, self._per_label,
+        )
+
+
+class _ProbabilisticBinary(_Binary):
+    """Targets in [0, 1]; with from_logits=False, predictions in [0, 1] too."""
+
+    def _check_inputs(self, y_true, y_pred):
+        check_unit(y_true, "y_true", nan_invalid=True)
+        if not self.from_logits:
+            check_unit(y_pred, "y_pred (probabilities, from_logits=False)", nan_invalid=False)
+
+
+class BinaryCrossEntropy(_ProbabilisticBinary):
+    """Binary cross-entropy, one independent problem per element (multi-label for 2-D).
+
+    l = -(pw t log(p) + (1 - t) log(1 - p)), p = sigmoid(y_pred) with from_logits=True,
+    else p = y_pred. Targets t in [0, 1] are smoothed as Keras does:
+    t = y_true (1 - label_smoothing) + label_smoothing / 2. ``pos_weight`` (pw) weights the
+    positive term as torch ``BCEWithLogitsLoss``: a scalar, or one value per label
+    (length y_pred.shape[-1]). Logits: l = pw t softplus(-z) + (1 - t) softplus(z),
+    gradient (1 - t) sigmoid(z) - pw t sigmoid(-z), exact hessian
+    (pw t + 1 - t) sigmoid(z) sigmoid(-z). Probabilities: log clamped at -100 (torch
+    ``BCELoss``); the gradient and hessian terms of a clamped log are 0.
+    """
+
+    _param_names = ("from_logits", "label_smoothing", "pos_weight")
+
+    def __init__(self, *, from_logits=False, label_smoothing=0.0, pos_weight=None,
+                 reduction="mean"):
+        self.from_logits = _flag("from_logits", from_logits)
+        self.label_smoothing = _smoothing(label_smoothing)
+        self.pos_weight = _weights_or_scalar("pos_weight", pos_weight)
+        if isinstance(self.pos_weight, np.ndarray):
+            self._per_label = self.pos_weight
+        super().__init__(reduction=reduction)
+
+    def _kernel_spec(self):
+        name = "bce_logits" if self.from_logits else "bce_probs"
+        if self._per_label is not None:
+            return (name + "_cols", self.label_smoothing, 0.0)
+        pos_weight = 1.0 if self.pos_weight is None else self.pos_weight
+        return (name, self.label_smoothing, pos_weight)
+
+    def _check_inputs(self, y_true, y_pred):
+        if self._per_label is not None:
+            labels = y_pred.shape[-1] if y_pred.ndim else 1
+            if labels != self._per_label.size:
+                raise ValueError(
+                    f"pos_weight has {self._per_label.size} values but y_pred has "
+                    f"{labels} labels (y_pred.shape={y_pred.shape}; labels are the last axis)"
+                )
+        super()._check_inputs(y_true, y_pred)
+
+
+class BinaryFocal(_ProbabilisticBinary):
+    """Binary focal loss (Lin et al. 2017), torchvision ``sigmoid_focal_loss``.
+
+    l = a_t ce (1 - p_t)^gamma with ce the binary cross-entropy, p = sigmoid(y_pred)
+    (from_logits=True) or y_pred, p_t = p t + (1 - p)(1 - t) and
+    a_t = alpha t + (1 - alpha)(1 - t); ``alpha=None`` disables the weighting (a_t = 1).
+    gradient_hessian returns the exact second derivative, which can be negative (the
+    loss is not convex). Probabilities: log clamped at -100 as BinaryCrossEntropy.
+    """
+
+    _param_names = ("gamma", "alpha", "from_logits")
+
+    def __init__(self, *, gamma=2.0, alpha=0.25, from_logits=False, reduction="mean"):
+        self.gamma = _nonnegative("gamma", gamma)
+        self.alpha = None if alpha is None else _number(
+            "alpha", alpha, lambda v: 0.0 <= v <= 1.0, "None or in [0, 1]"
+        )
+        self.from_logits = _flag("from_logits", from_logits)
+        super().__init__(reduction=reduction)
+
+    def _kernel_spec(self):
+        alpha = -1.0 if self.alpha is None else self.alpha
+        return ("focal_logits" if self.from_logits else "focal_probs", self.gamma, alpha)
+
+
+class _SignLabels(_Binary):
+    """Targets are labels in {0, 1} or in {-1, 1} (0 and -1 both mean negative)."""
+
+    def _check_inputs(self, y_true, y_pred):
+        index = _binary.first_bad_sign_label(y_true)
+        if index >= 0:
+            raise bad_value_error(
+                "y_true", y_true, index, "labels in {0, 1} or in {-1, 1} (not both 0 and -1)"
+            )
+
+
+class Hinge(_SignLabels):
+    """Hinge loss: l = max(0, 1 - t y_pred), t = +1 for label 1 and -1 for 0 or -1.
+
+    Keras ``Hinge`` (which also maps {0, 1} labels to {-1, 1}); y_pred are scores.
+    Gradient -t where the margin is violated, else 0. The hessian is zero almost
+    everywhere; gradient_hessian returns the surrogate 1.
+    """
+
+    exact_hessian = False
+
+    def _kernel_spec(self):
+        return ("hinge",)
+
+
+class SquaredHinge(_SignLabels):
+    """Squared hinge: l = max(0, 1 - t y_pred)^2, t as in Hinge (Keras ``SquaredHinge``).
+
+    Gradient -2 t max(0, 1 - t y_pred); hessian 2 where the margin is violated, else 0.
+    """
+
+    def _kernel_spec(self):
+        return ("squared_hinge",)
+
+
+# ---- multi-class (row-wise) ---------------------------------------------------------
+
+def _per_class(name, value):
+    """None or a read-only float64 array of one finite value >= 0 per class."""
+    if value is None:
+        return None
+    if np.ndim(value) == 0:
+        raise ValueError(f"{name} must be None or a 1-D array with one value per class")
+    return _weights_or_scalar(name, value)
+
+
+class _Categorical(RowwiseLoss):
+    """from_logits selects softmax logits or probability rows for y_pred."""
+
+    def __init__(self, *, from_logits, reduction):
+        self.from_logits = _flag("from_logits", from_logits)
+        self._probability_input = not self.from_logits
+        super().__init__(reduction=reduction)
+
+    def _kernel_name(self, base):
+        return base + ("_logits" if self.from_logits else "_probs")
+
+
+class CategoricalCrossEntropy(_Categorical):
+    """Cross-entropy over probability-row targets: l = -sum_k a_k log p_k, per row.
+
+    p = softmax(y_pred) with from_logits=True (log-sum-exp with the row max, never
+    log of a rounded softmax), else y_pred as given (probability rows, not
+    renormalized; log clamped at -100 as PyTorch's BCELoss). Targets t are rows of
+    probabilities in [0, 1]. Label smoothing (Keras/PyTorch):
+    t' = t (1 - label_smoothing) + label_smoothing / C. Class weights follow PyTorch's
+    ``CrossEntropyLoss(weight=...)``: a_k = class_weight_k t'_k (the weight applies to
+    the smoothed target), and "mean" divides by sum_i w_i sum_k t_ik class_weight_k (the
+    row's class weight for one-hot rows, computed from the unsmoothed targets).
+    Gradient w.r.t. logits A p - a (A = sum_k a_k), exact diagonal hessian A p (1 - p).
+    """
+
+    _param_names = ("from_logits", "label_smoothing", "class_weight")
+    _class_weights_rows = True
+
+    def __init__(self, *, from_logits=False, label_smoothing=0.0, class_weight=None,
+                 reduction="mean"):
+        self.label_smoothing = _smoothing(label_smoothing)
+        self.class_weight = _per_class("class_weight", class_weight)
+        self._per_class = self.class_weight
+        super().__init__(from_logits=from_logits, reduction=reduction)
+
+    def _kernel_spec(self, sparse):
+        return (self._kernel_name("ce"), self.label_smoothing)
+
+
+class SparseCategoricalCrossEntropy(CategoricalCrossEntropy):
+    """Cross-entropy with integer class labels y_true of shape (n,) (any integer dtype).
+
+    The same loss as CategoricalCrossEntropy with one-hot targets, as torch
+    ``CrossEntropyLoss`` with class indices: with label smoothing and class weights
+    l = (1 - ls) w_y (-log p_y) + (ls / C) sum_k w_k (-log p_k), and "mean" divides by
+    sum_i w_i class_weight[y_i]. Rows whose label equals ``ignore_index`` contribute
+    0 to the loss, the gradient and the denominator; any other label outside [0, C) is
+    a ValueError.
+    """
+
+    _param_names = ("from_logits", "label_smoothing", "class_weight", "ignore_index")
+    _targets = ("sparse",)
+
+    def __init__(self, *, from_logits=False, label_smoothing=0.0, class_weight=None,
+                 ignore_index=None, reduction="mean"):
+        if ignore_index is not None and (
+            isinstance(ignore_index, (bool, np.bool_))
+            or not isinstance(ignore_index, (int, np.integer))
+            or not -(2**63) <= ignore_index < 2**63
+        ):
+            raise ValueError(f"ignore_index must be None or an integer; got {ignore_index!r}")
+        self.ignore_index = None if ignore_index is None else int(ignore_index)
+        self._ignore_index = self.ignore_index
+        super().__init__(from_logits=from_logits, label_smoothing=label_smoothing,
+                         class_weight=class_weight, reduction=reduction)
+
+    def _kernel_spec(self, sparse):
+        if self.from_logits:  # the dedicated one-pass kernel for labels and logits
+            return ("sce_logits", self.label_smoothing)
+        return super()._kernel_spec(sparse)
+
+
+class CategoricalFocal(_Categorical):
+    """Focal loss over classes (Lin et al. 2017; Keras ``CategoricalFocalCrossentropy``).
+
+    l = -sum_k alpha_k t_k (1 - p_k)^gamma log p_k per row, p = softmax(y_pred) with
+    from_logits=True, else y_pred (log clamped at -100). ``alpha`` is None (1), a
+    scalar, or one value per class; it weights the terms but not the "mean"
+    denominator (the number of rows, or the sum of sample weights). gradient_hessian
+    returns the exact diagonal of the hessian, which can be negative.
+    """
+
+    _param_names = ("gamma", "alpha", "from_logits")
+
+    def __init__(self, *, gamma=2.0, alpha=None, from_logits=False, reduction="mean"):
+        self.gamma = _nonnegative("gamma", gamma)
+        self.alpha = _weights_or_scalar("alpha", alpha)
+        self._per_class = self.alpha if isinstance(self.alpha, np.ndarray) else None
+        super().__init__(from_logits=from_logits, reduction=reduction)
+
+    def _kernel_spec(self, sparse):
+        alpha = self.alpha if isinstance(self.alpha, float) else 1.0
+        return (self._kernel_name("focal"), self.gamma, alpha)
+
+
+class SparseCategoricalFocal(CategoricalFocal):
+    """CategoricalFocal with integer class labels y_true of shape (n,):
+    l = -alpha_y (1 - p_y)^gamma log p_y."""
+
+    _targets = ("sparse",)
+
+
+class CategoricalHinge(RowwiseLoss):
+    """Crammer–Singer multi-class hinge: l = max(0, margin + neg - pos) per row.
+
+    pos = sum_k t_k s_k and neg = max over classes with t_k < 1 of (1 - t_k) s_k, for
+    scores s = y_pred. With one-hot targets (or integer labels y of shape (n,)):
+    max(0, margin + max_{k != y} s_k - s_y) (Crammer & Singer 2001); with soft targets,
+    Keras ``CategoricalHinge``. Keras also counts the target class's 0 in the max, which
+    differs only when every other score is negative. The gradient is (1 - t_k) at the
+    maximizing wrong class minus t_k where the margin is violated, else 0; the hessian
+    is 0 almost everywhere and gradient_hessian returns the surrogate 1.
+    """
+
+    exact_hessian = False
+    _param_names = ("margin",)
+    _targets = ("dense", "sparse")
+
+    def __init__(self, *, margin=1.0, reduction="mean"):
+        self.margin = _number("margin", margin, math.isfinite, "a finite number")
+        super().__init__(reduction=reduction)
+
+    def _kernel_spec(self, sparse):
+        return ("hinge", self.margin)
+
+
+class KLDivergence(_Categorical):
+    """Kullback–Leibler divergence KL(t || p) = sum_k t_k (log t_k - log p_k) per row.
+
+    t: target probability rows (0 log 0 = 0); p = softmax(y_pred) with from_logits=True,
+    else y_pred (log clamped at -100). "mean" averages over rows (torch ``KLDivLoss``
+    with reduction="batchmean"; Keras ``KLDivergence``, which clips instead of clamping).
+    Gradient w.r.t. logits T p - t (T = sum_k t_k), exact diagonal hessian T p (1 - p).
+    """
+
+    _param_names = ("from_logits",)
+
+    def __init__(self, *, from_logits=False, reduction="mean"):
+        super().__init__(from_logits=from_logits, reduction=reduction)
+
+    def _kernel_spec(self, sparse):
+        return (self._kernel_name("kl"),)
+
+
+class PolyLoss(_Categorical):
+    """Poly-1 loss (Leng et al. 2022, "PolyLoss"): l = CE + epsilon (1 - p_t) per row.
+
+    p_t = sum_k t_k p_k, the probability of the target class. Targets are probability
+    rows or integer labels of shape (n,). p = softmax(y_pred) with from_logits=True,
+    else y_pred (log clamped at -100). epsilon >= -1 keeps the loss decreasing in p_t.
+    Exact diagonal hessian.
+    """
+
+    _param_names = ("epsilon", "from_logits")
+    _targets = ("dense", "sparse")
+
+    def __init__(self, *, epsilon=1.0, from_logits=False, reduction="mean"):
+        self.epsilon = _number(
+            "epsilon", epsilon, lambda v: math.isfinite(v) and v >= -1.0, "a finite number >= -1"
+        )
+        super().__init__(from_logits=from_logits, reduction=reduction)
+
+    def _kernel_spec(self, sparse):
+        return (self._kernel_name("poly"), self.epsilon)
+
+
+class GeneralizedCrossEntropy(_Categorical):
+    """Generalized cross-entropy (Zhang & Sabuncu 2018): l = sum_k t_k (1 - p_k^q) / q.
+
+    Robust to label noise: q -> 0 is cross-entropy, q = 1 is the MAE of the
+    probabilities. Targets are probability rows or integer labels of shape (n,).
+    p = softmax(y_pred) with from_logits=True (p^q = exp(q log p), exact), else y_pred,
+    with p^q = exp(q max(log p, -100)) (the cross-entropy clamp). Exact diagonal hessian.
+    """
+
+    _param_names = ("q", "from_logits")
+    _targets = ("dense", "sparse")
+
+    def __init__(self, *, q=0.7, from_logits=False, reduction="mean"):
+        self.q = _number("q", q, lambda v: 0.0 < v <= 1.0, "in (0, 1]")
+        super().__init__(from_logits=from_logits, reduction=reduction)
+
+    def _kernel_spec(self, sparse):
+        return (self._kernel_name("gce"), self.q)
+
+
+binary_cross_entropy = make_shortcut(BinaryCrossEntropy, "binary_cross_entropy")
+binary_focal = make_shortcut(BinaryFocal, "binary_focal")
+hinge = make_shortcut(Hinge, "hinge")
+squared_hinge = make_shortcut(SquaredHinge, "squared_hinge")
+categorical_cross_entropy = make_shortcut(CategoricalCrossEntropy, "categorical_cross_entropy")
+sparse_categorical_cross_entropy = make_shortcut(
+    SparseCategoricalCrossEntropy, "sparse_categorical_cross_entropy"
+)
+categorical_focal = make_shortcut(CategoricalFocal, "categorical_focal")
+sparse_categorical_focal = make_shortcut(SparseCategoricalFocal, "sparse_categorical_focal")
+categorical_hinge = make_shortcut(CategoricalHinge, "categorical_hinge")
+kl_divergence = make_shortcut(KLDivergence, "kl_divergence")
+poly_loss = make_shortcut(PolyLoss, "poly_loss")
+generalized_cross_entropy = make_shortcut(GeneralizedCrossEntropy, "generalized_cross_entropy")

@@ -1,0 +1,59 @@
+"""Test configuration: refuse to run against an unbuilt source tree; hypothesis profile."""
+
+import importlib
+import importlib.machinery
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+try:
+    import fastloss
+    from fastloss import _dispatch, _kernel
+except ImportError as exc:  # e.g. the bare source folder shadows the build
+    raise pytest.UsageError(
+        f"fastloss could not be imported from a build ({exc}). Install it first "
+        "(pip install . or the editable install of README.md) and run pytest with "
+        "`python -P -m pytest` so the source folder is not imported instead."
+    ) from None
+
+
+def _is_extension(module):
+    path = getattr(module, "__file__", "") or ""
+    return path.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+
+
+_compiled = [_kernel, importlib.import_module("fastloss._regression")]
+if not all(_is_extension(m) for m in _compiled):
+    raise pytest.UsageError(
+        "fastloss was imported from the bare source tree, not from a build: "
+        + ", ".join(f"{m.__name__} -> {getattr(m, '__file__', None)}" for m in _compiled)
+    )
+
+settings.register_profile(
+    "fastloss",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,  # the same examples on every run: CI failures reproduce
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fastloss"))
+
+
+def pytest_report_header(config):
+    return (f"fastloss {fastloss.__version__} from {os.path.dirname(fastloss.__file__)}, "
+            f"kernels {_dispatch.KERNEL_SET}, {fastloss.get_num_threads()} threads")
+
+
+@pytest.fixture(autouse=True, params=_dispatch.available())
+def kernel_set(request):
+    """Every test runs once per kernel set this CPU can run (baseline, x86-64-v3)."""
+    with _dispatch.use(request.param):
+        yield request.param
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    """Tests that change the thread count never leak it into later tests."""
+    yield
+    fastloss.set_num_threads(None)

@@ -1,0 +1,457 @@
+"""The shared core through the regression losses: array handling, dtypes, `out=`,
+weights, reductions, bad input, kernel dispatch, and properties (hypothesis)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+import pytest
+from helpers import DEFAULT_CASES, REDUCTIONS, REGRESSION_CASES, case_params
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastloss as fl
+
+#: A few losses that cover the kernel shapes: polynomial, piecewise, transcendental,
+#: and a domain-checked mean parameterization.
+CORE_CASES = [c for c in REGRESSION_CASES
+              if c.id in ("mse()", "huber(delta=0.3)", "log_cosh()", "poisson(log_input=False)")]
+METHOD_NAMES = ("__call__", "gradient", "value_and_gradient", "gradient_hessian")
+
+
+def _all_results(loss, y, p, w=None):
+    """Every method's results, as a flat list of floats and arrays."""
+    results = []
+    for name in METHOD_NAMES:
+        out = getattr(loss, name)(y, p, sample_weight=w)
+        results.extend(out if isinstance(out, tuple) else (out,))
+    return results
+
+
+def _assert_all_same(first, second):
+    assert len(first) == len(second)
+    for a, b in zip(first, second, strict=True):
+        if isinstance(a, np.ndarray):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            np.testing.assert_array_equal(a, b)
+        else:
+            assert a == b and type(a) is type(b)
+
+
+def _data(case, shape=(6, 5), seed=0, dtype=np.float64):
+    return case.data(shape, np.random.default_rng(seed), dtype)
+
+
+# ---- array forms ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", **case_params(CORE_CASES))
+def test_non_contiguous_inputs(case, reduction):
+    """Strided, transposed and reversed views give the results of contiguous copies."""
+    y, p = _data(case, (8, 6))
+    w = np.random.default_rng(1).uniform(0, 2, 16)
+    loss = case.loss(reduction)
+    views = [
+        (y[::2, ::3], p[::2, ::3], w[::4]),
+        (y.T, p.T, w[:6]),
+        (y[::-1], p[::-1], w[::-2]),
+        (y.ravel()[::5], p.ravel()[::5], None),
+    ]
+    for yv, pv, wv in views:
+        assert not (pv.flags.c_contiguous and yv.flags.c_contiguous)
+        copies = (np.ascontiguousarray(yv), np.ascontiguousarray(pv),
+                  None if wv is None else np.ascontiguousarray(wv))
+        _assert_all_same(_all_results(loss, yv, pv, wv), _all_results(loss, *copies))
+
+
+@pytest.mark.parametrize("case", **case_params(CORE_CASES))
+def test_read_only_inputs(case):
+    y, p = _data(case)
+    w = np.random.default_rng(2).uniform(0, 2, p.shape)
+    expected = _all_results(case.loss(), y, p, w)
+    for a in (y, p, w):
+        a.flags.writeable = False
+    _assert_all_same(_all_results(case.loss(), y, p, w), expected)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", **case_params(CORE_CASES))
+def test_list_inputs(case, reduction):
+    y, p = _data(case)
+    w = np.random.default_rng(3).uniform(0, 2, p.shape[0])
+    _assert_all_same(_all_results(case.loss(reduction), y.tolist(), p.tolist(), w.tolist()),
+                     _all_results(case.loss(reduction), y, p, w))
+
+
+@pytest.mark.parametrize("int_dtype", [np.int8, np.uint16, np.int32, np.int64, np.bool_])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_integer_and_bool_inputs_compute_in_float64(int_dtype, reduction):
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2 if int_dtype is np.bool_ else 50, (4, 7)).astype(int_dtype)
+    p = rng.integers(1, 2 if int_dtype is np.bool_ else 50, (4, 7)).astype(int_dtype)
+    w = rng.integers(0, 3, 4).astype(int_dtype)
+    for case in CORE_CASES:
+        loss = case.loss(reduction)
+        results = _all_results(loss, y, p, w)
+        _assert_all_same(results, _all_results(loss, y.astype(float), p.astype(float),
+                                               w.astype(float)))
+        assert loss.gradient(y, p).dtype == np.float64
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", **case_params(CORE_CASES))
+def test_float16_is_computed_as_float32(case, reduction):
+    y, p = _data(case, dtype=np.float16)
+    loss = case.loss(reduction)
+    y32, p32 = y.astype(np.float32), p.astype(np.float32)
+    value, grad = loss.value_and_gradient(y, p)
+    value32, grad32 = loss.value_and_gradient(y32, p32)
+    np.testing.assert_array_equal(value, value32)
+    assert grad.dtype == np.float16  # the gradient has y_pred's dtype
+    np.testing.assert_array_equal(grad, grad32.astype(np.float16))
+    grad, hess = loss.gradient_hessian(y, p)
+    assert grad.dtype == hess.dtype == np.float16
+
+
+@pytest.mark.parametrize("case", **case_params(CORE_CASES))
+def test_y_true_is_converted_to_the_dtype_of_y_pred(case):
+    y, p = _data(case)
+    p32 = p.astype(np.float32)
+    expected = _all_results(case.loss(), y.astype(np.float32), p32)
+    _assert_all_same(_all_results(case.loss(), y, p32), expected)
+    # Byte-swapped input is read correctly (the gradient keeps y_pred's dtype).
+    swapped = _all_results(case.loss(), y.astype(">f8"), p32.astype(">f4"))
+    for a, b in zip(swapped, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+class _ArrayLike:
+    """An object offering only __array__ (and, like a tensor, a non-NumPy dtype)."""
+
+    dtype = "float64"
+
+    def __init__(self, a):
+        self._a = a
+
+    def __array__(self, dtype=None, copy=None):
+        return self._a if dtype is None else self._a.astype(dtype)
+
+
+class _DLPackOnly:
+    """An object offering only the DLPack protocol."""
+
+    def __init__(self, a):
+        self._a = a
+
+    def __dlpack__(self, **kwargs):
+        return self._a.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._a.__dlpack_device__()
+
+
+@pytest.mark.parametrize("wrapper", [_ArrayLike, _DLPackOnly], ids=["__array__", "dlpack"])
+@pytest.mark.parametrize("case", **case_params(CORE_CASES))
+def test_array_protocol_inputs(case, wrapper):
+    y, p = _data(case)
+    w = np.random.default_rng(5).uniform(0, 2, p.shape)
+    _assert_all_same(_all_results(case.loss(), wrapper(y), wrapper(p), wrapper(w)),
+                     _all_results(case.loss(), y, p, w))
+
+
+def test_scalar_inputs():
+    assert fl.mse(3.0, 4.5) == 2.25
+    assert fl.mse(np.float32(3.0), 4.5) == 2.25  # 0-d stays 0-d through conversion
+    assert fl.mse(3, np.float32(4.5), sample_weight=np.float32(2.0)) == 2.25
+    assert fl.MeanSquaredError(reduction="sum").gradient(3.0, 4.5) == 3.0
+    values = fl.MeanSquaredError(reduction="none")(3.0, 4.5, sample_weight=2.0)
+    assert values.shape == () and values == 4.5
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(\)"):
+        fl.mse(3.0, 4.5, sample_weight=[2.0])
+
+
+# ---- out= ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+@pytest.mark.parametrize("case", **case_params(CORE_CASES))
+def test_out_is_written_and_returned(case, dtype):
+    y, p = _data(case, dtype=dtype)
+    loss = case.loss("sum")
+    expected = loss.gradient(y, p)
+    out = np.full(p.shape, np.nan, dtype)
+    assert loss.gradient(y, p, out=out) is out
+    np.testing.assert_array_equal(out, expected)
+    out[...] = np.nan
+    value, grad = loss.value_and_gradient(y, p, out=out)
+    assert grad is out and value == loss(y, p)
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("case", **case_params(CORE_CASES))
+def test_non_contiguous_out(case):
+    """A strided `out` is filled through the view and nothing else is touched."""
+    y, p = _data(case, (5, 4))
+    loss = case.loss("mean")
+    expected = loss.gradient(y, p)
+    for base_shape, view in [((5, 8), lambda b: b[:, ::2]), ((4, 5), lambda b: b.T),
+                             ((10, 4), lambda b: b[::-2])]:
+        base = np.full(base_shape, -7.0)
+        out = view(base)
+        assert not out.flags.c_contiguous
+        assert loss.value_and_gradient(y, p, out=out)[1] is out
+        np.testing.assert_array_equal(out, expected)
+        outside = np.ones(base_shape, bool)
+        view(outside)[...] = False
+        assert np.all(base[outside] == -7.0)
+
+
+@pytest.mark.parametrize("method", ["gradient", "value_and_gradient"])
+def test_out_may_alias_the_inputs(method):
+    """out may be y_pred or y_true itself, or overlap them shifted (as NumPy allows)."""
+    loss = fl.Huber(delta=0.3, reduction="sum")
+
+    def gradient(y, p, out):
+        result = getattr(loss, method)(y, p, out=out)
+        return result[1] if method == "value_and_gradient" else result
+
+    y, p = _data(CORE_CASES[1], (40,))
+    expected = loss.gradient(y, p)
+    for alias in ("y_pred", "y_true"):
+        y_in, p_in = y.copy(), p.copy()
+        out = p_in if alias == "y_pred" else y_in
+        assert gradient(y_in, p_in, out) is out
+        np.testing.assert_array_equal(out, expected)
+    for shift in (1, -1, 3):
+        base = np.zeros(p.size + 3)
+        p_in = base[3:] if shift < 0 else base[:-3]
+        p_in[...] = p
+        out = base[3 + shift:][:p.size] if shift < 0 else base[shift:][:p.size]
+        assert gradient(y, p_in, out) is out
+        np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("method", ["gradient", "value_and_gradient"])
+def test_bad_out(method):
+    y, p = _data(CORE_CASES[0], (3, 4))
+    call = getattr(fl.MeanSquaredError(), method)
+    for out in (np.empty((4, 3)), np.empty(12), np.empty((3, 4), np.float32),
+                np.empty((3, 4), np.int64)):
+        with pytest.raises(ValueError, match=r"out must have shape \(3, 4\) and dtype float64"):
+            call(y, p, out=out)
+    with pytest.raises(ValueError, match="out must be writeable"):
+        read_only = np.empty((3, 4))
+        read_only.flags.writeable = False
+        call(y, p, out=read_only)
+    with pytest.raises(TypeError, match="out must be a numpy.ndarray"):
+        call(y, p, out=[[0.0] * 4] * 3)
+    with pytest.raises(ValueError, match="dtype float32"):
+        call(y.astype(np.float32), p.astype(np.float32), out=np.empty((3, 4)))
+
+
+# ---- bad input --------------------------------------------------------------------------
+
+MISMATCHED = [((3,), (4,)), ((3,), (3, 1)), ((2, 3), (3, 2)), ((6,), (2, 3)), ((), (1,))]
+
+
+@pytest.mark.parametrize("method", METHOD_NAMES)
+@pytest.mark.parametrize("true_shape,pred_shape", MISMATCHED, ids=str)
+def test_mismatched_shapes(true_shape, pred_shape, method):
+    call = getattr(fl.Huber(), method)
+    with pytest.raises(ValueError) as info:
+        call(np.ones(true_shape), np.ones(pred_shape))
+    assert f"y_true.shape={true_shape}" in str(info.value)
+    assert f"y_pred.shape={pred_shape}" in str(info.value)
+
+
+BAD_DTYPES = {
+    "complex": np.array([1.0 + 2.0j, 0.0]),
+    "object": np.array([1.0, None], dtype=object),
+    "object numbers": np.array([1.0, 2.0], dtype=object),
+    "string": np.array(["1.0", "2.0"]),
+    "bytes": np.array([b"1", b"2"]),
+    "datetime": np.array([1, 2], dtype="datetime64[s]"),
+    "ragged": [1.0, [2.0, 3.0]],
+}
+
+
+@pytest.mark.parametrize("argument", ["y_true", "y_pred", "sample_weight"])
+@pytest.mark.parametrize("bad", BAD_DTYPES.values(), ids=BAD_DTYPES.keys())
+@pytest.mark.parametrize("method", METHOD_NAMES)
+def test_unsupported_dtypes_are_type_errors(bad, argument, method):
+    args = {"y_true": np.ones(2), "y_pred": np.ones(2), "sample_weight": None}
+    args[argument] = bad
+    with pytest.raises(TypeError, match=argument):
+        getattr(fl.MeanSquaredError(), method)(**args)
+
+
+@pytest.mark.parametrize("bad", [-1.0, -1e-300, np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("method", METHOD_NAMES)
+def test_bad_weight_values(bad, method):
+    w = np.ones((3, 4))
+    w[2, 1] = bad
+    with pytest.raises(ValueError, match=r"sample_weight must be finite and >= 0.* index 9\b"):
+        getattr(fl.MeanSquaredError(), method)(np.zeros((3, 4)), np.ones((3, 4)),
+                                               sample_weight=w)
+
+
+@pytest.mark.parametrize("shape", [(4,), (3, 1), (1, 3), (4, 3), (3, 4, 1), (), (12,)],
+                         ids=str)
+@pytest.mark.parametrize("method", METHOD_NAMES)
+def test_bad_weight_shapes(shape, method):
+    with pytest.raises(ValueError) as info:
+        getattr(fl.MeanSquaredError(), method)(np.zeros((3, 4)), np.ones((3, 4)),
+                                               sample_weight=np.ones(shape))
+    message = str(info.value)
+    assert "sample_weight" in message and "(3,) or (3, 4)" in message and str(shape) in message
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (3, 0)], ids=str)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("case", **case_params(DEFAULT_CASES))
+def test_empty_inputs(case, shape, weighted):
+    y = p = np.empty(shape)
+    w = np.ones(shape[:1]) if weighted else None
+    for method in METHOD_NAMES:
+        with pytest.raises(ValueError, match="mean.*no elements"):
+            getattr(case.loss("mean"), method)(y, p, sample_weight=w)
+    total = case.loss("sum")
+    assert total(y, p, sample_weight=w) == 0.0
+    value, grad = total.value_and_gradient(y, p, sample_weight=w)
+    assert value == 0.0 and grad.shape == shape
+    assert all(a.shape == shape for a in total.gradient_hessian(y, p, sample_weight=w))
+    values, grad = case.loss("none").value_and_gradient(y, p, sample_weight=w)
+    assert values.shape == grad.shape == shape and values.dtype == np.float64
+
+
+@pytest.mark.parametrize("case", **case_params(CORE_CASES))
+def test_zero_weights(case):
+    y, p = _data(case, (3, 4))
+    for w in (np.zeros(3), np.zeros((3, 4))):
+        for method in METHOD_NAMES:
+            with pytest.raises(ValueError, match="mean.*sample weights summing to 0"):
+                getattr(case.loss("mean"), method)(y, p, sample_weight=w)
+        assert case.loss("sum")(y, p, sample_weight=w) == 0.0
+        assert not case.loss("sum").gradient(y, p, sample_weight=w).any()
+
+
+def test_zero_weight_hides_nothing_but_its_element():
+    """A zero weight removes the element; other weights divide the mean as usual."""
+    y, p = np.array([0.0, 0.0, 0.0]), np.array([1.0, 2.0, 100.0])
+    assert fl.mse(y, p, sample_weight=[1.0, 3.0, 0.0]) == (1.0 + 3.0 * 4.0) / 4.0
+
+
+# ---- kernel dispatch ----------------------------------------------------------------------
+
+_PROBE = """
+import json, numpy as np, fastloss as fl
+from fastloss import _dispatch
+rng = np.random.default_rng(0)
+y = rng.uniform(0, 3, 5000); p = rng.normal(0, 1, 5000)
+out = {"set": _dispatch.KERNEL_SET}
+for name in ["mse", "huber", "pseudo_huber", "log_cosh", "quantile", "poisson", "tweedie"]:
+    out[name] = getattr(fl, name)(y, p, reduction="sum")
+print(json.dumps(out))
+"""
+
+
+def _probe(dispatch):
+    env = {**os.environ, "FASTLOSS_DISPATCH": dispatch}
+    done = subprocess.run([sys.executable, "-P", "-c", _PROBE], env=env,
+                          capture_output=True, text=True, timeout=120)
+    return done
+
+
+def test_baseline_kernels_agree_with_the_default_set():
+    baseline = _probe("baseline")
+    assert baseline.returncode == 0, baseline.stderr
+    baseline = json.loads(baseline.stdout)
+    default = json.loads(_probe("").stdout)
+    assert baseline.pop("set") == "baseline"
+    assert default.pop("set") in ("baseline", "x86-64-v3")
+    for name, value in baseline.items():
+        assert value == pytest.approx(default[name], rel=1e-13), name
+
+
+def test_bad_dispatch_setting_fails_at_import():
+    done = _probe("avx9000")
+    assert done.returncode != 0 and "FASTLOSS_DISPATCH" in done.stderr
+
+
+# ---- properties --------------------------------------------------------------------------
+
+
+@st.composite
+def loss_inputs(draw, cases=REGRESSION_CASES):
+    """(case, y_true, y_pred) with 1 to 60 elements in 1 or 2 dimensions, in the domain."""
+    case = draw(st.sampled_from(cases))
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=12))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    real = st.floats(-1e4, 1e4, width=32)
+    if case.targets == "real":
+        y = draw(hnp.arrays(dtype, shape, elements=real))
+        p = draw(hnp.arrays(dtype, shape, elements=real))
+    else:
+        low = float(np.float32(1e-3)) if case.targets == "positive" else 0.0
+        y = draw(hnp.arrays(dtype, shape, elements=st.floats(low, 1e3, width=32)))
+        if case.log_input:
+            p = draw(hnp.arrays(dtype, shape, elements=st.floats(-20, 20, width=32)))
+        else:
+            p = draw(hnp.arrays(dtype, shape,
+                                elements=st.floats(float(np.float32(1e-3)), 1e3, width=32)))
+    return case, y, p
+
+
+def _weights(shape):
+    """Weights 0 or in [1e-3, 10]: products with the losses stay far from underflow,
+    so scaling them by a power of two is exact."""
+    return hnp.arrays(np.float64, shape, elements=st.just(0.0) | st.floats(1e-3, 10.0))
+
+
+@given(data=loss_inputs(), reduction=st.sampled_from(REDUCTIONS), per_row=st.booleans(),
+       draw=st.data())
+def test_value_and_gradient_equals_the_two_calls(data, reduction, per_row, draw):
+    case, y, p = data
+    w = draw.draw(st.none() | _weights(p.shape[:1] if per_row else p.shape))
+    loss = case.loss(reduction)
+    if reduction == "mean" and w is not None and w.sum() == 0:
+        return
+    value, grad = loss.value_and_gradient(y, p, sample_weight=w)
+    np.testing.assert_array_equal(value, loss(y, p, sample_weight=w))
+    np.testing.assert_array_equal(grad, loss.gradient(y, p, sample_weight=w))
+    np.testing.assert_array_equal(loss.gradient_hessian(y, p, sample_weight=w)[0], grad)
+
+
+@given(data=loss_inputs(), reduction=st.sampled_from(REDUCTIONS), per_row=st.booleans())
+def test_unit_weights_equal_no_weights(data, reduction, per_row):
+    case, y, p = data
+    ones = np.ones(p.shape[:1] if per_row else p.shape)
+    loss = case.loss(reduction)
+    _assert_all_same(_all_results(loss, y, p, ones), _all_results(loss, y, p))
+
+
+@given(data=loss_inputs(), exponent=st.integers(-20, 20), draw=st.data())
+def test_mean_is_sum_over_total_weight(data, exponent, draw):
+    """sum == mean * sum(w); scaling the weights by 2^k scales "sum" by 2^k exactly and
+    leaves "mean" unchanged exactly."""
+    case, y, p = data
+    w = draw.draw(_weights(p.shape[:1]).filter(lambda a: a.sum() > 0))
+    mean = case.loss("mean")(y, p, sample_weight=w)
+    total = case.loss("sum")(y, p, sample_weight=w)
+    total_weight = w.sum() * (p.size // p.shape[0])
+    assert total == pytest.approx(mean * total_weight, rel=1e-12, abs=1e-300)
+    scaled = w * 2.0**exponent
+    assert case.loss("sum")(y, p, sample_weight=scaled) == total * 2.0**exponent
+    assert case.loss("mean")(y, p, sample_weight=scaled) == mean
+    assert case.loss("mean")(y, p) == pytest.approx(
+        case.loss("sum")(y, p) / p.size, rel=1e-12, abs=1e-300)
+
+
+def test_show_config(capsys):
+    fl.show_config()
+    printed = capsys.readouterr().out
+    assert fl.__version__ in printed and f"threads: {fl.get_num_threads()}" in printed
