@@ -129,6 +129,46 @@ def _torch_poisson(F, params):
     return lambda y, p: F.poisson_nll_loss(p, y, log_input=True, full=False)
 
 
+def _binary_pair(n, dtype, rng):
+    """Labels in {0, 1} (30% positives) and logits ~ N(0, 2^2)."""
+    y = rng.random(n) < 0.3
+    return (y.astype(dtype), rng.normal(0.0, 2.0, n).astype(dtype)), {}
+
+
+CLASSES = 100  # classes of the multi-class workloads: n elements are n // 100 rows
+
+
+def _class_rows(targets):
+    """Logit rows ~ N(0, 2^2) of CLASSES columns, with targets given as integer
+    "labels" (n_rows,), "onehot" rows or "soft" probability rows (Dirichlet(1))."""
+
+    def data(n, dtype, rng):
+        rows = max(1, n // CLASSES)
+        logits = rng.normal(0.0, 2.0, (rows, CLASSES)).astype(dtype)
+        labels = rng.integers(0, CLASSES, rows)
+        if targets == "labels":
+            y = labels
+        elif targets == "onehot":
+            y = np.eye(CLASSES, dtype=dtype)[labels]
+        else:
+            y = rng.dirichlet(np.ones(CLASSES), rows).astype(dtype)
+        return (y, logits), {}
+
+    return data
+
+
+def _torch_bce_logits(F, params):
+    return lambda y, z: F.binary_cross_entropy_with_logits(z, y)
+
+
+def _torch_cross_entropy(F, params):
+    return lambda y, z: F.cross_entropy(z, y)
+
+
+def _torch_kl_div_logits(F, params):
+    return lambda y, z: F.kl_div(F.log_softmax(z, dim=-1), y, reduction="batchmean")
+
+
 WORKLOADS = (
     # regression: y_true, y_pred of shape (n,)
     Workload("MeanSquaredError", "mse", _normal_pair, torch=_torch_elementwise("mse_loss")),
@@ -143,6 +183,27 @@ WORKLOADS = (
     Workload("Poisson", "poisson", _count_pair(positive=False), torch=_torch_poisson),
     Workload("Gamma", "gamma", _count_pair(positive=True)),
     Workload("Tweedie", "tweedie", _count_pair(positive=False), {"power": 1.5}),
+    # classification, binary and multi-label: labels and logits of shape (n,)
+    Workload("BinaryCrossEntropy", "binary_cross_entropy", _binary_pair,
+             {"from_logits": True}, torch=_torch_bce_logits),
+    Workload("BinaryFocal", "binary_focal", _binary_pair, {"from_logits": True}),
+    Workload("Hinge", "hinge", _binary_pair),
+    Workload("SquaredHinge", "squared_hinge", _binary_pair),
+    # classification, multi-class: logits (n // 100, 100) and targets per row
+    Workload("CategoricalCrossEntropy", "categorical_cross_entropy", _class_rows("soft"),
+             {"from_logits": True}, torch=_torch_cross_entropy),
+    Workload("SparseCategoricalCrossEntropy", "sparse_categorical_cross_entropy",
+             _class_rows("labels"), {"from_logits": True}, torch=_torch_cross_entropy),
+    Workload("CategoricalFocal", "categorical_focal", _class_rows("onehot"),
+             {"from_logits": True}),
+    Workload("SparseCategoricalFocal", "sparse_categorical_focal", _class_rows("labels"),
+             {"from_logits": True}),
+    Workload("CategoricalHinge", "categorical_hinge", _class_rows("onehot")),
+    Workload("KLDivergence", "kl_divergence", _class_rows("soft"), {"from_logits": True},
+             torch=_torch_kl_div_logits),
+    Workload("PolyLoss", "poly_loss", _class_rows("onehot"), {"from_logits": True}),
+    Workload("GeneralizedCrossEntropy", "generalized_cross_entropy", _class_rows("onehot"),
+             {"from_logits": True}),
 )
 
 
