@@ -349,11 +349,14 @@ def _scalar(result):
 
 def measure(workload, mode, n, dtype, threads, *, torch=None, rounds=7, target=0.02,
             seed=0):
-    """Time fastloss, the NumPy reference and (when given) PyTorch on one workload.
+    """Time fastloss, the NumPy reference, the memory probe and (when given) PyTorch
+    on one workload.
 
+    The memory probe ("read") is NumPy summing every input array: it reads the bytes
+    any loss has to read, so a kernel at the memory limit takes about its time.
     Returns a dict (one row of the tables and of --json): times in seconds per call,
-    speed-ups (reference time / fastloss time) and whether each peer's value agrees
-    with fastloss's.
+    speed-ups (peer time / fastloss time) and whether each peer's value agrees with
+    fastloss's.
     """
     rng = np.random.default_rng(seed)
     args, kwargs = workload.data(n, np.dtype(dtype), rng)
@@ -362,12 +365,14 @@ def measure(workload, mode, n, dtype, threads, *, torch=None, rounds=7, target=0
     if ref is not None:
         calls["reference"] = ref
     candidates = {name: (lambda f=f: f(*args, **kwargs)) for name, f in calls.items()}
+    inputs = [a for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray)]
+    candidates["read"] = lambda: [a.sum() for a in inputs]
     if torch is not None:
         peer = torch_call(torch, workload, mode, args, kwargs)
         if peer is not None:
             candidates["torch"] = peer
     with fastloss.threads(threads), torch_threads(torch, threads):
-        values = {name: _scalar(call()) for name, call in candidates.items()}
+        values = {name: _scalar(call()) for name, call in candidates.items() if name != "read"}
         times = compare(candidates, rounds=rounds, target=target)
     rtol = 1e-9 if dtype == "float64" else 1e-4
     fl_value = values["fastloss"]
@@ -376,9 +381,10 @@ def measure(workload, mode, n, dtype, threads, *, torch=None, rounds=7, target=0
         "mode": mode, "n": int(n), "shape": list(args[-1].shape), "dtype": str(dtype),
         "threads": threads, "seconds": times, "speedup": {}, "agrees": {},
     }
-    for peer in ("reference", "torch"):
+    for peer in ("reference", "read", "torch"):
         if peer in times:
             row["speedup"][peer] = times[peer] / times["fastloss"]
+        if peer in values:
             row["agrees"][peer] = bool(
                 math.isclose(values[peer], fl_value, rel_tol=rtol, abs_tol=1e-300)
             )
@@ -474,19 +480,20 @@ def format_seconds(seconds):
 def _format_peer(row, peer):
     if peer not in row["seconds"]:
         return "-", "-"
-    mark = "" if row["agrees"][peer] else " !"
+    mark = "" if row["agrees"].get(peer, True) else " !"
     return format_seconds(row["seconds"][peer]), f"{row['speedup'][peer]:.2f}x{mark}"
 
 
 def format_table(rows, with_torch):
-    header = ["loss", "mode", "shape", "dtype", "threads", "fastloss", "numpy", "vs numpy"]
+    header = ["loss", "mode", "shape", "dtype", "threads", "fastloss", "numpy", "vs numpy",
+              "read", "vs read"]
     if with_torch:
         header += ["torch", "vs torch"]
     lines = [header]
     for row in rows:
         line = [row["loss"], row["mode"], "x".join(map(str, row["shape"])), row["dtype"],
                 str(row["threads"]), format_seconds(row["seconds"]["fastloss"]),
-                *_format_peer(row, "reference")]
+                *_format_peer(row, "reference"), *_format_peer(row, "read")]
         if with_torch:
             line += _format_peer(row, "torch")
         lines.append(line)
@@ -534,7 +541,9 @@ def run(args):
           f"{meta['numpy']}, PyTorch {meta['torch'] or 'not used'}, "
           f"{meta['cpus']} CPUs")
     print("Median seconds per call; 'vs X' = time of X / time of fastloss "
-          "(higher is better); '!' = X's value differs from fastloss's.")
+          "(higher is better); '!' = X's value differs from fastloss's.\n'numpy' is the "
+          "NumPy reference (one thread), 'read' NumPy summing the inputs (the bytes any "
+          "loss must read).")
     for family in dict.fromkeys(row["family"] for row in rows):
         print(f"\n{family}\n")
         print(format_table([r for r in rows if r["family"] == family], torch is not None))

@@ -61,7 +61,9 @@ def test_bench_json_covers_every_workload_and_mode(bench_json):
         assert row["n"] == 64 and row["shape"][-1] >= 1
         assert row["dtype"] == "float64"
         assert row["threads"] == fastloss.get_num_threads()
-        assert row["seconds"]["fastloss"] > 0
+        assert row["seconds"]["fastloss"] > 0 and row["seconds"]["read"] > 0
+        assert row["speedup"]["read"] == pytest.approx(
+            row["seconds"]["read"] / row["seconds"]["fastloss"])
     meta = bench_json["meta"]
     assert meta["fastloss"] == fastloss.__version__
     assert meta["kernel_set"] in ("baseline", "x86-64-v3")
@@ -96,7 +98,7 @@ def test_bench_tables_per_family_with_options():
         (loss, "value", n, "float32", t)
         for loss in ("MeanSquaredError", "Huber") for n in ("100", "1000") for t in "12"
     }
-    assert all(c[-1].endswith("x") for c in lines)  # a speed-up against NumPy
+    assert all(c[-1].endswith("x") and c[-4].endswith("x") for c in lines)  # vs read, numpy
 
 
 @pytest.mark.parametrize("option, value, message", [
