@@ -10,7 +10,7 @@ workload, when a ratio is worse than its floor.
 
 Why it does not flake on a shared, noisy 2-core machine:
 - ratios, never absolute times: a slow machine slows both sides;
-- each round times fastloss and then the reference back to back (about 30 ms each),
+- each round times fastloss and then the reference back to back (about 20 ms each),
   and the check takes the median over the rounds of the per-round ratios, so a burst
   of load spoils a round, not the result;
 - one thread: the NumPy reference runs on one thread, and a parallel region on a
@@ -122,7 +122,7 @@ def main(argv=None):
         return 0
     rng = np.random.default_rng(0)
     checks = [Check(*key, rng) for key in keys]
-    target = 0.03
+    target = 0.02
     with fl.threads(THREADS):
         measure(checks, args.rounds, target)
         over = [c for c in checks if c.ratio > floors.get(c.id, default_floor)]
