@@ -3,10 +3,11 @@
 Usage: python -P benchmarks/threshold.py [--threads T] [--rounds R] [--installed]
                                           [--loss NAME:MODE ...] [--json]
 
-The kernels run serially below PARALLEL_MIN_ELEMENTS (fastloss/_kernel.pxd), so the
-installed package cannot show what a parallel region costs on small inputs. By
+The kernels run serially below PARALLEL_MIN_ELEMENTS (fastloss/_kernel.pxd; row-wise
+kernels: ROW_PARALLEL_MIN_ELEMENTS), so the installed package cannot show what a
+parallel region costs on small inputs. By
 default this script therefore builds a private copy of the package from this source
-tree with the threshold set to 0 (in the temporary folder, rebuilt when the sources
+tree with the thresholds set to 0 (in the temporary folder, rebuilt when the sources
 change; a minute or two on 2 cores) and measures that copy, in a child process that
 cannot see the installed fastloss. `--installed` measures the installed package
 instead (sizes below its threshold then run serially on both sides, which checks
@@ -54,12 +55,11 @@ def _sources():
         listed = [str(p.relative_to(ROOT)) for p in (ROOT / "fastloss").rglob("*")
                   if "__pycache__" not in p.parts]
     return sorted(p for p in listed if (ROOT / p).is_file()
-                  and (p.startswith("fastloss/") or p in ("meson.build", "pyproject.toml",
-                                                         "README.md")))
+                  and (p.startswith("fastloss/") or "/" not in p))
 
 
 def build_variant():
-    """Install a copy of the package with PARALLEL_MIN_ELEMENTS = 0 into VARIANT/site."""
+    """Install a copy of the package with the parallel thresholds at 0 into VARIANT/site."""
     files = _sources()
     digest = hashlib.sha256()
     for path in files:
@@ -73,13 +73,16 @@ def build_variant():
     for path in files:
         (src / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / path, src / path)
-    pxd = src / "fastloss" / "_kernel.pxd"
-    text, count = re.subn(r"PARALLEL_MIN_ELEMENTS = \d+", "PARALLEL_MIN_ELEMENTS = 0",
-                          pxd.read_text())
-    if count != 1:
-        sys.exit(f"could not find PARALLEL_MIN_ELEMENTS in {pxd}")
-    pxd.write_text(text)
-    print(f"building a copy with PARALLEL_MIN_ELEMENTS = 0 in {VARIANT} ...",
+    patched = 0
+    for path in sorted((src / "fastloss").iterdir()):
+        if path.suffix in (".pxd", ".tp", ".pyx"):
+            text, count = re.subn(r"\b((?:ROW_)?PARALLEL_MIN_ELEMENTS) = \d+", r"\1 = 0",
+                                  path.read_text())
+            path.write_text(text)
+            patched += count
+    if not patched:
+        sys.exit("could not find PARALLEL_MIN_ELEMENTS in the kernel sources")
+    print(f"building a copy with the parallel thresholds at 0 in {VARIANT} ...",
           file=sys.stderr)
     try:
         import mesonpy  # noqa: F401
