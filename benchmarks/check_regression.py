@@ -55,9 +55,9 @@ def key_workloads():
         (_bench.find("MeanSquaredError"), "value", 100, "float64"),
     ]
     for workload in _bench.workloads():
-        if workload.family in EXTRA_FAMILIES and workload.reference("value_and_gradient"):
-            checks.append((workload, "value_and_gradient", min(10**5, workload.max_size),
-                           "float64"))
+        n = min(10**5, workload.max_size)
+        if workload.family in EXTRA_FAMILIES and workload.reference("value_and_gradient", n):
+            checks.append((workload, "value_and_gradient", n, "float64"))
     return checks
 
 

@@ -50,6 +50,8 @@ class Workload:
     params     hyper-parameters, passed to the class and to the reference
     sizes      default sizes (elements) for `python -m fastloss bench`
     max_size   largest sensible size (the asv suite skips bigger ones)
+    reference_max_size  largest size the NumPy reference is run at (it may need far
+               more memory or time than the loss itself); None: max_size
     torch      torch(F, params) -> f(*args) returning the scalar loss tensor, with
                F = torch.nn.functional and args in fastloss's order; None if PyTorch
                has no such loss
@@ -62,6 +64,7 @@ class Workload:
     params: dict = field(default_factory=dict)
     sizes: tuple = DEFAULT_SIZES
     max_size: int = 10**7
+    reference_max_size: int = None
     torch: object = None
     wrt: tuple = (1,)
 
@@ -74,10 +77,12 @@ class Workload:
         """The family is the module the class lives in: fastloss.regression -> regression."""
         return self.loss_class.__module__.rsplit(".", 1)[-1]
 
-    def reference(self, mode):
-        """The NumPy reference for `mode` as f(*args, **kwargs), or None if missing."""
+    def reference(self, mode, n=None):
+        """The NumPy reference for `mode` as f(*args, **kwargs), or None if it is
+        missing (or not run at size n: above reference_max_size)."""
         value = getattr(reference, self.shortcut, None)
-        if value is None:
+        limit = self.max_size if self.reference_max_size is None else self.reference_max_size
+        if value is None or (n is not None and n > limit):
             return None
         params = self.params
         if mode == "value":
@@ -136,6 +141,7 @@ def _binary_pair(n, dtype, rng):
 
 
 CLASSES = 100  # classes of the multi-class workloads: n elements are n // 100 rows
+REF_ROWWISE_MAX = 10**6  # see the multi-class workloads below
 
 
 def _class_rows(targets):
@@ -189,21 +195,26 @@ WORKLOADS = (
     Workload("BinaryFocal", "binary_focal", _binary_pair, {"from_logits": True}),
     Workload("Hinge", "hinge", _binary_pair),
     Workload("SquaredHinge", "squared_hinge", _binary_pair),
-    # classification, multi-class: logits (n // 100, 100) and targets per row
+    # classification, multi-class: logits (n // 100, 100) and targets per row. The
+    # references' logit gradients go through the (rows, C, C) softmax Jacobian:
+    # O(n C) memory, so they are run up to 10^6 elements only (REF_ROWWISE_MAX).
     Workload("CategoricalCrossEntropy", "categorical_cross_entropy", _class_rows("soft"),
-             {"from_logits": True}, torch=_torch_cross_entropy),
+             {"from_logits": True}, torch=_torch_cross_entropy,
+             reference_max_size=REF_ROWWISE_MAX),
     Workload("SparseCategoricalCrossEntropy", "sparse_categorical_cross_entropy",
-             _class_rows("labels"), {"from_logits": True}, torch=_torch_cross_entropy),
+             _class_rows("labels"), {"from_logits": True}, torch=_torch_cross_entropy,
+             reference_max_size=REF_ROWWISE_MAX),
     Workload("CategoricalFocal", "categorical_focal", _class_rows("onehot"),
-             {"from_logits": True}),
+             {"from_logits": True}, reference_max_size=REF_ROWWISE_MAX),
     Workload("SparseCategoricalFocal", "sparse_categorical_focal", _class_rows("labels"),
-             {"from_logits": True}),
+             {"from_logits": True}, reference_max_size=REF_ROWWISE_MAX),
     Workload("CategoricalHinge", "categorical_hinge", _class_rows("onehot")),
     Workload("KLDivergence", "kl_divergence", _class_rows("soft"), {"from_logits": True},
-             torch=_torch_kl_div_logits),
-    Workload("PolyLoss", "poly_loss", _class_rows("onehot"), {"from_logits": True}),
+             torch=_torch_kl_div_logits, reference_max_size=REF_ROWWISE_MAX),
+    Workload("PolyLoss", "poly_loss", _class_rows("onehot"), {"from_logits": True},
+             reference_max_size=REF_ROWWISE_MAX),
     Workload("GeneralizedCrossEntropy", "generalized_cross_entropy", _class_rows("onehot"),
-             {"from_logits": True}),
+             {"from_logits": True}, reference_max_size=REF_ROWWISE_MAX),
 )
 
 
@@ -361,7 +372,7 @@ def measure(workload, mode, n, dtype, threads, *, torch=None, rounds=7, target=0
     rng = np.random.default_rng(seed)
     args, kwargs = workload.data(n, np.dtype(dtype), rng)
     calls = {"fastloss": workload.fastloss(mode)}
-    ref = workload.reference(mode)
+    ref = workload.reference(mode, n)
     if ref is not None:
         calls["reference"] = ref
     candidates = {name: (lambda f=f: f(*args, **kwargs)) for name, f in calls.items()}

@@ -74,7 +74,8 @@ def test_bench_peers_compute_the_same_loss(bench_json):
     with_reference = 0
     for row in bench_json["rows"]:
         workload = _bench.find(row["loss"])
-        assert ("reference" in row["seconds"]) == (workload.reference(row["mode"]) is not None)
+        assert ("reference" in row["seconds"]) == (
+            workload.reference(row["mode"], row["n"]) is not None)
         assert ("torch" in row["seconds"]) == (has_torch() and workload.torch is not None)
         for peer, agrees in row["agrees"].items():
             assert agrees, (row["loss"], row["mode"], peer)

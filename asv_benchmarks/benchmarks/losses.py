@@ -71,9 +71,9 @@ class Reference:
 
     def setup(self, loss, mode, n, dtype):
         workload = _workload(loss, n)
-        fn = workload.reference(mode)
+        fn = workload.reference(mode, n)
         if fn is None:
-            raise NotImplementedError(f"no NumPy reference for {loss} {mode}")
+            raise NotImplementedError(f"no NumPy reference for {loss} {mode} at n={n}")
         args, kwargs = _inputs(workload, n, dtype)
         self.call = lambda: fn(*args, **kwargs)
 
@@ -88,8 +88,8 @@ class Ratio:
 
     def setup(self, loss, mode, n, dtype, threads):
         self.workload = _workload(loss, n)
-        if self.workload.reference(mode) is None:
-            raise NotImplementedError(f"no NumPy reference for {loss} {mode}")
+        if self.workload.reference(mode, n) is None:
+            raise NotImplementedError(f"no NumPy reference for {loss} {mode} at n={n}")
 
     def track_ratio(self, loss, mode, n, dtype, threads):
         row = _bench.measure(self.workload, mode, n, dtype, threads, rounds=5, target=0.01)
