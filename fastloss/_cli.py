@@ -15,10 +15,21 @@ def main(argv=None):
     from fastloss import _demo
 
     _demo.add_arguments(demo)
+    bench = commands.add_parser(
+        "bench", help="time every loss against its NumPy reference (and PyTorch if installed)"
+    )
+    from fastloss import _bench
+
+    _bench.add_arguments(bench)
     commands.add_parser("config", help="print the build and runtime configuration")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return _demo.run(args)
+    if args.command == "bench":
+        try:
+            return _bench.run(args)
+        except ValueError as exc:
+            parser.error(str(exc))
     if args.command == "config":
         from fastloss import show_config
 

@@ -19,7 +19,7 @@ fi
 
 suite=$(mktemp -d)
 trap 'rm -rf "$suite"' EXIT
-cp -r "$repo/tests" "$repo/pyproject.toml" "$suite/"
+cp -r "$repo/tests" "$repo/benchmarks" "$repo/pyproject.toml" "$suite/"
 cd "$suite"
 python -c 'import fastloss, sys; print(f"testing fastloss {fastloss.__version__} from {fastloss.__file__} (Python {sys.version.split()[0]})")'
 python -m pytest -p no:cacheprovider "$@"

@@ -1,0 +1,161 @@
+"""Benchmark-regression check (run by .ci/run): fail when fastloss gets slower
+relative to its NumPy reference on a few key workloads.
+
+Usage: python -P benchmarks/check_regression.py [--rounds R] [--json] [--list] [--only TEXT]
+
+For each key workload it measures, in one process and on the same data, the ratio
+fastloss time / NumPy reference time (lower is better) and compares it with the
+committed floor in benchmarks/floors.json. Exit status 1, with a message naming the
+workload, when a ratio is worse than its floor.
+
+Why it does not flake on a shared, noisy 2-core machine:
+- ratios, never absolute times: a slow machine slows both sides;
+- each round times fastloss and then the reference back to back (about 20 ms each),
+  and the check takes the median over the rounds of the per-round ratios, so a burst
+  of load spoils a round, not the result;
+- one thread: the NumPy reference runs on one thread, and a parallel region on a
+  machine whose other core is busy waits for the descheduled thread, which measures
+  the neighbours rather than the kernels (thread scaling is the asv suite's job);
+- floors with about 2x headroom over the ratios measured when they were set;
+- a workload over its floor is measured once more, with twice the rounds, and fails
+  only if it is over again.
+
+Key workloads: MSE value (10^6 and 100 elements) and Huber value_and_gradient
+(10^6), float64, plus value_and_gradient at 10^5 elements of every workload of the
+families in EXTRA_FAMILIES that this build has. A key workload without a floor of
+its own in floors.json gets the file's default floor.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import fastloss as fl
+from fastloss import _bench
+
+FLOORS = Path(__file__).with_name("floors.json")
+THREADS = 1
+#: Families whose every workload is a key workload (value_and_gradient, 10^5 elements).
+EXTRA_FAMILIES = ("classification",)
+
+
+def check_id(workload, mode, n, dtype):
+    return f"{workload.loss} {mode} n={n} {dtype}"
+
+
+def key_workloads():
+    """(workload, mode, n, dtype) of every check."""
+    checks = [
+        (_bench.find("MeanSquaredError"), "value", 10**6, "float64"),
+        (_bench.find("Huber"), "value_and_gradient", 10**6, "float64"),
+        (_bench.find("MeanSquaredError"), "value", 100, "float64"),
+    ]
+    for workload in _bench.workloads():
+        n = min(10**5, workload.max_size)
+        if workload.family in EXTRA_FAMILIES and workload.reference("value_and_gradient", n):
+            checks.append((workload, "value_and_gradient", n, "float64"))
+    return checks
+
+
+class Check:
+    def __init__(self, workload, mode, n, dtype, rng):
+        self.id = check_id(workload, mode, n, dtype)
+        args, kwargs = workload.data(n, np.dtype(dtype), rng)
+        fast, ref = workload.fastloss(mode), workload.reference(mode)
+        self.fast = lambda: fast(*args, **kwargs)
+        self.ref = lambda: ref(*args, **kwargs)
+        self.ratios = []
+
+    def calibrate(self, target):
+        self.fast()
+        self.ref()
+        self.numbers = (_bench.calibrate(self.fast, target), _bench.calibrate(self.ref, target))
+
+    def round(self):
+        """One round: fastloss then the reference, back to back; store the ratio."""
+        n_fast, n_ref = self.numbers
+        t_fast = _bench._clock(self.fast, n_fast) / n_fast
+        t_ref = _bench._clock(self.ref, n_ref) / n_ref
+        self.ratios.append(t_fast / t_ref)
+
+    @property
+    def ratio(self):
+        return statistics.median(self.ratios)
+
+
+def measure(checks, rounds, target):
+    """Calibrate every check, then run `rounds` rounds, each over every check."""
+    for check in checks:
+        check.calibrate(target)
+        check.ratios = []
+    for _ in range(rounds):
+        for check in checks:
+            check.round()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=9, help="rounds per check (default 9)")
+    parser.add_argument("--floors", type=Path, default=FLOORS, help="the floors file")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--list", action="store_true",
+                        help="list the checks and their floors, measure nothing")
+    parser.add_argument("--only", metavar="TEXT", default=None,
+                        help="run only the checks whose name contains TEXT")
+    args = parser.parse_args(argv)
+    config = json.loads(args.floors.read_text())
+    floors, default_floor = config["floors"], config["default_floor"]
+
+    keys = key_workloads()
+    if args.only is not None:
+        keys = [key for key in keys if args.only in check_id(*key)]
+        if not keys:
+            parser.error(f"no check matches {args.only!r}")
+    if args.list:
+        for key in keys:
+            name = check_id(*key)
+            print(f"{name}\t{floors.get(name, default_floor)}")
+        return 0
+    rng = np.random.default_rng(0)
+    checks = [Check(*key, rng) for key in keys]
+    target = 0.02
+    with fl.threads(THREADS):
+        measure(checks, args.rounds, target)
+        over = [c for c in checks if c.ratio > floors.get(c.id, default_floor)]
+        if over:  # confirm with twice the rounds before failing
+            measure(over, 2 * args.rounds, target)
+
+    results = []
+    for c in checks:
+        floor = floors.get(c.id, default_floor)
+        results.append({
+            "check": c.id, "ratio": c.ratio, "min": min(c.ratios), "max": max(c.ratios),
+            "floor": floor, "default_floor": c.id not in floors, "ok": c.ratio <= floor,
+        })
+    if args.json:
+        json.dump({"threads": THREADS, "rounds": args.rounds, "results": results},
+                  sys.stdout, indent=1)
+        print()
+    else:
+        width = max(len(r["check"]) for r in results)
+        print(f"fastloss time / NumPy reference time, {THREADS} thread, median of "
+              f"{args.rounds} rounds (lower is better)")
+        for r in results:
+            note = " (default floor)" if r["default_floor"] else ""
+            print(f"{'ok  ' if r['ok'] else 'FAIL'} {r['check']:<{width}}  "
+                  f"{r['ratio']:.3f}  [{r['min']:.3f} .. {r['max']:.3f}]  "
+                  f"floor {r['floor']:.3f}{note}")
+    failed = [r for r in results if not r["ok"]]
+    for r in failed:
+        print(f"benchmark regression: {r['check']}: fastloss takes {r['ratio']:.3f}x the time "
+              f"of the NumPy reference, worse than the floor {r['floor']:.3f} in "
+              f"{args.floors} (measured twice)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

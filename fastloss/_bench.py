@@ -1,0 +1,564 @@
+"""Benchmarks: the workload registry, an interleaved timer and `python -m fastloss bench`.
+
+A workload is one loss with the data it is measured on. Every benchmark of the
+project (this command, the asv suite in asv_benchmarks/, the scripts in benchmarks/)
+reads the registry below, so adding a loss to all of them is one `Workload` entry.
+Workloads whose class this build does not export are left out, and a family appears
+as soon as it has one.
+
+How we measure (DESIGN.md): the machines are shared and noisy, so a claim is a ratio
+of medians measured in one process on the same data, with the candidates run in
+interleaved rounds so that a burst of noise hits all of them alike.
+"""
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import fastloss
+from fastloss import reference
+from fastloss._base import Loss
+
+MODES = ("value", "value_and_gradient")
+DTYPES = ("float64", "float32")
+DEFAULT_SIZES = (10**2, 10**4, 10**6)
+QUICK_SIZES = (10**3, 10**5)
+
+
+# -- workloads ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One loss and the data it is measured on.
+
+    loss       class name exported by fastloss
+    shortcut   its function shortcut, also the name of its NumPy reference
+               (`reference.<shortcut>` and `reference.<shortcut>_grad`)
+    data       data(n, dtype, rng) -> (args, kwargs): the arrays of one call, with
+               n the number of elements of the prediction (its shape is the
+               workload's business: (n,) elementwise, (n // C, C) for C classes...)
+    params     hyper-parameters, passed to the class and to the reference
+    sizes      default sizes (elements) for `python -m fastloss bench`
+    max_size   largest sensible size (the asv suite skips bigger ones)
+    reference_max_size  largest size the NumPy reference is run at (it may need far
+               more memory or time than the loss itself); None: max_size
+    torch      torch(F, params) -> f(*args) returning the scalar loss tensor, with
+               F = torch.nn.functional and args in fastloss's order; None if PyTorch
+               has no such loss
+    wrt        indices of the args the gradient is taken for (torch's backward)
+    """
+
+    loss: str
+    shortcut: str
+    data: object
+    params: dict = field(default_factory=dict)
+    sizes: tuple = DEFAULT_SIZES
+    max_size: int = 10**7
+    reference_max_size: int = None
+    torch: object = None
+    wrt: tuple = (1,)
+
+    @property
+    def loss_class(self):
+        return getattr(fastloss, self.loss)
+
+    @property
+    def family(self):
+        """The family is the module the class lives in: fastloss.regression -> regression."""
+        return self.loss_class.__module__.rsplit(".", 1)[-1]
+
+    def reference(self, mode, n=None):
+        """The NumPy reference for `mode` as f(*args, **kwargs), or None if it is
+        missing (or not run at size n: above reference_max_size)."""
+        value = getattr(reference, self.shortcut, None)
+        limit = self.max_size if self.reference_max_size is None else self.reference_max_size
+        if value is None or (n is not None and n > limit):
+            return None
+        params = self.params
+        if mode == "value":
+            return lambda *a, **k: value(*a, **k, **params)
+        grad = getattr(reference, self.shortcut + "_grad", None)
+        if grad is None:
+            return None
+        return lambda *a, **k: (value(*a, **k, **params), grad(*a, **k, **params))
+
+    def fastloss(self, mode):
+        """The fastloss call for `mode` as f(*args, **kwargs)."""
+        loss = self.loss_class(**self.params)
+        return loss if mode == "value" else loss.value_and_gradient
+
+
+def _normal_pair(n, dtype, rng):
+    """Targets ~ N(0, 1) and predictions off by N(0, 1) errors (both sides of delta=1)."""
+    y = rng.standard_normal(n)
+    p = y + rng.standard_normal(n)
+    return (y.astype(dtype), p.astype(dtype)), {}
+
+
+def _count_pair(positive):
+    """Non-negative (or positive) targets and log-mean predictions near log(3)."""
+
+    def data(n, dtype, rng):
+        log_mean = rng.normal(1.0, 0.5, n)
+        if positive:
+            y = rng.gamma(2.0, np.exp(log_mean) / 2.0)
+        else:
+            y = rng.poisson(np.exp(log_mean)) * rng.gamma(2.0, 0.5, n)
+        return (y.astype(dtype), log_mean.astype(dtype)), {}
+
+    return data
+
+
+def _torch_elementwise(name, **names):
+    """torch(F, params) for F.<name>(y_pred, y_true, <torch keyword>=<our param>)."""
+
+    def build(F, params):
+        fn = getattr(F, name)
+        kw = {theirs: params[ours] for theirs, ours in names.items() if ours in params}
+        return lambda y, p: fn(p, y, **kw)
+
+    return build
+
+
+def _torch_poisson(F, params):
+    return lambda y, p: F.poisson_nll_loss(p, y, log_input=True, full=False)
+
+
+def _binary_pair(n, dtype, rng):
+    """Labels in {0, 1} (30% positives) and logits ~ N(0, 2^2)."""
+    y = rng.random(n) < 0.3
+    return (y.astype(dtype), rng.normal(0.0, 2.0, n).astype(dtype)), {}
+
+
+CLASSES = 100  # classes of the multi-class workloads: n elements are n // 100 rows
+REF_ROWWISE_MAX = 10**6  # see the multi-class workloads below
+
+
+def _class_rows(targets):
+    """Logit rows ~ N(0, 2^2) of CLASSES columns, with targets given as integer
+    "labels" (n_rows,), "onehot" rows or "soft" probability rows (Dirichlet(1))."""
+
+    def data(n, dtype, rng):
+        rows = max(1, n // CLASSES)
+        logits = rng.normal(0.0, 2.0, (rows, CLASSES)).astype(dtype)
+        labels = rng.integers(0, CLASSES, rows)
+        if targets == "labels":
+            y = labels
+        elif targets == "onehot":
+            y = np.eye(CLASSES, dtype=dtype)[labels]
+        else:
+            y = rng.dirichlet(np.ones(CLASSES), rows).astype(dtype)
+        return (y, logits), {}
+
+    return data
+
+
+def _torch_bce_logits(F, params):
+    return lambda y, z: F.binary_cross_entropy_with_logits(z, y)
+
+
+def _torch_cross_entropy(F, params):
+    return lambda y, z: F.cross_entropy(z, y)
+
+
+def _torch_kl_div_logits(F, params):
+    return lambda y, z: F.kl_div(F.log_softmax(z, dim=-1), y, reduction="batchmean")
+
+
+WORKLOADS = (
+    # regression: y_true, y_pred of shape (n,)
+    Workload("MeanSquaredError", "mse", _normal_pair, torch=_torch_elementwise("mse_loss")),
+    Workload("MeanAbsoluteError", "mae", _normal_pair, torch=_torch_elementwise("l1_loss")),
+    Workload("Huber", "huber", _normal_pair, {"delta": 1.0},
+             torch=_torch_elementwise("huber_loss", delta="delta")),
+    Workload("SmoothL1", "smooth_l1", _normal_pair, {"beta": 1.0},
+             torch=_torch_elementwise("smooth_l1_loss", beta="beta")),
+    Workload("PseudoHuber", "pseudo_huber", _normal_pair, {"delta": 1.0}),
+    Workload("LogCosh", "log_cosh", _normal_pair),
+    Workload("Quantile", "quantile", _normal_pair, {"quantile": 0.9}),
+    Workload("Poisson", "poisson", _count_pair(positive=False), torch=_torch_poisson),
+    Workload("Gamma", "gamma", _count_pair(positive=True)),
+    Workload("Tweedie", "tweedie", _count_pair(positive=False), {"power": 1.5}),
+    # classification, binary and multi-label: labels and logits of shape (n,)
+    Workload("BinaryCrossEntropy", "binary_cross_entropy", _binary_pair,
+             {"from_logits": True}, torch=_torch_bce_logits),
+    Workload("BinaryFocal", "binary_focal", _binary_pair, {"from_logits": True}),
+    Workload("Hinge", "hinge", _binary_pair),
+    Workload("SquaredHinge", "squared_hinge", _binary_pair),
+    # classification, multi-class: logits (n // 100, 100) and targets per row. The
+    # references' logit gradients go through the (rows, C, C) softmax Jacobian:
+    # O(n C) memory, so they are run up to 10^6 elements only (REF_ROWWISE_MAX).
+    Workload("CategoricalCrossEntropy", "categorical_cross_entropy", _class_rows("soft"),
+             {"from_logits": True}, torch=_torch_cross_entropy,
+             reference_max_size=REF_ROWWISE_MAX),
+    Workload("SparseCategoricalCrossEntropy", "sparse_categorical_cross_entropy",
+             _class_rows("labels"), {"from_logits": True}, torch=_torch_cross_entropy,
+             reference_max_size=REF_ROWWISE_MAX),
+    Workload("CategoricalFocal", "categorical_focal", _class_rows("onehot"),
+             {"from_logits": True}, reference_max_size=REF_ROWWISE_MAX),
+    Workload("SparseCategoricalFocal", "sparse_categorical_focal", _class_rows("labels"),
+             {"from_logits": True}, reference_max_size=REF_ROWWISE_MAX),
+    Workload("CategoricalHinge", "categorical_hinge", _class_rows("onehot")),
+    Workload("KLDivergence", "kl_divergence", _class_rows("soft"), {"from_logits": True},
+             torch=_torch_kl_div_logits, reference_max_size=REF_ROWWISE_MAX),
+    Workload("PolyLoss", "poly_loss", _class_rows("onehot"), {"from_logits": True},
+             reference_max_size=REF_ROWWISE_MAX),
+    Workload("GeneralizedCrossEntropy", "generalized_cross_entropy", _class_rows("onehot"),
+             {"from_logits": True}, reference_max_size=REF_ROWWISE_MAX),
+)
+
+
+def exported_losses():
+    """The loss classes this build exports, by name."""
+    return {
+        name: obj for name in fastloss.__all__
+        if isinstance(obj := getattr(fastloss, name), type) and issubclass(obj, Loss)
+    }
+
+
+def workloads():
+    """The registered workloads whose loss this build exports, in registry order."""
+    exported = exported_losses()
+    return [w for w in WORKLOADS if w.loss in exported]
+
+
+def unregistered_losses():
+    """Exported loss classes that have no workload yet (each needs one entry)."""
+    registered = {w.loss for w in WORKLOADS}
+    return sorted(set(exported_losses()) - registered)
+
+
+def find(name):
+    """The workload of a loss given by class name or shortcut."""
+    for w in workloads():
+        if name in (w.loss, w.shortcut):
+            return w
+    raise KeyError(f"no workload for {name!r}; known: {[w.loss for w in workloads()]}")
+
+
+# -- timing -------------------------------------------------------------------------
+
+
+def _clock(fn, number):
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return time.perf_counter() - start
+
+
+def calibrate(fn, target):
+    """Calls per sample so that one sample lasts about `target` seconds (at least 1)."""
+    number = 1
+    while True:
+        elapsed = _clock(fn, number)
+        if elapsed >= target or number >= 1 << 24:
+            return number
+        guess = int(number * target / max(elapsed, 1e-9) * 1.1) + 1
+        number = min(max(guess, 2 * number), 1 << 24)
+
+
+def compare(candidates, *, rounds=7, target=0.02):
+    """Median seconds per call of each zero-argument callable in `candidates` (a dict).
+
+    Each candidate is warmed up and calibrated, then the candidates take turns
+    (rotating the order every round) for `rounds` rounds of about `target` seconds
+    each; the garbage collector is off while the clocks run.
+    """
+    names = list(candidates)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for name in names:
+            candidates[name]()
+        numbers = {name: calibrate(candidates[name], target) for name in names}
+        samples = {name: [] for name in names}
+        for r in range(rounds):
+            for name in names[r % len(names):] + names[:r % len(names)]:
+                number = numbers[name]
+                samples[name].append(_clock(candidates[name], number) / number)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+# -- PyTorch, optional --------------------------------------------------------------
+
+
+def import_torch():
+    """torch, or None when it is not installed (it is never a dependency)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def torch_call(torch, workload, mode, args, kwargs):
+    """A zero-argument callable running the PyTorch peer, or None if there is none."""
+    if workload.torch is None:
+        return None
+    fn = workload.torch(torch.nn.functional, workload.params)
+
+    def tensor(a):
+        return torch.from_numpy(a) if isinstance(a, np.ndarray) else a
+
+    if mode == "value":
+        targs = [tensor(a) for a in args]
+        tkw = {k: tensor(v) for k, v in kwargs.items()}
+
+        def value():
+            with torch.no_grad():
+                return fn(*targs, **tkw).item()
+
+        return value
+    targs = [tensor(a.copy()).requires_grad_() if i in workload.wrt else tensor(a)
+             for i, a in enumerate(args)]
+    tkw = {k: tensor(v) for k, v in kwargs.items()}
+    leaves = [targs[i] for i in workload.wrt]
+
+    def value_and_gradient():
+        loss = fn(*targs, **tkw)
+        return loss.item(), torch.autograd.grad(loss, leaves)
+
+    return value_and_gradient
+
+
+class torch_threads:
+    """Context manager: run PyTorch with n threads, then restore its setting."""
+
+    def __init__(self, torch, n):
+        self.torch, self.n = torch, n
+
+    def __enter__(self):
+        if self.torch is not None:
+            self.previous = self.torch.get_num_threads()
+            self.torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        if self.torch is not None:
+            self.torch.set_num_threads(self.previous)
+
+
+# -- one measurement ----------------------------------------------------------------
+
+
+def _scalar(result):
+    value = result[0] if isinstance(result, tuple) else result
+    return float(value.item() if hasattr(value, "item") else value)
+
+
+def measure(workload, mode, n, dtype, threads, *, torch=None, rounds=7, target=0.02,
+            seed=0):
+    """Time fastloss, the NumPy reference, the memory probe and (when given) PyTorch
+    on one workload.
+
+    The memory probe ("read") is NumPy summing every input array: it reads the bytes
+    any loss has to read, so a kernel at the memory limit takes about its time.
+    Returns a dict (one row of the tables and of --json): times in seconds per call,
+    speed-ups (peer time / fastloss time) and whether each peer's value agrees with
+    fastloss's.
+    """
+    rng = np.random.default_rng(seed)
+    args, kwargs = workload.data(n, np.dtype(dtype), rng)
+    calls = {"fastloss": workload.fastloss(mode)}
+    ref = workload.reference(mode, n)
+    if ref is not None:
+        calls["reference"] = ref
+    candidates = {name: (lambda f=f: f(*args, **kwargs)) for name, f in calls.items()}
+    inputs = [a for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray)]
+    candidates["read"] = lambda: [a.sum() for a in inputs]
+    if torch is not None:
+        peer = torch_call(torch, workload, mode, args, kwargs)
+        if peer is not None:
+            candidates["torch"] = peer
+    with fastloss.threads(threads), torch_threads(torch, threads):
+        values = {name: _scalar(call()) for name, call in candidates.items() if name != "read"}
+        times = compare(candidates, rounds=rounds, target=target)
+    rtol = 1e-9 if dtype == "float64" else 1e-4
+    fl_value = values["fastloss"]
+    row = {
+        "family": workload.family, "loss": workload.loss, "params": workload.params,
+        "mode": mode, "n": int(n), "shape": list(args[-1].shape), "dtype": str(dtype),
+        "threads": threads, "seconds": times, "speedup": {}, "agrees": {},
+    }
+    for peer in ("reference", "read", "torch"):
+        if peer in times:
+            row["speedup"][peer] = times[peer] / times["fastloss"]
+        if peer in values:
+            row["agrees"][peer] = bool(
+                math.isclose(values[peer], fl_value, rel_tol=rtol, abs_tol=1e-300)
+            )
+    return row
+
+
+# -- python -m fastloss bench ---------------------------------------------------------
+
+
+def _int_list(text):
+    try:
+        values = [int(float(item)) for item in text.split(",") if item.strip()]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers >= 1 (1e6 is fine), got {text!r}")
+    return values
+
+
+def _str_list(text):
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def add_arguments(parser):
+    parser.description = (
+        "Time every loss (value and value_and_gradient) against its plain NumPy "
+        "reference (fastloss.reference) and, when PyTorch is installed, against "
+        "torch.nn.functional on the CPU with the same number of threads. Prints one "
+        "table per family with median times and speed-ups (peer time / fastloss "
+        "time, higher is better); the NumPy reference runs on one thread."
+    )
+    parser.add_argument("--family", type=_str_list, default=None, metavar="F[,F]",
+                        help="families to run (default: all)")
+    parser.add_argument("--loss", type=_str_list, default=None, metavar="L[,L]",
+                        help="losses to run, by class name or shortcut (default: all)")
+    parser.add_argument("--mode", type=_str_list, default=list(MODES), metavar="M[,M]",
+                        help=f"modes among {', '.join(MODES)} (default: both)")
+    parser.add_argument("--sizes", type=_int_list, default=None, metavar="N[,N]",
+                        help="prediction sizes in elements, e.g. 100,1e4,1e6 (default: "
+                             "each workload's sizes; --quick: 1e3,1e5)")
+    parser.add_argument("--dtypes", type=_str_list, default=None, metavar="D[,D]",
+                        help="float64 and/or float32 (default: both; --quick: float64)")
+    parser.add_argument("--threads", type=_int_list, default=None, metavar="T[,T]",
+                        help="thread counts (default: fastloss.get_num_threads())")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="timed rounds per candidate, the median is reported "
+                             "(default 7; --quick 3)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes, float64 only, fewer and shorter rounds")
+    parser.add_argument("--no-torch", action="store_true",
+                        help="leave PyTorch out even when it is installed")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON document (metadata and rows) instead of tables")
+
+
+def metadata(torch=None):
+    from fastloss import _dispatch
+
+    return {
+        "fastloss": fastloss.__version__, "kernel_set": _dispatch.KERNEL_SET,
+        "numpy": np.__version__, "torch": None if torch is None else torch.__version__,
+        "python": platform.python_version(), "machine": platform.machine(),
+        "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "default_threads": fastloss.get_num_threads(),
+    }
+
+
+def _selected(args):
+    chosen = workloads()
+    if args.family:
+        known = {w.family for w in chosen}
+        for family in args.family:
+            if family not in known:
+                raise ValueError(f"unknown family {family!r}; known: {sorted(known)}")
+        chosen = [w for w in chosen if w.family in args.family]
+    if args.loss:
+        try:
+            chosen = [find(name) for name in args.loss]
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+    return chosen
+
+
+def format_seconds(seconds):
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def _format_peer(row, peer):
+    if peer not in row["seconds"]:
+        return "-", "-"
+    mark = "" if row["agrees"].get(peer, True) else " !"
+    return format_seconds(row["seconds"][peer]), f"{row['speedup'][peer]:.2f}x{mark}"
+
+
+def format_table(rows, with_torch):
+    header = ["loss", "mode", "shape", "dtype", "threads", "fastloss", "numpy", "vs numpy",
+              "read", "vs read"]
+    if with_torch:
+        header += ["torch", "vs torch"]
+    lines = [header]
+    for row in rows:
+        line = [row["loss"], row["mode"], "x".join(map(str, row["shape"])), row["dtype"],
+                str(row["threads"]), format_seconds(row["seconds"]["fastloss"]),
+                *_format_peer(row, "reference"), *_format_peer(row, "read")]
+        if with_torch:
+            line += _format_peer(row, "torch")
+        lines.append(line)
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    left = {0, 1, 3}
+    text = []
+    for k, line in enumerate(lines):
+        cells = [c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in
+                 enumerate(zip(line, widths, strict=True))]
+        text.append("  ".join(cells).rstrip())
+        if k == 0:
+            text.append("  ".join("-" * w for w in widths))
+    return "\n".join(text)
+
+
+def run(args):
+    quick = args.quick
+    rounds = args.rounds or (3 if quick else 7)
+    target = 0.005 if quick else 0.02
+    dtypes = args.dtypes or (["float64"] if quick else list(DTYPES))
+    for mode in args.mode:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; known: {MODES}")
+    for dtype in dtypes:
+        if dtype not in DTYPES:
+            raise ValueError(f"unknown dtype {dtype!r}; known: {DTYPES}")
+    selected = _selected(args)
+    threads = args.threads or [fastloss.get_num_threads()]
+    torch = None if args.no_torch else import_torch()
+    rows = []
+    for workload in selected:
+        sizes = args.sizes or (QUICK_SIZES if quick else workload.sizes)
+        for n in sizes:
+            for dtype in dtypes:
+                for t in threads:
+                    for mode in args.mode:
+                        rows.append(measure(workload, mode, n, dtype, t, torch=torch,
+                                            rounds=rounds, target=target))
+    meta = metadata(torch)
+    if args.json:
+        json.dump({"meta": meta, "rows": rows}, sys.stdout, indent=1)
+        print()
+        return 0
+    print(f"fastloss {meta['fastloss']} ({meta['kernel_set']} kernels), NumPy "
+          f"{meta['numpy']}, PyTorch {meta['torch'] or 'not used'}, "
+          f"{meta['cpus']} CPUs")
+    print("Median seconds per call; 'vs X' = time of X / time of fastloss "
+          "(higher is better); '!' = X's value differs from fastloss's.\n'numpy' is the "
+          "NumPy reference (one thread), 'read' NumPy summing the inputs (the bytes any "
+          "loss must read).")
+    for family in dict.fromkeys(row["family"] for row in rows):
+        print(f"\n{family}\n")
+        print(format_table([r for r in rows if r["family"] == family], torch is not None))
+    missing = unregistered_losses()
+    if missing:
+        print(f"\nno workload registered for: {', '.join(missing)}")
+    return 0

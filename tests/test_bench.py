@@ -1,0 +1,193 @@
+"""The measuring instruments: `python -m fastloss bench`, the workload registry and
+the benchmark-regression check, run on tiny sizes (these test the tools, not speed)."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fastloss
+from fastloss import _bench
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def run_fastloss(*args):
+    return subprocess.run([sys.executable, "-P", "-m", "fastloss", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def has_torch():
+    return importlib.util.find_spec("torch") is not None
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def bench_json():
+    done = run_fastloss("bench", "--quick", "--rounds", "1", "--sizes", "64", "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_every_exported_loss_has_a_workload():
+    assert _bench.unregistered_losses() == []
+    assert {w.loss for w in _bench.workloads()} == set(_bench.exported_losses())
+
+
+def test_workload_shortcuts_and_families_exist():
+    for w in _bench.workloads():
+        assert callable(getattr(fastloss, w.shortcut)), w.shortcut
+        assert w.family == w.loss_class.__module__.split(".")[-1]
+        assert all(n <= w.max_size for n in w.sizes)
+
+
+def test_bench_json_covers_every_workload_and_mode(bench_json):
+    rows = bench_json["rows"]
+    assert {(r["loss"], r["mode"]) for r in rows} == {
+        (w.loss, m) for w in _bench.workloads() for m in _bench.MODES
+    }
+    for row in rows:
+        assert row["n"] == 64 and row["shape"][-1] >= 1
+        assert row["dtype"] == "float64"
+        assert row["threads"] == fastloss.get_num_threads()
+        assert row["seconds"]["fastloss"] > 0 and row["seconds"]["read"] > 0
+        assert row["speedup"]["read"] == pytest.approx(
+            row["seconds"]["read"] / row["seconds"]["fastloss"])
+    meta = bench_json["meta"]
+    assert meta["fastloss"] == fastloss.__version__
+    assert meta["kernel_set"] in ("baseline", "x86-64-v3")
+
+
+def test_bench_peers_compute_the_same_loss(bench_json):
+    """Each peer's value agrees with fastloss's: the workload compares like with like."""
+    with_reference = 0
+    for row in bench_json["rows"]:
+        workload = _bench.find(row["loss"])
+        assert ("reference" in row["seconds"]) == (
+            workload.reference(row["mode"], row["n"]) is not None)
+        assert ("torch" in row["seconds"]) == (has_torch() and workload.torch is not None)
+        for peer, agrees in row["agrees"].items():
+            assert agrees, (row["loss"], row["mode"], peer)
+            assert row["speedup"][peer] == pytest.approx(
+                row["seconds"][peer] / row["seconds"]["fastloss"])
+        with_reference += "reference" in row["seconds"]
+    assert with_reference >= 4  # at least MSE and Huber, value and value_and_gradient
+
+
+def test_bench_tables_per_family_with_options():
+    done = run_fastloss("bench", "--quick", "--rounds", "1", "--no-torch", "--loss",
+                        "mse,Huber", "--sizes", "100,1e3", "--dtypes", "float32",
+                        "--threads", "1,2", "--mode", "value")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "\nregression\n" in out and "PyTorch" in out
+    lines = [line.split() for line in out.splitlines()
+             if line.startswith(("MeanSquaredError", "Huber"))]
+    assert len(lines) == 2 * 2 * 2  # losses x sizes x threads
+    assert {(c[0], c[1], c[2], c[3], c[4]) for c in lines} == {
+        (loss, "value", n, "float32", t)
+        for loss in ("MeanSquaredError", "Huber") for n in ("100", "1000") for t in "12"
+    }
+    assert all(c[-1].endswith("x") and c[-4].endswith("x") for c in lines)  # vs read, numpy
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--dtypes", "float16", "unknown dtype"),
+    ("--sizes", "ten", "comma-separated integers"),
+    ("--loss", "NoSuchLoss", "no workload for 'NoSuchLoss'"),
+    ("--mode", "gradient", "unknown mode"),
+    ("--family", "astrology", "unknown family"),
+])
+def test_bench_rejects_bad_options(option, value, message):
+    done = run_fastloss("bench", "--quick", option, value)
+    assert done.returncode == 2
+    assert message in done.stderr
+
+
+def test_compare_returns_medians_per_candidate():
+    seen = []
+    times = _bench.compare({"sleep": lambda: time.sleep(0.002), "nothing": lambda: seen.append(1)},
+                           rounds=3, target=0.004)
+    assert set(times) == {"sleep", "nothing"}
+    assert times["sleep"] >= 0.002
+    assert times["nothing"] < 0.001
+    assert len(seen) > 3
+
+
+def test_measure_row_for_one_workload():
+    row = _bench.measure(_bench.find("Huber"), "value_and_gradient", 1000, "float32", 1,
+                         rounds=1, target=0.001)
+    assert row["family"] == "regression" and row["params"] == {"delta": 1.0}
+    assert row["shape"] == [1000] and row["dtype"] == "float32"
+    assert row["agrees"] == {"reference": True}
+    assert row["speedup"]["reference"] > 0
+
+
+def test_workload_data_is_reproducible_and_in_dtype():
+    n = 1000
+    for w in _bench.workloads():
+        for dtype in _bench.DTYPES:
+            (a, kw_a) = w.data(n, np.dtype(dtype), np.random.default_rng(1))
+            (b, kw_b) = w.data(n, np.dtype(dtype), np.random.default_rng(1))
+            assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+            prediction = a[-1]
+            row = prediction.shape[-1] if prediction.ndim > 1 else 1
+            assert n - row < prediction.size <= n  # n elements, in whole rows
+            assert prediction.dtype == dtype
+            assert np.isfinite(w.fastloss("value")(*a, **kw_a))
+
+
+def run_check(*args):
+    return subprocess.run([sys.executable, "-P", str(BENCHMARKS / "check_regression.py"), *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_regression_check_covers_the_key_workloads_and_every_floor():
+    done = run_check("--list")
+    assert done.returncode == 0, done.stderr
+    listed = dict(line.split("\t") for line in done.stdout.splitlines())
+    assert {"MeanSquaredError value n=1000000 float64",
+            "Huber value_and_gradient n=1000000 float64",
+            "MeanSquaredError value n=100 float64"} <= set(listed)
+    floors = json.loads((BENCHMARKS / "floors.json").read_text())
+    assert set(floors["floors"]) <= set(listed)  # no floor for a check that is gone
+    for name, floor in listed.items():
+        assert float(floor) == floors["floors"].get(name, floors["default_floor"])
+
+
+def test_regression_check_measures_and_fails_above_a_floor(tmp_path):
+    done = run_check("--only", "n=100 ", "--rounds", "3", "--json")
+    assert done.returncode in (0, 1), done.stderr
+    (result,) = json.loads(done.stdout)["results"]
+    assert result["check"] == "MeanSquaredError value n=100 float64"
+    assert 0 < result["min"] <= result["ratio"] <= result["max"]
+    assert result["ok"] == (result["ratio"] <= result["floor"])
+    impossible = tmp_path / "floors.json"
+    impossible.write_text(json.dumps({"default_floor": 1e-9, "floors": {}}))
+    done = run_check("--only", "n=100 ", "--rounds", "1", "--floors", str(impossible))
+    assert done.returncode == 1
+    assert "benchmark regression: MeanSquaredError value n=100 float64" in done.stderr
+    assert done.stdout.splitlines()[-1].startswith("FAIL")
+    assert run_check("--only", "NoSuchCheck").returncode == 2
+
+
+def test_threshold_suggestion():
+    threshold = load_script("threshold")
+    gains = [(8192, 0.6), (16384, 1.2), (32768, 0.9), (65536, 1.3), (131072, 1.8),
+             (262144, 0.5), (524288, 1.9), (1048576, 1.9)]
+    rows = [{"n": n, "best_speedup": s} for n, s in gains]
+    assert threshold.suggest(rows) == 524288
+    assert threshold.suggest(rows, confirm=1) == 65536
+    assert threshold.suggest(rows[:5], confirm=1) == 65536
+    assert threshold.suggest(rows[:3]) is None
