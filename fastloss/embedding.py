@@ -122,7 +122,7 @@ class Contrastive(_RowEmbeddingLoss):
     """Contrastive loss (Hadsell, Chopra & LeCun 2006) over pairs of embeddings.
 
     ``loss(same, x1, x2)``: l_i = s_i d_i^2 + (1 - s_i) max(0, margin - d_i)^2 with
-    d_i = ||x1_i - x2_i||_2 and s_i = 1 for a matching pair, 0 otherwise (values in
+    ``d_i = ||x1_i - x2_i||_2`` and s_i = 1 for a matching pair, 0 otherwise (values in
     between are accepted and interpolate). `same` has shape (n,); x1 and x2 (n, dim).
     The gradient is a tuple (d/dx1, d/dx2), d/dx2 = -d/dx1. At d = 0 the dissimilar
     term's direction is undefined: its gradient is 0 there (the minimum-norm
@@ -175,7 +175,7 @@ class Triplet(_RowEmbeddingLoss):
     """Triplet margin loss, torch.nn.functional.triplet_margin_loss's definition.
 
     ``loss(anchor, positive, negative)``, each (n, dim):
-    l_i = max(0, margin + d(a_i, p_i) - d(a_i, n_i)) with d(u, v) = ||u - v + eps||_p
+    l_i = max(0, margin + d(a_i, p_i) - d(a_i, n_i)) with ``d(u, v) = ||u - v + eps||_p``
     (torch.pairwise_distance: eps is added to the difference). With ``swap=True``,
     d(a, n) is replaced by min(d(a, n), d(p, n)) (Balntas et al. 2016); a tie shares
     the gradient equally, as torch's minimum does. The gradient flows where
@@ -259,7 +259,7 @@ class BatchTriplet(RowLoss):
     chosen pairs' distances, losses and gradients from the embedding differences
     (exact even for near-duplicates). "all" uses the Gram distances, recomputing
     from the differences those whose squared distance is below
-    16 sqrt(machine eps) (|x_a|^2 + |x_j|^2), where the Gram formula cancels; its
+    ``16 sqrt(machine eps) (|x_a|^2 + |x_j|^2)``, where the Gram formula cancels; its
     gradient is assembled with one more matrix product. The gradient of a distance
     of length 0 is 0. Mining and the gradient scatter are compiled and run in
     parallel over anchors; results do not depend on the thread count. Memory is

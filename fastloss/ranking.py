@@ -186,7 +186,7 @@ class LambdaRank(_RankingLoss):
     """LambdaRank: RankNet pairs weighted by the change of NDCG@k when swapping them.
 
     l = sum over pairs rel_i > rel_j of lambda_ij log(1 + exp(-(s_i - s_j))) with
-    lambda_ij = |G_i - G_j| |D_i - D_j| / IDCG@k, G = 2^rel - 1, D_i = 1/log2(1 + rank_i)
+    ``lambda_ij = |G_i - G_j| |D_i - D_j| / IDCG@k``, G = 2^rel - 1, D_i = 1/log2(1 + rank_i)
     for rank_i <= k (rank by score, ties by index) and 0 beyond, IDCG@k the DCG@k of
     the ideal order (Burges 2006; rax's pairwise_logistic_loss with
     ndcg_lambdaweight(topn=k), without rax's list-size factor so that padding never
