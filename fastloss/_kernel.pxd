@@ -14,6 +14,7 @@ ctypedef struct KernelArgs:
     double param2
     Py_ssize_t ncols        # row width, for row-wise kernels
     const double* extra     # per-column extra data (class or label weights), or NULL
+    unsigned char* target_bad  # per block: 1 when a target failed the fused check, or NULL
 
 # A block function handles items [start, stop) and returns their weighted loss sum,
 # accumulated in double in a fixed order.

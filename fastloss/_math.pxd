@@ -84,7 +84,7 @@ cdef inline Logistic logistic(double z) noexcept nogil:
     cdef double e = fl_exp(-fabs(z))
     cdef double inv = 1.0 / (1.0 + e)
     cdef Logistic r
-    r.log1p_e = fl_log1p(e)
+    r.log1p_e = vm.fl_log1p_unit(e)
     if z >= 0.0:
         r.sig = inv
         r.sig_neg = e * inv
@@ -96,7 +96,7 @@ cdef inline Logistic logistic(double z) noexcept nogil:
 
 cdef inline double softplus(double z) noexcept nogil:
     """log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)): no overflow, exact in both tails."""
-    return (z if z > 0.0 else 0.0) + fl_log1p(fl_exp(-fabs(z)))
+    return vm.fl_log1pexp(z)
 
 
 cdef inline double log_sigmoid(double z) noexcept nogil:

@@ -4,6 +4,7 @@
 #     double fl_expm1(double x)         float fl_expm1f(float x)          e^x - 1
 #     double fl_log(double x)           float fl_logf(float x)            log x
 #     double fl_log1p(double x)         float fl_log1pf(float x)          log(1 + x)
+#     double fl_log1p_unit(double x)    float fl_log1p_unitf(float x)     log(1 + x), x in [0, 1]
 #     double fl_log1pexp(double x)      float fl_log1pexpf(float x)       log(1 + e^x)
 #     double fl_log_sigmoid(double x)   float fl_log_sigmoidf(float x)    -log(1 + e^-x)
 #     double fl_sigmoid(double x)       float fl_sigmoidf(float x)        1 / (1 + e^-x)
@@ -203,8 +204,9 @@ cdef extern from *:
 
     /* ---- log family: x = 2^k (1 + f), 1 + f in [sqrt(2)/2, sqrt(2)) ------------------ */
 
-    /* k ln2 + log(1 + f), fdlibm e_log.c: s = f / (2 + f), log(1 + f) = 2 atanh(s). */
-    FL_INLINE double fl__log_core(double f, double k)
+    /* k ln2 + log(1 + f), fdlibm e_log.c: s = f / (2 + f), log(1 + f) = 2 atanh(s);
+       k ln2 given as k_hi = k FL_LN2_HI (exact) and k_lo = k FL_LN2_LO. */
+    FL_INLINE double fl__log_core_split(double f, double k_hi, double k_lo)
     {
         double s = f / (2.0 + f);
         double z = s * s, w = z * z;
@@ -215,18 +217,27 @@ cdef extern from *:
                                             2.857142874366239149e-01),
                                6.666666666666735130e-01);
         double hfsq = 0.5 * f * f;
-        return k * FL_LN2_HI - ((hfsq - (s * (hfsq + (t1 + t2)) + k * FL_LN2_LO)) - f);
+        return k_hi - ((hfsq - (s * (hfsq + (t1 + t2)) + k_lo)) - f);
     }
 
-    FL_INLINE float fl__log_coref(float f, float k)
+    FL_INLINE double fl__log_core(double f, double k)
+    {
+        return fl__log_core_split(f, k * FL_LN2_HI, k * FL_LN2_LO);
+    }
+
+    FL_INLINE float fl__log_core_splitf(float f, float k_hi, float k_lo)
     {
         float s = f / (2.0f + f);
         float z = s * s, w = z * z;
         float t1 = w * FL_FMAF(w, 0xf89e26.0p-26f, 0xccce13.0p-25f);
         float t2 = z * FL_FMAF(w, 0x91e9ee.0p-25f, 0xaaaaaa.0p-24f);
         float hfsq = 0.5f * f * f;
-        return k * 6.9313812256e-01f
-               - ((hfsq - (s * (hfsq + (t1 + t2)) + k * 9.0580006145e-06f)) - f);
+        return k_hi - ((hfsq - (s * (hfsq + (t1 + t2)) + k_lo)) - f);
+    }
+
+    FL_INLINE float fl__log_coref(float f, float k)
+    {
+        return fl__log_core_splitf(f, k * 6.9313812256e-01f, k * 9.0580006145e-06f);
     }
 
     /* For x = 2^k m of a positive normal double: k + 1023 with m in [sqrt(2)/2, sqrt(2)).
@@ -295,6 +306,27 @@ cdef extern from *:
         return fl__log_coref(f, (float)((int32_t)kb - 127));
     }
 
+    /* log1p(x) for x in [0, 1] (NaN for NaN), as e^-|z| in softplus: 1 + x = 2^k m
+       with k = 0 (f = x) below sqrt(2) - 1, else k = 1 and f = x / 2 - 1 / 2, which
+       is exact there; so no rounding of 1 + x to correct, and no exponent bits.
+       k ln2 is selected as its two parts (a select of k itself let GCC fold the
+       products lane by lane, which broke the vectorization of the callers' loops). */
+    FL_INLINE double fl_log1p_unit(double x)
+    {
+        int big = x > 0.41421356237309503;
+        double f = big ? FL_FMA(x, 0.5, -0.5) : x;
+        double k_hi = big ? FL_LN2_HI : 0.0, k_lo = big ? FL_LN2_LO : 0.0;
+        return fl__log_core_split(f, k_hi, k_lo);
+    }
+
+    FL_INLINE float fl_log1p_unitf(float x)
+    {
+        int big = x > 0.414213562f;
+        float f = big ? FL_FMAF(x, 0.5f, -0.5f) : x;
+        float k_hi = big ? 6.9313812256e-01f : 0.0f, k_lo = big ? 9.0580006145e-06f : 0.0f;
+        return fl__log_core_splitf(f, k_hi, k_lo);
+    }
+
     /* log1p(-1) = -inf, log1p(x < -1) = NaN, log1p(inf) = inf, selected at the end;
        the sign of x is kept (log1p(-0) = -0). */
     FL_INLINE double fl_log1p(double x)
@@ -317,23 +349,23 @@ cdef extern from *:
        terms are >= 0), the same form as scikit-learn's and PyTorch's softplus. */
     FL_INLINE double fl_log1pexp(double x)
     {
-        return (x > 0.0 ? x : 0.0) + fl__log1p_inside(fl_exp(-fabs(x)));
+        return (x > 0.0 ? x : 0.0) + fl_log1p_unit(fl_exp(-fabs(x)));
     }
 
     FL_INLINE float fl_log1pexpf(float x)
     {
-        return (x > 0.0f ? x : 0.0f) + fl__log1p_insidef(fl_expf(-fabsf(x)));
+        return (x > 0.0f ? x : 0.0f) + fl_log1p_unitf(fl_expf(-fabsf(x)));
     }
 
     /* log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|). */
     FL_INLINE double fl_log_sigmoid(double x)
     {
-        return (x < 0.0 ? x : 0.0) - fl__log1p_inside(fl_exp(-fabs(x)));
+        return (x < 0.0 ? x : 0.0) - fl_log1p_unit(fl_exp(-fabs(x)));
     }
 
     FL_INLINE float fl_log_sigmoidf(float x)
     {
-        return (x < 0.0f ? x : 0.0f) - fl__log1p_insidef(fl_expf(-fabsf(x)));
+        return (x < 0.0f ? x : 0.0f) - fl_log1p_unitf(fl_expf(-fabsf(x)));
     }
 
     /* 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below: e = e^-|x| never overflows,
@@ -388,7 +420,7 @@ cdef extern from *:
         p = FL_FMA(p, z, -0.08333333333333269);
         p = FL_FMA(p, z, 0.5);
         double small = ax * (ax * p);
-        double large = (ax - FL_LN2_HI) + (fl__log1p_inside(fl_exp(-2.0 * ax)) - FL_LN2_LO);
+        double large = (ax - FL_LN2_HI) + (fl_log1p_unit(fl_exp(-2.0 * ax)) - FL_LN2_LO);
         return ax < 0.75 ? small : large;
     }
 
@@ -404,7 +436,7 @@ cdef extern from *:
         p = FL_FMAF(p, z, -0.0833333135f);
         p = FL_FMAF(p, z, 0.5f);
         float small = ax * (ax * p);
-        float large = (ax - FL_LN2_HIF) + (fl__log1p_insidef(fl_expf(-2.0f * ax)) - FL_LN2_LOF);
+        float large = (ax - FL_LN2_HIF) + (fl_log1p_unitf(fl_expf(-2.0f * ax)) - FL_LN2_LOF);
         return ax < 0.75f ? small : large;
     }
 
@@ -502,6 +534,8 @@ cdef extern from *:
     float fl_logf(float x) noexcept nogil
     double fl_log1p(double x) noexcept nogil
     float fl_log1pf(float x) noexcept nogil
+    double fl_log1p_unit(double x) noexcept nogil
+    float fl_log1p_unitf(float x) noexcept nogil
     double fl_log1pexp(double x) noexcept nogil
     float fl_log1pexpf(float x) noexcept nogil
     double fl_log_sigmoid(double x) noexcept nogil

@@ -14,6 +14,7 @@ p, so its gradient and hessian there are 0 (consistent with the clamped value).
 """
 
 import math
+from functools import partial
 
 import numpy as np
 
@@ -98,15 +99,18 @@ class _Binary(ElementwiseLoss):
         a, b, c = self._kernel_params
         return self._kernels.run(
             self._kernel_id, mode, y, p, w, per_weight, out_a, out_b, scale, a, b, c,
-            n_threads, self._per_label,
+            n_threads, self._per_label, partial(check_unit, y, "y_true", True),
         )
 
 
 class _ProbabilisticBinary(_Binary):
-    """Targets in [0, 1]; with from_logits=False, predictions in [0, 1] too."""
+    """Targets in [0, 1]; with from_logits=False, predictions in [0, 1] too.
+
+    The kernels check the targets in their loss loop (TARGET_CHECK in _binary.pyx.tp)
+    and call check_unit, which names the first bad one, only when they saw one.
+    """
 
     def _check_inputs(self, y_true, y_pred):
-        check_unit(y_true, "y_true", nan_invalid=True)
         if not self.from_logits:
             check_unit(y_pred, "y_pred (probabilities, from_logits=False)", nan_invalid=False)
 
