@@ -13,13 +13,16 @@ clamp log(p) at -100 as PyTorch does; where the clamp is active the loss is flat
 p, so its gradient and hessian there are 0 (consistent with the clamped value).
 """
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from fastloss import _config, _dispatch
 from fastloss import _kernel as modes
-from fastloss._base import ElementwiseLoss, make_shortcut
+from fastloss._base import ElementwiseLoss, LossValue, Reduction
 from fastloss._rowwise import RowwiseLoss, check_unit
 from fastloss._validation import bad_value_error
 
@@ -125,9 +128,12 @@ class BinaryCrossEntropy(_ProbabilisticBinary):
     """
 
     _param_names = ("from_logits", "label_smoothing", "pos_weight")
+    from_logits: bool
+    label_smoothing: float
+    pos_weight: float | NDArray[np.float64] | None
 
-    def __init__(self, *, from_logits=False, label_smoothing=0.0, pos_weight=None,
-                 reduction="mean"):
+    def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
+                 pos_weight: ArrayLike | None = None, reduction: Reduction = "mean") -> None:
         self.from_logits = _flag("from_logits", from_logits)
         self.label_smoothing = _smoothing(label_smoothing)
         self.pos_weight = _weights_or_scalar("pos_weight", pos_weight)
@@ -164,8 +170,12 @@ class BinaryFocal(_ProbabilisticBinary):
     """
 
     _param_names = ("gamma", "alpha", "from_logits")
+    gamma: float
+    alpha: float | None
+    from_logits: bool
 
-    def __init__(self, *, gamma=2.0, alpha=0.25, from_logits=False, reduction="mean"):
+    def __init__(self, *, gamma: float = 2.0, alpha: float | None = 0.25,
+                 from_logits: bool = False, reduction: Reduction = "mean") -> None:
         self.gamma = _nonnegative("gamma", gamma)
         self.alpha = None if alpha is None else _number(
             "alpha", alpha, lambda v: 0.0 <= v <= 1.0, "None or in [0, 1]"
@@ -227,7 +237,9 @@ def _per_class(name, value):
 class _Categorical(RowwiseLoss):
     """from_logits selects softmax logits or probability rows for y_pred."""
 
-    def __init__(self, *, from_logits, reduction):
+    from_logits: bool
+
+    def __init__(self, *, from_logits: bool, reduction: Reduction) -> None:
         self.from_logits = _flag("from_logits", from_logits)
         self._probability_input = not self.from_logits
         super().__init__(reduction=reduction)
@@ -252,9 +264,11 @@ class CategoricalCrossEntropy(_Categorical):
 
     _param_names = ("from_logits", "label_smoothing", "class_weight")
     _class_weights_rows = True
+    label_smoothing: float
+    class_weight: NDArray[np.float64] | None
 
-    def __init__(self, *, from_logits=False, label_smoothing=0.0, class_weight=None,
-                 reduction="mean"):
+    def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
+                 class_weight: ArrayLike | None = None, reduction: Reduction = "mean") -> None:
         self.label_smoothing = _smoothing(label_smoothing)
         self.class_weight = _per_class("class_weight", class_weight)
         self._per_class = self.class_weight
@@ -277,9 +291,11 @@ class SparseCategoricalCrossEntropy(CategoricalCrossEntropy):
 
     _param_names = ("from_logits", "label_smoothing", "class_weight", "ignore_index")
     _targets = ("sparse",)
+    ignore_index: int | None
 
-    def __init__(self, *, from_logits=False, label_smoothing=0.0, class_weight=None,
-                 ignore_index=None, reduction="mean"):
+    def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
+                 class_weight: ArrayLike | None = None, ignore_index: int | None = None,
+                 reduction: Reduction = "mean") -> None:
         if ignore_index is not None and (
             isinstance(ignore_index, (bool, np.bool_))
             or not isinstance(ignore_index, (int, np.integer))
@@ -308,8 +324,11 @@ class CategoricalFocal(_Categorical):
     """
 
     _param_names = ("gamma", "alpha", "from_logits")
+    gamma: float
+    alpha: float | NDArray[np.float64] | None
 
-    def __init__(self, *, gamma=2.0, alpha=None, from_logits=False, reduction="mean"):
+    def __init__(self, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+                 from_logits: bool = False, reduction: Reduction = "mean") -> None:
         self.gamma = _nonnegative("gamma", gamma)
         self.alpha = _weights_or_scalar("alpha", alpha)
         self._per_class = self.alpha if isinstance(self.alpha, np.ndarray) else None
@@ -342,8 +361,9 @@ class CategoricalHinge(RowwiseLoss):
     exact_hessian = False
     _param_names = ("margin",)
     _targets = ("dense", "sparse")
+    margin: float
 
-    def __init__(self, *, margin=1.0, reduction="mean"):
+    def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
         self.margin = _number("margin", margin, math.isfinite, "a finite number")
         super().__init__(reduction=reduction)
 
@@ -362,7 +382,7 @@ class KLDivergence(_Categorical):
 
     _param_names = ("from_logits",)
 
-    def __init__(self, *, from_logits=False, reduction="mean"):
+    def __init__(self, *, from_logits: bool = False, reduction: Reduction = "mean") -> None:
         super().__init__(from_logits=from_logits, reduction=reduction)
 
     def _kernel_spec(self, sparse):
@@ -380,8 +400,10 @@ class PolyLoss(_Categorical):
 
     _param_names = ("epsilon", "from_logits")
     _targets = ("dense", "sparse")
+    epsilon: float
 
-    def __init__(self, *, epsilon=1.0, from_logits=False, reduction="mean"):
+    def __init__(self, *, epsilon: float = 1.0, from_logits: bool = False,
+                 reduction: Reduction = "mean") -> None:
         self.epsilon = _number(
             "epsilon", epsilon, lambda v: math.isfinite(v) and v >= -1.0, "a finite number >= -1"
         )
@@ -402,8 +424,10 @@ class GeneralizedCrossEntropy(_Categorical):
 
     _param_names = ("q", "from_logits")
     _targets = ("dense", "sparse")
+    q: float
 
-    def __init__(self, *, q=0.7, from_logits=False, reduction="mean"):
+    def __init__(self, *, q: float = 0.7, from_logits: bool = False,
+                 reduction: Reduction = "mean") -> None:
         self.q = _number("q", q, lambda v: 0.0 < v <= 1.0, "in (0, 1]")
         super().__init__(from_logits=from_logits, reduction=reduction)
 
@@ -411,17 +435,127 @@ class GeneralizedCrossEntropy(_Categorical):
         return (self._kernel_name("gce"), self.q)
 
 
-binary_cross_entropy = make_shortcut(BinaryCrossEntropy, "binary_cross_entropy")
-binary_focal = make_shortcut(BinaryFocal, "binary_focal")
-hinge = make_shortcut(Hinge, "hinge")
-squared_hinge = make_shortcut(SquaredHinge, "squared_hinge")
-categorical_cross_entropy = make_shortcut(CategoricalCrossEntropy, "categorical_cross_entropy")
-sparse_categorical_cross_entropy = make_shortcut(
-    SparseCategoricalCrossEntropy, "sparse_categorical_cross_entropy"
-)
-categorical_focal = make_shortcut(CategoricalFocal, "categorical_focal")
-sparse_categorical_focal = make_shortcut(SparseCategoricalFocal, "sparse_categorical_focal")
-categorical_hinge = make_shortcut(CategoricalHinge, "categorical_hinge")
-kl_divergence = make_shortcut(KLDivergence, "kl_divergence")
-poly_loss = make_shortcut(PolyLoss, "poly_loss")
-generalized_cross_entropy = make_shortcut(GeneralizedCrossEntropy, "generalized_cross_entropy")
+# ---- function shortcuts: the value in one call, hyper-parameters as keywords --------
+
+def binary_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, pos_weight: ArrayLike | None = None,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`BinaryCrossEntropy` in one call."""
+    loss = BinaryCrossEntropy(
+        from_logits=from_logits, label_smoothing=label_smoothing, pos_weight=pos_weight,
+        reduction=reduction,
+    )
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def binary_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: float | None = 0.25,
+    from_logits: bool = False, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`BinaryFocal` in one call."""
+    loss = BinaryFocal(gamma=gamma, alpha=alpha, from_logits=from_logits, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`Hinge` in one call."""
+    return Hinge(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+
+
+def squared_hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`SquaredHinge` in one call."""
+    return SquaredHinge(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+
+
+def categorical_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`CategoricalCrossEntropy` in one call."""
+    loss = CategoricalCrossEntropy(
+        from_logits=from_logits, label_smoothing=label_smoothing, class_weight=class_weight,
+        reduction=reduction,
+    )
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def sparse_categorical_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`SparseCategoricalCrossEntropy` in one call."""
+    loss = SparseCategoricalCrossEntropy(
+        from_logits=from_logits, label_smoothing=label_smoothing, class_weight=class_weight,
+        ignore_index=ignore_index, reduction=reduction,
+    )
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def categorical_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0,
+    alpha: ArrayLike | None = None, from_logits: bool = False, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`CategoricalFocal` in one call."""
+    loss = CategoricalFocal(gamma=gamma, alpha=alpha, from_logits=from_logits, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def sparse_categorical_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0,
+    alpha: ArrayLike | None = None, from_logits: bool = False, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`SparseCategoricalFocal` in one call."""
+    loss = SparseCategoricalFocal(
+        gamma=gamma, alpha=alpha, from_logits=from_logits, reduction=reduction
+    )
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def categorical_hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, margin: float = 1.0,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`CategoricalHinge` in one call."""
+    loss = CategoricalHinge(margin=margin, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def kl_divergence(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`KLDivergence` in one call."""
+    loss = KLDivergence(from_logits=from_logits, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def poly_loss(
+    y_true: ArrayLike, y_pred: ArrayLike, *, epsilon: float = 1.0, from_logits: bool = False,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`PolyLoss` in one call."""
+    loss = PolyLoss(epsilon=epsilon, from_logits=from_logits, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def generalized_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, q: float = 0.7, from_logits: bool = False,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`GeneralizedCrossEntropy` in one call."""
+    loss = GeneralizedCrossEntropy(q=q, from_logits=from_logits, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)

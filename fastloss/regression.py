@@ -5,10 +5,15 @@ Every class takes keyword-only hyper-parameters and `reduction` ("mean", "sum",
 are taken with respect to y_pred. Formulas are stated with e = y_pred - y_true.
 """
 
+from __future__ import annotations
+
 import math
+from collections.abc import Callable
+
+from numpy.typing import ArrayLike
 
 from fastloss import _dispatch
-from fastloss._base import ElementwiseLoss, make_shortcut
+from fastloss._base import ElementwiseLoss, LossValue, Reduction
 from fastloss._kernel import first_index_below
 from fastloss._validation import bad_value_error
 
@@ -20,13 +25,13 @@ __all__ = [
 ]
 
 
-def _check_param(name, value, ok, requirement):
+def _check_param(name: str, value: object, ok: Callable[[float], bool], requirement: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
         raise ValueError(f"{name} must be {requirement}; got {value!r}")
     return float(value)
 
 
-def _positive(name, value):
+def _positive(name: str, value: object) -> float:
     return _check_param(name, value, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 
 
@@ -81,8 +86,9 @@ class Huber(_Regression):
     """
 
     _param_names = ("delta",)
+    delta: float
 
-    def __init__(self, *, delta=1.0, reduction="mean"):
+    def __init__(self, *, delta: float = 1.0, reduction: Reduction = "mean") -> None:
         self.delta = _positive("delta", delta)
         super().__init__(reduction=reduction)
 
@@ -99,8 +105,9 @@ class SmoothL1(_Regression):
     """
 
     _param_names = ("beta",)
+    beta: float
 
-    def __init__(self, *, beta=1.0, reduction="mean"):
+    def __init__(self, *, beta: float = 1.0, reduction: Reduction = "mean") -> None:
         self.beta = _check_param(
             "beta", beta, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"
         )
@@ -120,8 +127,9 @@ class PseudoHuber(_Regression):
     """
 
     _param_names = ("delta",)
+    delta: float
 
-    def __init__(self, *, delta=1.0, reduction="mean"):
+    def __init__(self, *, delta: float = 1.0, reduction: Reduction = "mean") -> None:
         self.delta = _positive("delta", delta)
         super().__init__(reduction=reduction)
 
@@ -150,8 +158,9 @@ class Quantile(_Regression):
 
     exact_hessian = False
     _param_names = ("quantile",)
+    quantile: float
 
-    def __init__(self, *, quantile=0.5, reduction="mean"):
+    def __init__(self, *, quantile: float = 0.5, reduction: Reduction = "mean") -> None:
         self.quantile = _check_param(
             "quantile", quantile, lambda v: 0 < v < 1, "strictly between 0 and 1"
         )
@@ -167,8 +176,9 @@ class _CountLoss(_Regression):
     _param_names = ("log_input",)
     #: Targets must be > 0 (True) or >= 0 (False).
     _targets_positive = False
+    log_input: bool
 
-    def __init__(self, *, log_input=True, reduction="mean"):
+    def __init__(self, *, log_input: bool = True, reduction: Reduction = "mean") -> None:
         if not isinstance(log_input, bool):
             raise ValueError(f"log_input must be True or False; got {log_input!r}")
         self.log_input = log_input
@@ -220,8 +230,11 @@ class Tweedie(_CountLoss):
     """
 
     _param_names = ("power", "log_input")
+    power: float
 
-    def __init__(self, *, power=1.5, log_input=True, reduction="mean"):
+    def __init__(
+        self, *, power: float = 1.5, log_input: bool = True, reduction: Reduction = "mean"
+    ) -> None:
         self.power = _check_param(
             "power", power, lambda v: math.isfinite(v) and v >= 1, "a finite number >= 1"
         )
@@ -233,13 +246,88 @@ class Tweedie(_CountLoss):
         return (base if self.log_input else base + "_mean", self.power)
 
 
-mse = make_shortcut(MeanSquaredError, "mse")
-mae = make_shortcut(MeanAbsoluteError, "mae")
-huber = make_shortcut(Huber, "huber")
-smooth_l1 = make_shortcut(SmoothL1, "smooth_l1")
-pseudo_huber = make_shortcut(PseudoHuber, "pseudo_huber")
-log_cosh = make_shortcut(LogCosh, "log_cosh")
-quantile = make_shortcut(Quantile, "quantile")
-poisson = make_shortcut(Poisson, "poisson")
-gamma = make_shortcut(Gamma, "gamma")
-tweedie = make_shortcut(Tweedie, "tweedie")
+# ---- function shortcuts: the value in one call, hyper-parameters as keywords --------
+
+def mse(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`MeanSquaredError` in one call."""
+    return MeanSquaredError(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+
+
+def mae(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`MeanAbsoluteError` in one call."""
+    return MeanAbsoluteError(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+
+
+def huber(
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`Huber` in one call."""
+    return Huber(delta=delta, reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+
+
+def smooth_l1(
+    y_true: ArrayLike, y_pred: ArrayLike, *, beta: float = 1.0, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`SmoothL1` in one call."""
+    return SmoothL1(beta=beta, reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+
+
+def pseudo_huber(
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`PseudoHuber` in one call."""
+    loss = PseudoHuber(delta=delta, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def log_cosh(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`LogCosh` in one call."""
+    return LogCosh(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+
+
+def quantile(
+    y_true: ArrayLike, y_pred: ArrayLike, *, quantile: float = 0.5,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`Quantile` in one call."""
+    loss = Quantile(quantile=quantile, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def poisson(
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`Poisson` in one call."""
+    loss = Poisson(log_input=log_input, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def gamma(
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`Gamma` in one call."""
+    loss = Gamma(log_input=log_input, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def tweedie(
+    y_true: ArrayLike, y_pred: ArrayLike, *, power: float = 1.5, log_input: bool = True,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`Tweedie` in one call."""
+    loss = Tweedie(power=power, log_input=log_input, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
