@@ -6,6 +6,8 @@ adds the methods of API.md section 1 for losses computed element by element by a
 generated kernel (fastloss._elementwise.tp).
 """
 
+from __future__ import annotations
+
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
