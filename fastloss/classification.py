@@ -125,6 +125,20 @@ class BinaryCrossEntropy(_ProbabilisticBinary):
     gradient (1 - t) sigmoid(z) - pw t sigmoid(-z), exact hessian
     (pw t + 1 - t) sigmoid(z) sigmoid(-z). Probabilities: log clamped at -100 (torch
     ``BCELoss``); the gradient and hessian terms of a clamped log are 0.
+
+    Shapes: y_true and y_pred of one shape; a 2-D y_pred (n, L) holds L labels;
+    sample_weight (n,) or y_pred's shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.BinaryCrossEntropy(from_logits=True)
+    >>> loss([1.0, 0.0], [0.0, 0.0])  # log 2
+    0.693147180...
+    >>> loss([1.0], [-800.0])  # softplus(800), exact far beyond exp's range
+    800.0
+    >>> fl.BinaryCrossEntropy(pos_weight=3.0)([1.0], [0.5])  # 3 log 2
+    2.079441541...
     """
 
     _param_names = ("from_logits", "label_smoothing", "pos_weight")
@@ -167,6 +181,15 @@ class BinaryFocal(_ProbabilisticBinary):
     a_t = alpha t + (1 - alpha)(1 - t); ``alpha=None`` disables the weighting (a_t = 1).
     gradient_hessian returns the exact second derivative, which can be negative (the
     loss is not convex). Probabilities: log clamped at -100 as BinaryCrossEntropy.
+
+    Shapes: y_true and y_pred of one shape; a 2-D y_pred (n, L) holds L labels;
+    sample_weight (n,) or y_pred's shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.BinaryFocal(gamma=2.0, alpha=None)([1.0], [0.5])  # (1 - 0.5)**2 log 2
+    0.173286795...
     """
 
     _param_names = ("gamma", "alpha", "from_logits")
@@ -205,6 +228,15 @@ class Hinge(_SignLabels):
     Keras ``Hinge`` (which also maps {0, 1} labels to {-1, 1}); y_pred are scores.
     Gradient -t where the margin is violated, else 0. The hessian is zero almost
     everywhere; gradient_hessian returns the surrogate 1.
+
+    Shapes: y_true and y_pred of one shape; a 2-D y_pred (n, L) holds L labels;
+    sample_weight (n,) or y_pred's shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.Hinge(reduction="none")([1, 0], [0.5, 0.5])  # targets +1 and -1
+    array([0.5, 1.5])
     """
 
     exact_hessian = False
@@ -217,6 +249,15 @@ class SquaredHinge(_SignLabels):
     """Squared hinge: l = max(0, 1 - t y_pred)^2, t as in Hinge (Keras ``SquaredHinge``).
 
     Gradient -2 t max(0, 1 - t y_pred); hessian 2 where the margin is violated, else 0.
+
+    Shapes: y_true and y_pred of one shape; a 2-D y_pred (n, L) holds L labels;
+    sample_weight (n,) or y_pred's shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.SquaredHinge(reduction="none")([1, -1], [0.5, 0.5])
+    array([0.25, 2.25])
     """
 
     def _kernel_spec(self):
@@ -260,6 +301,17 @@ class CategoricalCrossEntropy(_Categorical):
     the smoothed target), and "mean" divides by sum_i w_i sum_k t_ik class_weight_k (the
     row's class weight for one-hot rows, computed from the unsmoothed targets).
     Gradient w.r.t. logits A p - a (A = sum_k a_k), exact diagonal hessian A p (1 - p).
+
+    Shapes: y_pred (n, C), y_true (n, C) probability rows; sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.CategoricalCrossEntropy(from_logits=True)
+    >>> loss([[1.0, 0.0]], [[0.0, 0.0]])  # log 2
+    0.693147180...
+    >>> loss.gradient([[1.0, 0.0]], [[0.0, 0.0]])  # softmax - target
+    array([[-0.5,  0.5]])
     """
 
     _param_names = ("from_logits", "label_smoothing", "class_weight")
@@ -287,6 +339,15 @@ class SparseCategoricalCrossEntropy(CategoricalCrossEntropy):
     sum_i w_i class_weight[y_i]. Rows whose label equals ``ignore_index`` contribute
     0 to the loss, the gradient and the denominator; any other label outside [0, C) is
     a ValueError.
+
+    Shapes: y_pred (n, C), y_true (n,) integer labels; sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.SparseCategoricalCrossEntropy(from_logits=True, ignore_index=-1)
+    >>> loss([0, -1], [[0.0, 0.0], [5.0, 1.0]])  # the second row is ignored
+    0.693147180...
     """
 
     _param_names = ("from_logits", "label_smoothing", "class_weight", "ignore_index")
@@ -321,6 +382,14 @@ class CategoricalFocal(_Categorical):
     scalar, or one value per class; it weights the terms but not the "mean"
     denominator (the number of rows, or the sum of sample weights). gradient_hessian
     returns the exact diagonal of the hessian, which can be negative.
+
+    Shapes: y_pred (n, C), y_true (n, C) probability rows; sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.CategoricalFocal(gamma=2.0)([[1.0, 0.0]], [[0.5, 0.5]])  # (1 - 0.5)**2 log 2
+    0.173286795...
     """
 
     _param_names = ("gamma", "alpha", "from_logits")
@@ -341,7 +410,16 @@ class CategoricalFocal(_Categorical):
 
 class SparseCategoricalFocal(CategoricalFocal):
     """CategoricalFocal with integer class labels y_true of shape (n,):
-    l = -alpha_y (1 - p_y)^gamma log p_y."""
+    l = -alpha_y (1 - p_y)^gamma log p_y.
+
+    Shapes: y_pred (n, C), y_true (n,) integer labels; sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.SparseCategoricalFocal(gamma=2.0)([0], [[0.5, 0.5]])  # (1 - 0.5)**2 log 2
+    0.173286795...
+    """
 
     _targets = ("sparse",)
 
@@ -356,6 +434,15 @@ class CategoricalHinge(RowwiseLoss):
     differs only when every other score is negative. The gradient is (1 - t_k) at the
     maximizing wrong class minus t_k where the margin is violated, else 0; the hessian
     is 0 almost everywhere and gradient_hessian returns the surrogate 1.
+
+    Shapes: y_pred (n, C); y_true (n, C) probability rows or (n,) integer labels;
+    sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.CategoricalHinge(margin=1.0)([0], [[1.0, 0.5]])  # max(0, 1 + 0.5 - 1)
+    0.5
     """
 
     exact_hessian = False
@@ -378,6 +465,14 @@ class KLDivergence(_Categorical):
     else y_pred (log clamped at -100). "mean" averages over rows (torch ``KLDivLoss``
     with reduction="batchmean"; Keras ``KLDivergence``, which clips instead of clamping).
     Gradient w.r.t. logits T p - t (T = sum_k t_k), exact diagonal hessian T p (1 - p).
+
+    Shapes: y_pred (n, C), y_true (n, C) probability rows; sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.KLDivergence()([[0.5, 0.5]], [[0.25, 0.75]])  # 0.5 log(4/3)
+    0.143841036...
     """
 
     _param_names = ("from_logits",)
@@ -396,6 +491,15 @@ class PolyLoss(_Categorical):
     rows or integer labels of shape (n,). p = softmax(y_pred) with from_logits=True,
     else y_pred (log clamped at -100). epsilon >= -1 keeps the loss decreasing in p_t.
     Exact diagonal hessian.
+
+    Shapes: y_pred (n, C); y_true (n, C) probability rows or (n,) integer labels;
+    sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.PolyLoss(epsilon=1.0)([0], [[0.5, 0.5]])  # log 2 + (1 - 0.5)
+    1.193147180...
     """
 
     _param_names = ("epsilon", "from_logits")
@@ -420,6 +524,15 @@ class GeneralizedCrossEntropy(_Categorical):
     probabilities. Targets are probability rows or integer labels of shape (n,).
     p = softmax(y_pred) with from_logits=True (p^q = exp(q log p), exact), else y_pred,
     with p^q = exp(q max(log p, -100)) (the cross-entropy clamp). Exact diagonal hessian.
+
+    Shapes: y_pred (n, C); y_true (n, C) probability rows or (n,) integer labels;
+    sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.GeneralizedCrossEntropy(q=0.5)([0], [[0.25, 0.75]])  # (1 - 0.25**0.5) / 0.5
+    1.0
     """
 
     _param_names = ("q", "from_logits")

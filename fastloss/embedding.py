@@ -141,6 +141,13 @@ class Contrastive(_RowEmbeddingLoss):
     hessian diagonal (the same for x1 and x2): 2 s_i, plus for a dissimilar pair with
     0 < d < margin, 2 delta_k^2/d^2 - 2 (margin - d)(1 - delta_k^2/d^2)/d where
     delta = x1 - x2 (negative where the hinge is concave; 0 at d = 0).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> x1, x2 = [[0.0, 0.0], [0.0, 0.0]], [[3.0, 4.0], [0.5, 0.0]]
+    >>> fl.Contrastive(margin=1.0, reduction="none")([1, 0], x1, x2)  # 5**2, (1 - 0.5)**2
+    array([25.  ,  0.25])
     """
 
     _param_names = ("margin",)
@@ -212,6 +219,16 @@ class Triplet(_RowEmbeddingLoss):
     triplets outside the margin. For p = 1 the loss is piecewise linear: the hessian
     is the constant surrogate 1 (times weight and reduction scale) for every
     coordinate, and ``exact_hessian`` is False on that instance.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.Triplet(margin=6.0, eps=0.0)
+    >>> anchor, positive, negative = [[0.0, 0.0]], [[3.0, 4.0]], [[6.0, 8.0]]
+    >>> loss(anchor, positive, negative)  # 6 + 5 - 10
+    1.0
+    >>> loss.gradient(anchor, positive, negative)[1]  # d/dpositive: (p - a) / 5
+    array([[0.6, 0.8]])
     """
 
     _param_names = ("margin", "p", "swap", "eps")
@@ -309,6 +326,13 @@ class BatchTriplet(RowLoss):
     gradient_hessian returns the exact hessian diagonal for the mined triplets
     (mining is piecewise constant in the embeddings): sum over the triplet
     distances of +-(1 - (x_ik - x_jk)^2/d^2)/d.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.BatchTriplet(margin=2.0, strategy="hard", reduction="none")
+    >>> loss([0, 0, 1], [[0.0], [1.0], [3.0]])  # the last anchor has no positive
+    array([0., 1., 0.])
     """
 
     _param_names = ("margin", "strategy")

@@ -144,6 +144,12 @@ class PairwiseHinge(_RankingLoss):
     0 almost everywhere; gradient_hessian returns the surrogate "number of valid
     pairs the item belongs to" (each pair counted with curvature 1, whether or not
     it is within the margin), and exact_hessian is False.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.PairwiseHinge(margin=1.0)([[1.0, 0.0]], [[0.0, 0.5]])  # 1 - (0 - 0.5)
+    1.5
     """
 
     exact_hessian = False
@@ -166,6 +172,12 @@ class PairwiseLogistic(_RankingLoss):
 
     Gradient: -sigmoid(s_j - s_i) for s_i and +sigmoid(s_j - s_i) for s_j, summed over
     the item's pairs; exact hessian diagonal: the sum of sigmoid(x) sigmoid(-x).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.PairwiseLogistic()([[1.0, 0.0]], [[0.0, 0.0]])  # log 2
+    0.693147180...
     """
 
     _kind = _kernels.LOGISTIC
@@ -179,6 +191,15 @@ class ListwiseSoftmax(_RankingLoss):
     rax's softmax_loss with normalized labels do; a list without positive relevance
     has no target and contributes 0 (rax and TF-Ranking leave it out). Gradient
     softmax_i - rel_i / sum rel; exact hessian diagonal softmax_i (1 - softmax_i).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.ListwiseSoftmax()
+    >>> loss([[1.0, 0.0, 0.0]], [[0.0, 0.0, 0.0]])  # -log(1/3)
+    1.098612288...
+    >>> loss([[1.0, 0.0, 0.0]], [[0.0, 0.0, 9.0]], where=[[True, True, False]])  # log 2
+    0.693147180...
     """
 
     _kind = _kernels.SOFTMAX
@@ -192,6 +213,12 @@ class ListMLE(_RankingLoss):
     descending. Equal relevance keeps index order (a stable sort: deterministic,
     like rax without a random key). A list of one valid item has loss 0. Exact
     gradient and hessian diagonal.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.ListMLE()([[2.0, 1.0, 0.0]], [[0.0, 0.0, 0.0]])  # log 3 + log 2
+    1.791759469...
     """
 
     _kind = _kernels.LISTMLE
@@ -210,6 +237,12 @@ class LambdaRank(_RankingLoss):
     hessian diagonal sum_pairs lambda_ij sigmoid(x) sigmoid(-x) are exact almost
     everywhere: gradient_hessian makes LambdaRank a gradient-boosting objective
     (LightGBM's lambdarank without its lambda normalization). Relevance must be >= 0.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.LambdaRank()([[1.0, 0.0]], [[0.0, 0.0]])  # (1 - 1/log2(3)) log 2
+    0.255820000...
     """
 
     _param_names = ("k",)

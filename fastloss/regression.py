@@ -50,6 +50,17 @@ class MeanSquaredError(_Regression):
     """Mean squared error: l = (y_pred - y_true)^2.
 
     Gradient 2e, hessian 2. Keras ``MeanSquaredError``, torch ``MSELoss``.
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.MeanSquaredError()
+    >>> loss([0.0, 1.0], [1.0, 3.0])  # (1**2 + 2**2) / 2
+    2.5
+    >>> loss.gradient([0.0, 1.0], [1.0, 3.0])  # 2 e / n
+    array([1., 2.])
     """
 
     def _kernel_spec(self):
@@ -61,6 +72,17 @@ class MeanAbsoluteError(_Regression):
 
     Gradient sign(e) (0 at e = 0). The hessian is zero almost everywhere;
     gradient_hessian returns the surrogate 1 (LightGBM's and scikit-learn's choice).
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.MeanAbsoluteError(reduction="sum")
+    >>> loss([0.0, 1.0], [1.0, -3.0])
+    5.0
+    >>> loss.gradient_hessian([0.0, 1.0], [1.0, -3.0])  # hessian: the surrogate 1
+    (array([ 1., -1.]), array([1., 1.]))
     """
 
     exact_hessian = False
@@ -74,6 +96,8 @@ class Huber(_Regression):
 
     Huber (1964); torch ``HuberLoss``, Keras ``Huber``. Gradient clip(e, -delta, delta),
     hessian 1 inside the quadratic zone and 0 outside.
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
 
     Examples
     --------
@@ -102,6 +126,15 @@ class SmoothL1(_Regression):
     torch ``SmoothL1Loss``. Equals Huber(delta=beta) / beta for beta > 0. beta = 0 is
     the L1 loss: then gradient_hessian returns MAE's surrogate hessian 1 and the
     instance's ``exact_hessian`` is False.
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.SmoothL1(beta=2.0, reduction="none")
+    >>> loss([0.0, 0.0], [0.5, 3.0])  # 0.5**2 / (2 * 2), 3 - 2 / 2
+    array([0.0625, 2.    ])
     """
 
     _param_names = ("beta",)
@@ -124,6 +157,14 @@ class PseudoHuber(_Regression):
 
     Charbonnier et al. (1997); XGBoost ``reg:pseudohubererror``. Gradient
     e / sqrt(1 + (e/delta)^2), hessian (1 + (e/delta)^2)^(-3/2).
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.PseudoHuber(delta=1.0)([0.0], [1.0])  # sqrt(2) - 1
+    0.414213562...
     """
 
     _param_names = ("delta",)
@@ -142,6 +183,14 @@ class LogCosh(_Regression):
 
     Keras ``LogCosh``. Finite for every finite e (``|e| + log1p(exp(-2|e|)) - log 2``
     for large ``|e|``, so no overflow past ``|e| = 710``).
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.LogCosh(reduction="none")([0.0, 0.0], [1.0, 1000.0])  # no overflow: 1000 - log 2
+    array([4.33780830e-01, 9.99306853e+02])
     """
 
     def _kernel_spec(self):
@@ -154,6 +203,15 @@ class Quantile(_Regression):
     Koenker & Bassett (1978); scikit-learn ``PinballLoss``. Gradient -q where
     y_true > y_pred, 1 - q where y_true < y_pred, 0 at equality. The hessian is zero
     almost everywhere; gradient_hessian returns the surrogate 1.
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.Quantile(quantile=0.9, reduction="none")
+    >>> loss([1.0, 0.0], [0.0, 1.0])  # under-prediction costs 0.9, over-prediction 0.1
+    array([0.9, 0.1])
     """
 
     exact_hessian = False
@@ -199,6 +257,17 @@ class Poisson(_CountLoss):
     l = exp(p) - y p for p = log(mean) (log_input=True), l = mu - y log(mu) for the
     mean mu (log_input=False); torch ``PoissonNLLLoss`` (full=False), with 0 log 0 = 0.
     Targets must be >= 0; with log_input=False, means must be > 0.
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> import math
+    >>> fl.Poisson()([2.0], [math.log(2.0)])  # exp(p) - y p = 2 - 2 log 2
+    0.613705638...
+    >>> fl.Poisson(log_input=False)([2.0], [2.0])  # mu - y log(mu)
+    0.613705638...
     """
 
     def _kernel_spec(self):
@@ -211,6 +280,15 @@ class Gamma(_CountLoss):
     l = p + y exp(-p) for p = log(mean) (log_input=True), l = log(mu) + y / mu for the
     mean (log_input=False); the loss term of scikit-learn's ``HalfGammaLoss`` and XGBoost's
     ``reg:gamma``. Targets must be > 0.
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> import math
+    >>> fl.Gamma()([2.0], [math.log(2.0)])  # p + y exp(-p) = log 2 + 1
+    1.693147180...
     """
 
     _targets_positive = True
@@ -227,6 +305,14 @@ class Tweedie(_CountLoss):
     ``HalfTweedieLoss``. power = 1 and 2 are Poisson and Gamma
     (their formulas above, which differ from the general one by terms in y alone).
     Targets must be >= 0 for power < 2 and > 0 from power 2.
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.Tweedie(power=1.5)([1.0], [0.0])  # mu = 1: 1 / 0.5 + 1 / 0.5
+    4.0
     """
 
     _param_names = ("power", "log_input")
