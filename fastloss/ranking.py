@@ -145,6 +145,8 @@ class PairwiseHinge(_RankingLoss):
     pairs the item belongs to" (each pair counted with curvature 1, whether or not
     it is within the margin), and exact_hessian is False.
 
+    Shapes: relevance, scores and where (n_lists, list_size); sample_weight (n_lists,).
+
     Examples
     --------
     >>> import fastloss as fl
@@ -173,6 +175,8 @@ class PairwiseLogistic(_RankingLoss):
     Gradient: -sigmoid(s_j - s_i) for s_i and +sigmoid(s_j - s_i) for s_j, summed over
     the item's pairs; exact hessian diagonal: the sum of sigmoid(x) sigmoid(-x).
 
+    Shapes: relevance, scores and where (n_lists, list_size); sample_weight (n_lists,).
+
     Examples
     --------
     >>> import fastloss as fl
@@ -191,6 +195,8 @@ class ListwiseSoftmax(_RankingLoss):
     rax's softmax_loss with normalized labels do; a list without positive relevance
     has no target and contributes 0 (rax and TF-Ranking leave it out). Gradient
     softmax_i - rel_i / sum rel; exact hessian diagonal softmax_i (1 - softmax_i).
+
+    Shapes: relevance, scores and where (n_lists, list_size); sample_weight (n_lists,).
 
     Examples
     --------
@@ -213,6 +219,8 @@ class ListMLE(_RankingLoss):
     descending. Equal relevance keeps index order (a stable sort: deterministic,
     like rax without a random key). A list of one valid item has loss 0. Exact
     gradient and hessian diagonal.
+
+    Shapes: relevance, scores and where (n_lists, list_size); sample_weight (n_lists,).
 
     Examples
     --------
@@ -237,6 +245,8 @@ class LambdaRank(_RankingLoss):
     hessian diagonal sum_pairs lambda_ij sigmoid(x) sigmoid(-x) are exact almost
     everywhere: gradient_hessian makes LambdaRank a gradient-boosting objective
     (LightGBM's lambdarank without its lambda normalization). Relevance must be >= 0.
+
+    Shapes: relevance, scores and where (n_lists, list_size); sample_weight (n_lists,).
 
     Examples
     --------

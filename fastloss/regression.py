@@ -70,8 +70,9 @@ class MeanSquaredError(_Regression):
 class MeanAbsoluteError(_Regression):
     """Mean absolute error: ``l = |y_pred - y_true|``.
 
-    Gradient sign(e) (0 at e = 0). The hessian is zero almost everywhere;
-    gradient_hessian returns the surrogate 1 (LightGBM's and scikit-learn's choice).
+    Keras ``MeanAbsoluteError``, torch ``L1Loss``. Gradient sign(e) (0 at e = 0). The
+    hessian is zero almost everywhere; gradient_hessian returns the surrogate 1
+    (LightGBM's and scikit-learn's choice).
 
     Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
 
