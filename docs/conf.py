@@ -47,6 +47,12 @@ html_static_path = []
 
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": True}
+# Signatures show the names of the annotation types (api.rst explains them), not
+# their expansions (numpy's ArrayLike alone is a union of seven types).
+autodoc_type_aliases = {
+    name: name
+    for name in ("ArrayLike", "FloatArray", "LossValue", "Reduction", "Pair", "Triple", "Strategy")
+}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
@@ -92,8 +98,18 @@ def check_api_reference(app):
             "add them to their family's list", ", ".join(missing))
 
 
+def tidy_signature(app, what, name, obj, options, signature, return_annotation):
+    """Print an alias of autodoc_type_aliases inside a union (``ArrayLike | None``) by
+    its name: Sphinx leaves it as ``TypeAliasForwardRef('ArrayLike')`` there."""
+    def tidy(text):
+        return text and re.sub(r"TypeAliasForwardRef\('(\w+)'\)", r"\1", text)
+
+    return tidy(signature), tidy(return_annotation)
+
+
 def setup(app):
     app.add_role("loss", loss_role)
+    app.connect("autodoc-process-signature", tidy_signature)
     app.connect("doctree-read", note_planned_losses)
     app.connect("builder-inited", check_api_reference)
     return {"parallel_read_safe": True}

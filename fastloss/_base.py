@@ -1,12 +1,13 @@
 """Loss base classes: hyper-parameters, reductions, weights and the kernel calls.
 
-Loss holds what every loss shares (reduction, repr, equality, pickling, the
-function-shortcut factory). ElementwiseLoss adds the methods of API.md section 1
-for losses computed element by element by a generated kernel (fastloss._elementwise.tp).
+Loss holds what every loss shares (reduction, repr, equality, pickling); Reduction,
+FloatArray and LossValue are the types of the public annotations. ElementwiseLoss
+adds the methods of API.md section 1 for losses computed element by element by a
+generated kernel (fastloss._elementwise.tp).
 """
 
-import inspect
-from collections.abc import Callable
+from __future__ import annotations
+
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
@@ -73,29 +74,6 @@ def _params_key(loss):
         return value
 
     return tuple((key, freeze(value)) for key, value in loss.get_params().items())
-
-
-def make_shortcut(cls: type, name: str) -> Callable[..., Any]:
-    """The function shortcut of a loss class: fl.huber(y_true, y_pred, delta=..., ...)."""
-    init = inspect.signature(cls.__init__)
-    params = [p for p in init.parameters.values() if p.name != "self"]
-    call = inspect.signature(cls.__call__)
-    positional = [p for p in call.parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD][1:]
-    call_keywords = [p for p in call.parameters.values() if p.kind is p.KEYWORD_ONLY]
-    param_names = [p.name for p in params]
-
-    def shortcut(*args, **kwargs):
-        init_kwargs = {key: kwargs.pop(key) for key in param_names if key in kwargs}
-        return cls(**init_kwargs)(*args, **kwargs)
-
-    shortcut.__name__ = shortcut.__qualname__ = name
-    shortcut.__module__ = cls.__module__
-    shortcut.__signature__ = inspect.Signature(positional + params + call_keywords)
-    shortcut.__doc__ = (
-        f"Value of :class:`{cls.__name__}` in one call; same parameters as keywords.\n\n"
-        f"``{name}(..., **kw)`` is ``{cls.__name__}(**params)(..., **call_kw)``."
-    )
-    return shortcut
 
 
 class ElementwiseLoss(Loss):

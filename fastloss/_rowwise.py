@@ -11,11 +11,14 @@ weight of the row's class (for soft targets sum_k t_k w_k, PyTorch's rule), and 
 an ignored label.
 """
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fastloss import _config, _dispatch
 from fastloss import _kernel as modes
-from fastloss._base import Loss, _Output
+from fastloss._base import FloatArray, Loss, LossValue, Reduction, _Output
 from fastloss._validation import (
     _to_ndarray,
     as_real_array,
@@ -82,7 +85,7 @@ class RowwiseLoss(Loss):
     _ignore_index = None
     _probability_input = False
 
-    def __init__(self, *, reduction="mean"):
+    def __init__(self, *, reduction: Reduction = "mean") -> None:
         super().__init__(reduction=reduction)
         self._kernel_calls = {}
         for kind in self._targets:
@@ -167,7 +170,9 @@ class RowwiseLoss(Loss):
 
     # -- public methods -------------------------------------------------------------
 
-    def __call__(self, y_true, y_pred, *, sample_weight=None):
+    def __call__(
+        self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> LossValue:
         """The loss value: float for "mean"/"sum", an array of one value per row for "none"."""
         y, p, w, sparse = self._prepare(y_true, y_pred, sample_weight)
         if self.reduction == "none":
@@ -179,7 +184,14 @@ class RowwiseLoss(Loss):
             return total
         return total / self._denominator(y, p, w, sparse)
 
-    def gradient(self, y_true, y_pred, *, sample_weight=None, out=None):
+    def gradient(
+        self,
+        y_true: ArrayLike,
+        y_pred: ArrayLike,
+        *,
+        sample_weight: ArrayLike | None = None,
+        out: FloatArray | None = None,
+    ) -> FloatArray:
         """d(reduced loss)/d(y_pred), shaped and typed like y_pred (into `out` if given)."""
         y, p, w, sparse = self._prepare(y_true, y_pred, sample_weight)
         scale = self._gradient_scale(y, p, w, sparse)
@@ -187,7 +199,14 @@ class RowwiseLoss(Loss):
         self._run(modes.GRADIENT, y, p, w, sparse, grad.buffer, scale=scale)
         return grad.result()
 
-    def value_and_gradient(self, y_true, y_pred, *, sample_weight=None, out=None):
+    def value_and_gradient(
+        self,
+        y_true: ArrayLike,
+        y_pred: ArrayLike,
+        *,
+        sample_weight: ArrayLike | None = None,
+        out: FloatArray | None = None,
+    ) -> tuple[LossValue, FloatArray]:
         """(value, gradient) from one pass over the data; equal to the two separate calls."""
         y, p, w, sparse = self._prepare(y_true, y_pred, sample_weight)
         grad = _Output(out, y_pred, p, y)
@@ -204,7 +223,9 @@ class RowwiseLoss(Loss):
         )
         return total / denominator, grad.result()
 
-    def gradient_hessian(self, y_true, y_pred, *, sample_weight=None):
+    def gradient_hessian(
+        self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> tuple[FloatArray, FloatArray]:
         """(gradient, diagonal hessian), both with the reduction's scaling."""
         y, p, w, sparse = self._prepare(y_true, y_pred, sample_weight)
         scale = self._gradient_scale(y, p, w, sparse)

@@ -13,14 +13,17 @@ clamp log(p) at -100 as PyTorch does; where the clamp is active the loss is flat
 p, so its gradient and hessian there are 0 (consistent with the clamped value).
 """
 
+from __future__ import annotations
+
 import math
 from functools import partial
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from fastloss import _config, _dispatch
 from fastloss import _kernel as modes
-from fastloss._base import ElementwiseLoss, make_shortcut
+from fastloss._base import ElementwiseLoss, LossValue, Reduction
 from fastloss._rowwise import RowwiseLoss, check_unit
 from fastloss._validation import bad_value_error
 
@@ -126,12 +129,29 @@ class BinaryCrossEntropy(_ProbabilisticBinary):
     gradient (1 - t) sigmoid(z) - pw t sigmoid(-z), exact hessian
     (pw t + 1 - t) sigmoid(z) sigmoid(-z). Probabilities: log clamped at -100 (torch
     ``BCELoss``); the gradient and hessian terms of a clamped log are 0.
+
+    Shapes: y_true and y_pred of one shape; a 2-D y_pred (n, L) holds L labels;
+    sample_weight (n,) or y_pred's shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.BinaryCrossEntropy(from_logits=True)
+    >>> loss([1.0, 0.0], [0.0, 0.0])  # log 2
+    0.693147180...
+    >>> loss([1.0], [-800.0])  # softplus(800), exact far beyond exp's range
+    800.0
+    >>> fl.BinaryCrossEntropy(pos_weight=3.0)([1.0], [0.5])  # 3 log 2
+    2.079441541...
     """
 
     _param_names = ("from_logits", "label_smoothing", "pos_weight")
+    from_logits: bool
+    label_smoothing: float
+    pos_weight: float | NDArray[np.float64] | None
 
-    def __init__(self, *, from_logits=False, label_smoothing=0.0, pos_weight=None,
-                 reduction="mean"):
+    def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
+                 pos_weight: ArrayLike | None = None, reduction: Reduction = "mean") -> None:
         self.from_logits = _flag("from_logits", from_logits)
         self.label_smoothing = _smoothing(label_smoothing)
         self.pos_weight = _weights_or_scalar("pos_weight", pos_weight)
@@ -165,11 +185,24 @@ class BinaryFocal(_ProbabilisticBinary):
     a_t = alpha t + (1 - alpha)(1 - t); ``alpha=None`` disables the weighting (a_t = 1).
     gradient_hessian returns the exact second derivative, which can be negative (the
     loss is not convex). Probabilities: log clamped at -100 as BinaryCrossEntropy.
+
+    Shapes: y_true and y_pred of one shape; a 2-D y_pred (n, L) holds L labels;
+    sample_weight (n,) or y_pred's shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.BinaryFocal(gamma=2.0, alpha=None)([1.0], [0.5])  # (1 - 0.5)**2 log 2
+    0.173286795...
     """
 
     _param_names = ("gamma", "alpha", "from_logits")
+    gamma: float
+    alpha: float | None
+    from_logits: bool
 
-    def __init__(self, *, gamma=2.0, alpha=0.25, from_logits=False, reduction="mean"):
+    def __init__(self, *, gamma: float = 2.0, alpha: float | None = 0.25,
+                 from_logits: bool = False, reduction: Reduction = "mean") -> None:
         self.gamma = _nonnegative("gamma", gamma)
         self.alpha = None if alpha is None else _number(
             "alpha", alpha, lambda v: 0.0 <= v <= 1.0, "None or in [0, 1]"
@@ -199,6 +232,15 @@ class Hinge(_SignLabels):
     Keras ``Hinge`` (which also maps {0, 1} labels to {-1, 1}); y_pred are scores.
     Gradient -t where the margin is violated, else 0. The hessian is zero almost
     everywhere; gradient_hessian returns the surrogate 1.
+
+    Shapes: y_true and y_pred of one shape; a 2-D y_pred (n, L) holds L labels;
+    sample_weight (n,) or y_pred's shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.Hinge(reduction="none")([1, 0], [0.5, 0.5])  # targets +1 and -1
+    array([0.5, 1.5])
     """
 
     exact_hessian = False
@@ -211,6 +253,15 @@ class SquaredHinge(_SignLabels):
     """Squared hinge: l = max(0, 1 - t y_pred)^2, t as in Hinge (Keras ``SquaredHinge``).
 
     Gradient -2 t max(0, 1 - t y_pred); hessian 2 where the margin is violated, else 0.
+
+    Shapes: y_true and y_pred of one shape; a 2-D y_pred (n, L) holds L labels;
+    sample_weight (n,) or y_pred's shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.SquaredHinge(reduction="none")([1, -1], [0.5, 0.5])
+    array([0.25, 2.25])
     """
 
     def _kernel_spec(self):
@@ -231,7 +282,9 @@ def _per_class(name, value):
 class _Categorical(RowwiseLoss):
     """from_logits selects softmax logits or probability rows for y_pred."""
 
-    def __init__(self, *, from_logits, reduction):
+    from_logits: bool
+
+    def __init__(self, *, from_logits: bool, reduction: Reduction) -> None:
         self.from_logits = _flag("from_logits", from_logits)
         self._probability_input = not self.from_logits
         super().__init__(reduction=reduction)
@@ -252,13 +305,26 @@ class CategoricalCrossEntropy(_Categorical):
     the smoothed target), and "mean" divides by sum_i w_i sum_k t_ik class_weight_k (the
     row's class weight for one-hot rows, computed from the unsmoothed targets).
     Gradient w.r.t. logits A p - a (A = sum_k a_k), exact diagonal hessian A p (1 - p).
+
+    Shapes: y_pred (n, C), y_true (n, C) probability rows; sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.CategoricalCrossEntropy(from_logits=True)
+    >>> loss([[1.0, 0.0]], [[0.0, 0.0]])  # log 2
+    0.693147180...
+    >>> loss.gradient([[1.0, 0.0]], [[0.0, 0.0]])  # softmax - target
+    array([[-0.5,  0.5]])
     """
 
     _param_names = ("from_logits", "label_smoothing", "class_weight")
     _class_weights_rows = True
+    label_smoothing: float
+    class_weight: NDArray[np.float64] | None
 
-    def __init__(self, *, from_logits=False, label_smoothing=0.0, class_weight=None,
-                 reduction="mean"):
+    def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
+                 class_weight: ArrayLike | None = None, reduction: Reduction = "mean") -> None:
         self.label_smoothing = _smoothing(label_smoothing)
         self.class_weight = _per_class("class_weight", class_weight)
         self._per_class = self.class_weight
@@ -277,13 +343,24 @@ class SparseCategoricalCrossEntropy(CategoricalCrossEntropy):
     sum_i w_i class_weight[y_i]. Rows whose label equals ``ignore_index`` contribute
     0 to the loss, the gradient and the denominator; any other label outside [0, C) is
     a ValueError.
+
+    Shapes: y_pred (n, C), y_true (n,) integer labels; sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.SparseCategoricalCrossEntropy(from_logits=True, ignore_index=-1)
+    >>> loss([0, -1], [[0.0, 0.0], [5.0, 1.0]])  # the second row is ignored
+    0.693147180...
     """
 
     _param_names = ("from_logits", "label_smoothing", "class_weight", "ignore_index")
     _targets = ("sparse",)
+    ignore_index: int | None
 
-    def __init__(self, *, from_logits=False, label_smoothing=0.0, class_weight=None,
-                 ignore_index=None, reduction="mean"):
+    def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
+                 class_weight: ArrayLike | None = None, ignore_index: int | None = None,
+                 reduction: Reduction = "mean") -> None:
         if ignore_index is not None and (
             isinstance(ignore_index, (bool, np.bool_))
             or not isinstance(ignore_index, (int, np.integer))
@@ -309,11 +386,22 @@ class CategoricalFocal(_Categorical):
     scalar, or one value per class; it weights the terms but not the "mean"
     denominator (the number of rows, or the sum of sample weights). gradient_hessian
     returns the exact diagonal of the hessian, which can be negative.
+
+    Shapes: y_pred (n, C), y_true (n, C) probability rows; sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.CategoricalFocal(gamma=2.0)([[1.0, 0.0]], [[0.5, 0.5]])  # (1 - 0.5)**2 log 2
+    0.173286795...
     """
 
     _param_names = ("gamma", "alpha", "from_logits")
+    gamma: float
+    alpha: float | NDArray[np.float64] | None
 
-    def __init__(self, *, gamma=2.0, alpha=None, from_logits=False, reduction="mean"):
+    def __init__(self, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+                 from_logits: bool = False, reduction: Reduction = "mean") -> None:
         self.gamma = _nonnegative("gamma", gamma)
         self.alpha = _weights_or_scalar("alpha", alpha)
         self._per_class = self.alpha if isinstance(self.alpha, np.ndarray) else None
@@ -326,7 +414,16 @@ class CategoricalFocal(_Categorical):
 
 class SparseCategoricalFocal(CategoricalFocal):
     """CategoricalFocal with integer class labels y_true of shape (n,):
-    l = -alpha_y (1 - p_y)^gamma log p_y."""
+    l = -alpha_y (1 - p_y)^gamma log p_y.
+
+    Shapes: y_pred (n, C), y_true (n,) integer labels; sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.SparseCategoricalFocal(gamma=2.0)([0], [[0.5, 0.5]])  # (1 - 0.5)**2 log 2
+    0.173286795...
+    """
 
     _targets = ("sparse",)
 
@@ -341,13 +438,23 @@ class CategoricalHinge(RowwiseLoss):
     differs only when every other score is negative. The gradient is (1 - t_k) at the
     maximizing wrong class minus t_k where the margin is violated, else 0; the hessian
     is 0 almost everywhere and gradient_hessian returns the surrogate 1.
+
+    Shapes: y_pred (n, C); y_true (n, C) probability rows or (n,) integer labels;
+    sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.CategoricalHinge(margin=1.0)([0], [[1.0, 0.5]])  # max(0, 1 + 0.5 - 1)
+    0.5
     """
 
     exact_hessian = False
     _param_names = ("margin",)
     _targets = ("dense", "sparse")
+    margin: float
 
-    def __init__(self, *, margin=1.0, reduction="mean"):
+    def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
         self.margin = _number("margin", margin, math.isfinite, "a finite number")
         super().__init__(reduction=reduction)
 
@@ -362,11 +469,19 @@ class KLDivergence(_Categorical):
     else y_pred (log clamped at -100). "mean" averages over rows (torch ``KLDivLoss``
     with reduction="batchmean"; Keras ``KLDivergence``, which clips instead of clamping).
     Gradient w.r.t. logits T p - t (T = sum_k t_k), exact diagonal hessian T p (1 - p).
+
+    Shapes: y_pred (n, C), y_true (n, C) probability rows; sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.KLDivergence()([[0.5, 0.5]], [[0.25, 0.75]])  # 0.5 log(4/3)
+    0.143841036...
     """
 
     _param_names = ("from_logits",)
 
-    def __init__(self, *, from_logits=False, reduction="mean"):
+    def __init__(self, *, from_logits: bool = False, reduction: Reduction = "mean") -> None:
         super().__init__(from_logits=from_logits, reduction=reduction)
 
     def _kernel_spec(self, sparse):
@@ -380,12 +495,23 @@ class PolyLoss(_Categorical):
     rows or integer labels of shape (n,). p = softmax(y_pred) with from_logits=True,
     else y_pred (log clamped at -100). epsilon >= -1 keeps the loss decreasing in p_t.
     Exact diagonal hessian.
+
+    Shapes: y_pred (n, C); y_true (n, C) probability rows or (n,) integer labels;
+    sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.PolyLoss(epsilon=1.0)([0], [[0.5, 0.5]])  # log 2 + (1 - 0.5)
+    1.193147180...
     """
 
     _param_names = ("epsilon", "from_logits")
     _targets = ("dense", "sparse")
+    epsilon: float
 
-    def __init__(self, *, epsilon=1.0, from_logits=False, reduction="mean"):
+    def __init__(self, *, epsilon: float = 1.0, from_logits: bool = False,
+                 reduction: Reduction = "mean") -> None:
         self.epsilon = _number(
             "epsilon", epsilon, lambda v: math.isfinite(v) and v >= -1.0, "a finite number >= -1"
         )
@@ -402,12 +528,23 @@ class GeneralizedCrossEntropy(_Categorical):
     probabilities. Targets are probability rows or integer labels of shape (n,).
     p = softmax(y_pred) with from_logits=True (p^q = exp(q log p), exact), else y_pred,
     with p^q = exp(q max(log p, -100)) (the cross-entropy clamp). Exact diagonal hessian.
+
+    Shapes: y_pred (n, C); y_true (n, C) probability rows or (n,) integer labels;
+    sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.GeneralizedCrossEntropy(q=0.5)([0], [[0.25, 0.75]])  # (1 - 0.25**0.5) / 0.5
+    1.0
     """
 
     _param_names = ("q", "from_logits")
     _targets = ("dense", "sparse")
+    q: float
 
-    def __init__(self, *, q=0.7, from_logits=False, reduction="mean"):
+    def __init__(self, *, q: float = 0.7, from_logits: bool = False,
+                 reduction: Reduction = "mean") -> None:
         self.q = _number("q", q, lambda v: 0.0 < v <= 1.0, "in (0, 1]")
         super().__init__(from_logits=from_logits, reduction=reduction)
 
@@ -415,17 +552,127 @@ class GeneralizedCrossEntropy(_Categorical):
         return (self._kernel_name("gce"), self.q)
 
 
-binary_cross_entropy = make_shortcut(BinaryCrossEntropy, "binary_cross_entropy")
-binary_focal = make_shortcut(BinaryFocal, "binary_focal")
-hinge = make_shortcut(Hinge, "hinge")
-squared_hinge = make_shortcut(SquaredHinge, "squared_hinge")
-categorical_cross_entropy = make_shortcut(CategoricalCrossEntropy, "categorical_cross_entropy")
-sparse_categorical_cross_entropy = make_shortcut(
-    SparseCategoricalCrossEntropy, "sparse_categorical_cross_entropy"
-)
-categorical_focal = make_shortcut(CategoricalFocal, "categorical_focal")
-sparse_categorical_focal = make_shortcut(SparseCategoricalFocal, "sparse_categorical_focal")
-categorical_hinge = make_shortcut(CategoricalHinge, "categorical_hinge")
-kl_divergence = make_shortcut(KLDivergence, "kl_divergence")
-poly_loss = make_shortcut(PolyLoss, "poly_loss")
-generalized_cross_entropy = make_shortcut(GeneralizedCrossEntropy, "generalized_cross_entropy")
+# ---- function shortcuts: the value in one call, hyper-parameters as keywords --------
+
+def binary_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, pos_weight: ArrayLike | None = None,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`BinaryCrossEntropy` in one call."""
+    loss = BinaryCrossEntropy(
+        from_logits=from_logits, label_smoothing=label_smoothing, pos_weight=pos_weight,
+        reduction=reduction,
+    )
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def binary_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: float | None = 0.25,
+    from_logits: bool = False, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`BinaryFocal` in one call."""
+    loss = BinaryFocal(gamma=gamma, alpha=alpha, from_logits=from_logits, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`Hinge` in one call."""
+    return Hinge(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+
+
+def squared_hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`SquaredHinge` in one call."""
+    return SquaredHinge(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+
+
+def categorical_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`CategoricalCrossEntropy` in one call."""
+    loss = CategoricalCrossEntropy(
+        from_logits=from_logits, label_smoothing=label_smoothing, class_weight=class_weight,
+        reduction=reduction,
+    )
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def sparse_categorical_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`SparseCategoricalCrossEntropy` in one call."""
+    loss = SparseCategoricalCrossEntropy(
+        from_logits=from_logits, label_smoothing=label_smoothing, class_weight=class_weight,
+        ignore_index=ignore_index, reduction=reduction,
+    )
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def categorical_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0,
+    alpha: ArrayLike | None = None, from_logits: bool = False, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`CategoricalFocal` in one call."""
+    loss = CategoricalFocal(gamma=gamma, alpha=alpha, from_logits=from_logits, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def sparse_categorical_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0,
+    alpha: ArrayLike | None = None, from_logits: bool = False, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`SparseCategoricalFocal` in one call."""
+    loss = SparseCategoricalFocal(
+        gamma=gamma, alpha=alpha, from_logits=from_logits, reduction=reduction
+    )
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def categorical_hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, margin: float = 1.0,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`CategoricalHinge` in one call."""
+    loss = CategoricalHinge(margin=margin, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def kl_divergence(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`KLDivergence` in one call."""
+    loss = KLDivergence(from_logits=from_logits, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def poly_loss(
+    y_true: ArrayLike, y_pred: ArrayLike, *, epsilon: float = 1.0, from_logits: bool = False,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`PolyLoss` in one call."""
+    loss = PolyLoss(epsilon=epsilon, from_logits=from_logits, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def generalized_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, q: float = 0.7, from_logits: bool = False,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`GeneralizedCrossEntropy` in one call."""
+    loss = GeneralizedCrossEntropy(q=q, from_logits=from_logits, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)

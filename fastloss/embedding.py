@@ -8,13 +8,17 @@ inputs have different dtypes, float64 is used for all. Reductions are over rows:
 "mean" is sum(w_i l_i) / sum(w_i), except for BatchTriplet (see there).
 """
 
+from __future__ import annotations
+
 import math
+from typing import Literal, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fastloss import _config, _dispatch
 from fastloss import _kernel as modes
-from fastloss._base import _Output, make_shortcut
+from fastloss._base import FloatArray, LossValue, Reduction, _Output
 from fastloss._rowloss import RowLoss
 from fastloss._validation import _to_ndarray, as_real_array, bad_value_error, compute_dtype
 from fastloss.regression import _check_param
@@ -25,6 +29,13 @@ __all__ = [
 ]
 
 _kernels = _dispatch.load("_embedding")
+
+#: Gradients (or hessian diagonals) of a pair loss: one array per input.
+Pair: TypeAlias = tuple[FloatArray, FloatArray]
+#: Gradients (or hessian diagonals) of a triplet loss: one array per input.
+Triple: TypeAlias = tuple[FloatArray, FloatArray, FloatArray]
+#: The triplet mining strategies of BatchTriplet.
+Strategy: TypeAlias = Literal["hard", "semihard", "all"]
 
 
 def _nonnegative(name, value):
@@ -130,13 +141,21 @@ class Contrastive(_RowEmbeddingLoss):
     hessian diagonal (the same for x1 and x2): 2 s_i, plus for a dissimilar pair with
     0 < d < margin, 2 delta_k^2/d^2 - 2 (margin - d)(1 - delta_k^2/d^2)/d where
     delta = x1 - x2 (negative where the hinge is concave; 0 at d = 0).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> x1, x2 = [[0.0, 0.0], [0.0, 0.0]], [[3.0, 4.0], [0.5, 0.0]]
+    >>> fl.Contrastive(margin=1.0, reduction="none")([1, 0], x1, x2)  # 5**2, (1 - 0.5)**2
+    array([25.  ,  0.25])
     """
 
     _param_names = ("margin",)
     _kind = _kernels.CONTRASTIVE
     _input_names = ("x1", "x2")
+    margin: float
 
-    def __init__(self, *, margin=1.0, reduction="mean"):
+    def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
         self.margin = _nonnegative("margin", margin)
         super().__init__(reduction=reduction)
 
@@ -154,19 +173,31 @@ class Contrastive(_RowEmbeddingLoss):
             raise bad_value_error("same", s, int(np.flatnonzero(bad)[0]), "in [0, 1]")
         return s
 
-    def __call__(self, same, x1, x2, *, sample_weight=None):
+    def __call__(
+        self, same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
+        sample_weight: ArrayLike | None = None,
+    ) -> LossValue:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
         return self._value((x1, x2), same, sample_weight)
 
-    def gradient(self, same, x1, x2, *, sample_weight=None, out=None):
+    def gradient(
+        self, same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, out: Pair | None = None,
+    ) -> Pair:
         """(d/dx1, d/dx2) of the reduced loss; `out` is an optional pair of arrays."""
         return self._value_and_gradient((x1, x2), same, sample_weight, out, False)[1]
 
-    def value_and_gradient(self, same, x1, x2, *, sample_weight=None, out=None):
+    def value_and_gradient(
+        self, same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, out: Pair | None = None,
+    ) -> tuple[LossValue, Pair]:
         """(value, (d/dx1, d/dx2)) from one pass over the data."""
         return self._value_and_gradient((x1, x2), same, sample_weight, out, True)
 
-    def gradient_hessian(self, same, x1, x2, *, sample_weight=None):
+    def gradient_hessian(
+        self, same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
+        sample_weight: ArrayLike | None = None,
+    ) -> tuple[Pair, Pair]:
         """((d/dx1, d/dx2), (hessian diagonal wrt x1, wrt x2))."""
         return self._gradient_hessian((x1, x2), same, sample_weight)
 
@@ -188,13 +219,28 @@ class Triplet(_RowEmbeddingLoss):
     triplets outside the margin. For p = 1 the loss is piecewise linear: the hessian
     is the constant surrogate 1 (times weight and reduction scale) for every
     coordinate, and ``exact_hessian`` is False on that instance.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.Triplet(margin=6.0, eps=0.0)
+    >>> anchor, positive, negative = [[0.0, 0.0]], [[3.0, 4.0]], [[6.0, 8.0]]
+    >>> loss(anchor, positive, negative)  # 6 + 5 - 10
+    1.0
+    >>> loss.gradient(anchor, positive, negative)[1]  # d/dpositive: (p - a) / 5
+    array([[0.6, 0.8]])
     """
 
     _param_names = ("margin", "p", "swap", "eps")
     _kind = _kernels.TRIPLET
     _input_names = ("anchor", "positive", "negative")
+    margin: float
+    p: float
+    swap: bool
+    eps: float
 
-    def __init__(self, *, margin=1.0, p=2.0, swap=False, eps=1e-6, reduction="mean"):
+    def __init__(self, *, margin: float = 1.0, p: float = 2.0, swap: bool = False,
+                 eps: float = 1e-6, reduction: Reduction = "mean") -> None:
         self.margin = _nonnegative("margin", margin)
         self.p = _check_param("p", p, lambda v: math.isfinite(v) and v >= 1, "a finite number >= 1")
         if not isinstance(swap, bool):
@@ -208,21 +254,33 @@ class Triplet(_RowEmbeddingLoss):
     def _kernel_params(self):
         return self.margin, self.p, self.eps, self.swap
 
-    def __call__(self, anchor, positive, negative, *, sample_weight=None):
+    def __call__(
+        self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
+        sample_weight: ArrayLike | None = None,
+    ) -> LossValue:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
         return self._value((anchor, positive, negative), None, sample_weight)
 
-    def gradient(self, anchor, positive, negative, *, sample_weight=None, out=None):
+    def gradient(
+        self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, out: Triple | None = None,
+    ) -> Triple:
         """(d/danchor, d/dpositive, d/dnegative); `out` is an optional triple of arrays."""
         return self._value_and_gradient(
             (anchor, positive, negative), None, sample_weight, out, False)[1]
 
-    def value_and_gradient(self, anchor, positive, negative, *, sample_weight=None, out=None):
+    def value_and_gradient(
+        self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, out: Triple | None = None,
+    ) -> tuple[LossValue, Triple]:
         """(value, (d/danchor, d/dpositive, d/dnegative)) from one pass over the data."""
         return self._value_and_gradient(
             (anchor, positive, negative), None, sample_weight, out, True)
 
-    def gradient_hessian(self, anchor, positive, negative, *, sample_weight=None):
+    def gradient_hessian(
+        self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
+        sample_weight: ArrayLike | None = None,
+    ) -> tuple[Triple, Triple]:
         """(gradients, hessian diagonals), each a triple like the inputs."""
         return self._gradient_hessian((anchor, positive, negative), None, sample_weight)
 
@@ -268,12 +326,22 @@ class BatchTriplet(RowLoss):
     gradient_hessian returns the exact hessian diagonal for the mined triplets
     (mining is piecewise constant in the embeddings): sum over the triplet
     distances of +-(1 - (x_ik - x_jk)^2/d^2)/d.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.BatchTriplet(margin=2.0, strategy="hard", reduction="none")
+    >>> loss([0, 0, 1], [[0.0], [1.0], [3.0]])  # the last anchor has no positive
+    array([0., 1., 0.])
     """
 
     _param_names = ("margin", "strategy")
     STRATEGIES = ("hard", "semihard", "all")
+    margin: float
+    strategy: Strategy
 
-    def __init__(self, *, margin=1.0, strategy="hard", reduction="mean"):
+    def __init__(self, *, margin: float = 1.0, strategy: Strategy = "hard",
+                 reduction: Reduction = "mean") -> None:
         self.margin = _nonnegative("margin", margin)
         if strategy not in self.STRATEGIES:
             raise ValueError(f"strategy must be one of {self.STRATEGIES}; got {strategy!r}")
@@ -383,18 +451,26 @@ class BatchTriplet(RowLoss):
 
     # -- public methods -----------------------------------------------------------------
 
-    def __call__(self, labels, embeddings, *, sample_weight=None):
+    def __call__(
+        self, labels: ArrayLike, embeddings: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> LossValue:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
         lab, X, w = self._prepare(labels, embeddings, sample_weight)
         loss, count, _, _ = self._compute(lab, X, w, None, False, False)
         return self._finish(loss, count, X, w)
 
-    def gradient(self, labels, embeddings, *, sample_weight=None, out=None):
+    def gradient(
+        self, labels: ArrayLike, embeddings: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
+    ) -> FloatArray:
         """d(reduced loss)/d(embeddings), shaped and typed like embeddings."""
         return self.value_and_gradient(labels, embeddings, sample_weight=sample_weight,
                                        out=out)[1]
 
-    def value_and_gradient(self, labels, embeddings, *, sample_weight=None, out=None):
+    def value_and_gradient(
+        self, labels: ArrayLike, embeddings: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
+    ) -> tuple[LossValue, FloatArray]:
         """(value, gradient) from one Gram matrix and one mining pass."""
         lab, X, w = self._prepare(labels, embeddings, sample_weight)
         result = _Output(out, embeddings, X)
@@ -403,7 +479,9 @@ class BatchTriplet(RowLoss):
         result.buffer[...] = grad
         return self._finish(loss, count, X, w), result.result()
 
-    def gradient_hessian(self, labels, embeddings, *, sample_weight=None):
+    def gradient_hessian(
+        self, labels: ArrayLike, embeddings: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> tuple[FloatArray, FloatArray]:
         """(gradient, hessian diagonal), both shaped like embeddings."""
         lab, X, w = self._prepare(labels, embeddings, sample_weight)
         scale = self._triplet_scale(X.shape[0], w)
@@ -440,6 +518,32 @@ def _all_gradient(X, dist, coef, anchor_scale, want_hess):
     return grad, hess
 
 
-contrastive = make_shortcut(Contrastive, "contrastive")
-triplet = make_shortcut(Triplet, "triplet")
-batch_triplet = make_shortcut(BatchTriplet, "batch_triplet")
+# ---- function shortcuts: the value in one call, hyper-parameters as keywords --------
+
+def contrastive(
+    same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = 1.0,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`Contrastive` in one call."""
+    loss = Contrastive(margin=margin, reduction=reduction)
+    return loss(same, x1, x2, sample_weight=sample_weight)
+
+
+def triplet(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = 1.0,
+    p: float = 2.0, swap: bool = False, eps: float = 1e-6, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`Triplet` in one call."""
+    loss = Triplet(margin=margin, p=p, swap=swap, eps=eps, reduction=reduction)
+    return loss(anchor, positive, negative, sample_weight=sample_weight)
+
+
+def batch_triplet(
+    labels: ArrayLike, embeddings: ArrayLike, *, margin: float = 1.0,
+    strategy: Strategy = "hard", reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`BatchTriplet` in one call."""
+    loss = BatchTriplet(margin=margin, strategy=strategy, reduction=reduction)
+    return loss(labels, embeddings, sample_weight=sample_weight)

@@ -19,13 +19,16 @@ finite where valid (>= 0 for ListwiseSoftmax and LambdaRank); NaN or inf scores
 propagate into their list's value and gradient.
 """
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fastloss import _config, _dispatch
 from fastloss import _kernel as modes
-from fastloss._base import _Output, make_shortcut
+from fastloss._base import FloatArray, LossValue, Reduction, _Output
 from fastloss._rowloss import RowLoss
 from fastloss._validation import _to_ndarray, as_real_array, bad_value_error, check_same_shape
 from fastloss.regression import _check_param
@@ -80,7 +83,10 @@ class _RankingLoss(RowLoss):
 
     # -- public methods -----------------------------------------------------------------
 
-    def __call__(self, relevance, scores, *, where=None, sample_weight=None):
+    def __call__(
+        self, relevance: ArrayLike, scores: ArrayLike, *, where: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> LossValue:
         """The loss value: float for "mean"/"sum", an (n_lists,) array for "none"."""
         r, s, mask, w = self._prepare(relevance, scores, where, sample_weight)
         n = s.shape[0]
@@ -90,7 +96,10 @@ class _RankingLoss(RowLoss):
             return values
         return self._reduce(self._run(modes.VALUE_SUM, r, s, mask, w), None, n, w)
 
-    def gradient(self, relevance, scores, *, where=None, sample_weight=None, out=None):
+    def gradient(
+        self, relevance: ArrayLike, scores: ArrayLike, *, where: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
+    ) -> FloatArray:
         """d(reduced loss)/d(scores), shaped and typed like scores (into `out` if given)."""
         r, s, mask, w = self._prepare(relevance, scores, where, sample_weight)
         grad = _Output(out, scores, s)
@@ -98,8 +107,10 @@ class _RankingLoss(RowLoss):
                   self._gradient_scale(s.shape[0], w))
         return grad.result()
 
-    def value_and_gradient(self, relevance, scores, *, where=None, sample_weight=None,
-                           out=None):
+    def value_and_gradient(
+        self, relevance: ArrayLike, scores: ArrayLike, *, where: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
+    ) -> tuple[LossValue, FloatArray]:
         """(value, gradient) from one pass over the lists."""
         r, s, mask, w = self._prepare(relevance, scores, where, sample_weight)
         n = s.shape[0]
@@ -113,7 +124,10 @@ class _RankingLoss(RowLoss):
         total = self._run(modes.VALUE_GRADIENT, r, s, mask, w, None, grad.buffer, None, scale)
         return self._reduce(total, None, n, w), grad.result()
 
-    def gradient_hessian(self, relevance, scores, *, where=None, sample_weight=None):
+    def gradient_hessian(
+        self, relevance: ArrayLike, scores: ArrayLike, *, where: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> tuple[FloatArray, FloatArray]:
         """(gradient, hessian diagonal) wrt scores, with the reduction's scaling."""
         r, s, mask, w = self._prepare(relevance, scores, where, sample_weight)
         grad, hess = _Output(None, scores, s), _Output(None, scores, s)
@@ -130,13 +144,22 @@ class PairwiseHinge(_RankingLoss):
     0 almost everywhere; gradient_hessian returns the surrogate "number of valid
     pairs the item belongs to" (each pair counted with curvature 1, whether or not
     it is within the margin), and exact_hessian is False.
+
+    Shapes: relevance, scores and where (n_lists, list_size); sample_weight (n_lists,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.PairwiseHinge(margin=1.0)([[1.0, 0.0]], [[0.0, 0.5]])  # 1 - (0 - 0.5)
+    1.5
     """
 
     exact_hessian = False
     _param_names = ("margin",)
     _kind = _kernels.HINGE
+    margin: float
 
-    def __init__(self, *, margin=1.0, reduction="mean"):
+    def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
         self.margin = _check_param(
             "margin", margin, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
         super().__init__(reduction=reduction)
@@ -151,6 +174,14 @@ class PairwiseLogistic(_RankingLoss):
 
     Gradient: -sigmoid(s_j - s_i) for s_i and +sigmoid(s_j - s_i) for s_j, summed over
     the item's pairs; exact hessian diagonal: the sum of sigmoid(x) sigmoid(-x).
+
+    Shapes: relevance, scores and where (n_lists, list_size); sample_weight (n_lists,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.PairwiseLogistic()([[1.0, 0.0]], [[0.0, 0.0]])  # log 2
+    0.693147180...
     """
 
     _kind = _kernels.LOGISTIC
@@ -164,6 +195,17 @@ class ListwiseSoftmax(_RankingLoss):
     rax's softmax_loss with normalized labels do; a list without positive relevance
     has no target and contributes 0 (rax and TF-Ranking leave it out). Gradient
     softmax_i - rel_i / sum rel; exact hessian diagonal softmax_i (1 - softmax_i).
+
+    Shapes: relevance, scores and where (n_lists, list_size); sample_weight (n_lists,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.ListwiseSoftmax()
+    >>> loss([[1.0, 0.0, 0.0]], [[0.0, 0.0, 0.0]])  # -log(1/3)
+    1.098612288...
+    >>> loss([[1.0, 0.0, 0.0]], [[0.0, 0.0, 9.0]], where=[[True, True, False]])  # log 2
+    0.693147180...
     """
 
     _kind = _kernels.SOFTMAX
@@ -177,6 +219,14 @@ class ListMLE(_RankingLoss):
     descending. Equal relevance keeps index order (a stable sort: deterministic,
     like rax without a random key). A list of one valid item has loss 0. Exact
     gradient and hessian diagonal.
+
+    Shapes: relevance, scores and where (n_lists, list_size); sample_weight (n_lists,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.ListMLE()([[2.0, 1.0, 0.0]], [[0.0, 0.0, 0.0]])  # log 3 + log 2
+    1.791759469...
     """
 
     _kind = _kernels.LISTMLE
@@ -195,13 +245,22 @@ class LambdaRank(_RankingLoss):
     hessian diagonal sum_pairs lambda_ij sigmoid(x) sigmoid(-x) are exact almost
     everywhere: gradient_hessian makes LambdaRank a gradient-boosting objective
     (LightGBM's lambdarank without its lambda normalization). Relevance must be >= 0.
+
+    Shapes: relevance, scores and where (n_lists, list_size); sample_weight (n_lists,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.LambdaRank()([[1.0, 0.0]], [[0.0, 0.0]])  # (1 - 1/log2(3)) log 2
+    0.255820000...
     """
 
     _param_names = ("k",)
     _kind = _kernels.LAMBDA
     _relevance_nonnegative = True
+    k: int | None
 
-    def __init__(self, *, k=None, reduction="mean"):
+    def __init__(self, *, k: int | None = None, reduction: Reduction = "mean") -> None:
         if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer))
                               or k < 1):
             raise ValueError(f"k must be None or an integer >= 1; got {k!r}")
@@ -212,8 +271,49 @@ class LambdaRank(_RankingLoss):
         return 0.0, 0 if self.k is None else self.k
 
 
-pairwise_hinge = make_shortcut(PairwiseHinge, "pairwise_hinge")
-pairwise_logistic = make_shortcut(PairwiseLogistic, "pairwise_logistic")
-listwise_softmax = make_shortcut(ListwiseSoftmax, "listwise_softmax")
-list_mle = make_shortcut(ListMLE, "list_mle")
-lambda_rank = make_shortcut(LambdaRank, "lambda_rank")
+# ---- function shortcuts: the value in one call, hyper-parameters as keywords --------
+
+def pairwise_hinge(
+    relevance: ArrayLike, scores: ArrayLike, *, margin: float = 1.0,
+    reduction: Reduction = "mean", where: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`PairwiseHinge` in one call."""
+    loss = PairwiseHinge(margin=margin, reduction=reduction)
+    return loss(relevance, scores, where=where, sample_weight=sample_weight)
+
+
+def pairwise_logistic(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction = "mean",
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`PairwiseLogistic` in one call."""
+    loss = PairwiseLogistic(reduction=reduction)
+    return loss(relevance, scores, where=where, sample_weight=sample_weight)
+
+
+def listwise_softmax(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction = "mean",
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`ListwiseSoftmax` in one call."""
+    loss = ListwiseSoftmax(reduction=reduction)
+    return loss(relevance, scores, where=where, sample_weight=sample_weight)
+
+
+def list_mle(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction = "mean",
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`ListMLE` in one call."""
+    return ListMLE(reduction=reduction)(relevance, scores, where=where, sample_weight=sample_weight)
+
+
+def lambda_rank(
+    relevance: ArrayLike, scores: ArrayLike, *, k: int | None = None,
+    reduction: Reduction = "mean", where: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`LambdaRank` in one call."""
+    loss = LambdaRank(k=k, reduction=reduction)
+    return loss(relevance, scores, where=where, sample_weight=sample_weight)

@@ -5,10 +5,15 @@ Every class takes keyword-only hyper-parameters and `reduction` ("mean", "sum",
 are taken with respect to y_pred. Formulas are stated with e = y_pred - y_true.
 """
 
+from __future__ import annotations
+
 import math
+from collections.abc import Callable
+
+from numpy.typing import ArrayLike
 
 from fastloss import _dispatch
-from fastloss._base import ElementwiseLoss, make_shortcut
+from fastloss._base import ElementwiseLoss, LossValue, Reduction
 from fastloss._kernel import first_index_below
 from fastloss._validation import bad_value_error
 
@@ -20,13 +25,13 @@ __all__ = [
 ]
 
 
-def _check_param(name, value, ok, requirement):
+def _check_param(name: str, value: object, ok: Callable[[float], bool], requirement: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
         raise ValueError(f"{name} must be {requirement}; got {value!r}")
     return float(value)
 
 
-def _positive(name, value):
+def _positive(name: str, value: object) -> float:
     return _check_param(name, value, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 
 
@@ -45,6 +50,17 @@ class MeanSquaredError(_Regression):
     """Mean squared error: l = (y_pred - y_true)^2.
 
     Gradient 2e, hessian 2. Keras ``MeanSquaredError``, torch ``MSELoss``.
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.MeanSquaredError()
+    >>> loss([0.0, 1.0], [1.0, 3.0])  # (1**2 + 2**2) / 2
+    2.5
+    >>> loss.gradient([0.0, 1.0], [1.0, 3.0])  # 2 e / n
+    array([1., 2.])
     """
 
     def _kernel_spec(self):
@@ -54,8 +70,20 @@ class MeanSquaredError(_Regression):
 class MeanAbsoluteError(_Regression):
     """Mean absolute error: ``l = |y_pred - y_true|``.
 
-    Gradient sign(e) (0 at e = 0). The hessian is zero almost everywhere;
-    gradient_hessian returns the surrogate 1 (LightGBM's and scikit-learn's choice).
+    Keras ``MeanAbsoluteError``, torch ``L1Loss``. Gradient sign(e) (0 at e = 0). The
+    hessian is zero almost everywhere; gradient_hessian returns the surrogate 1
+    (LightGBM's and scikit-learn's choice).
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.MeanAbsoluteError(reduction="sum")
+    >>> loss([0.0, 1.0], [1.0, -3.0])
+    5.0
+    >>> loss.gradient_hessian([0.0, 1.0], [1.0, -3.0])  # hessian: the surrogate 1
+    (array([ 1., -1.]), array([1., 1.]))
     """
 
     exact_hessian = False
@@ -70,6 +98,8 @@ class Huber(_Regression):
     Huber (1964); torch ``HuberLoss``, Keras ``Huber``. Gradient clip(e, -delta, delta),
     hessian 1 inside the quadratic zone and 0 outside.
 
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
     Examples
     --------
     >>> import fastloss as fl
@@ -81,8 +111,9 @@ class Huber(_Regression):
     """
 
     _param_names = ("delta",)
+    delta: float
 
-    def __init__(self, *, delta=1.0, reduction="mean"):
+    def __init__(self, *, delta: float = 1.0, reduction: Reduction = "mean") -> None:
         self.delta = _positive("delta", delta)
         super().__init__(reduction=reduction)
 
@@ -96,11 +127,21 @@ class SmoothL1(_Regression):
     torch ``SmoothL1Loss``. Equals Huber(delta=beta) / beta for beta > 0. beta = 0 is
     the L1 loss: then gradient_hessian returns MAE's surrogate hessian 1 and the
     instance's ``exact_hessian`` is False.
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.SmoothL1(beta=2.0, reduction="none")
+    >>> loss([0.0, 0.0], [0.5, 3.0])  # 0.5**2 / (2 * 2), 3 - 2 / 2
+    array([0.0625, 2.    ])
     """
 
     _param_names = ("beta",)
+    beta: float
 
-    def __init__(self, *, beta=1.0, reduction="mean"):
+    def __init__(self, *, beta: float = 1.0, reduction: Reduction = "mean") -> None:
         self.beta = _check_param(
             "beta", beta, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"
         )
@@ -117,11 +158,20 @@ class PseudoHuber(_Regression):
 
     Charbonnier et al. (1997); XGBoost ``reg:pseudohubererror``. Gradient
     e / sqrt(1 + (e/delta)^2), hessian (1 + (e/delta)^2)^(-3/2).
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.PseudoHuber(delta=1.0)([0.0], [1.0])  # sqrt(2) - 1
+    0.414213562...
     """
 
     _param_names = ("delta",)
+    delta: float
 
-    def __init__(self, *, delta=1.0, reduction="mean"):
+    def __init__(self, *, delta: float = 1.0, reduction: Reduction = "mean") -> None:
         self.delta = _positive("delta", delta)
         super().__init__(reduction=reduction)
 
@@ -134,6 +184,14 @@ class LogCosh(_Regression):
 
     Keras ``LogCosh``. Finite for every finite e (``|e| + log1p(exp(-2|e|)) - log 2``
     for large ``|e|``, so no overflow past ``|e| = 710``).
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.LogCosh(reduction="none")([0.0, 0.0], [1.0, 1000.0])  # no overflow: 1000 - log 2
+    array([4.33780830e-01, 9.99306853e+02])
     """
 
     def _kernel_spec(self):
@@ -146,12 +204,22 @@ class Quantile(_Regression):
     Koenker & Bassett (1978); scikit-learn ``PinballLoss``. Gradient -q where
     y_true > y_pred, 1 - q where y_true < y_pred, 0 at equality. The hessian is zero
     almost everywhere; gradient_hessian returns the surrogate 1.
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> loss = fl.Quantile(quantile=0.9, reduction="none")
+    >>> loss([1.0, 0.0], [0.0, 1.0])  # under-prediction costs 0.9, over-prediction 0.1
+    array([0.9, 0.1])
     """
 
     exact_hessian = False
     _param_names = ("quantile",)
+    quantile: float
 
-    def __init__(self, *, quantile=0.5, reduction="mean"):
+    def __init__(self, *, quantile: float = 0.5, reduction: Reduction = "mean") -> None:
         self.quantile = _check_param(
             "quantile", quantile, lambda v: 0 < v < 1, "strictly between 0 and 1"
         )
@@ -167,8 +235,9 @@ class _CountLoss(_Regression):
     _param_names = ("log_input",)
     #: Targets must be > 0 (True) or >= 0 (False).
     _targets_positive = False
+    log_input: bool
 
-    def __init__(self, *, log_input=True, reduction="mean"):
+    def __init__(self, *, log_input: bool = True, reduction: Reduction = "mean") -> None:
         if not isinstance(log_input, bool):
             raise ValueError(f"log_input must be True or False; got {log_input!r}")
         self.log_input = log_input
@@ -189,6 +258,17 @@ class Poisson(_CountLoss):
     l = exp(p) - y p for p = log(mean) (log_input=True), l = mu - y log(mu) for the
     mean mu (log_input=False); torch ``PoissonNLLLoss`` (full=False), with 0 log 0 = 0.
     Targets must be >= 0; with log_input=False, means must be > 0.
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> import math
+    >>> fl.Poisson()([2.0], [math.log(2.0)])  # exp(p) - y p = 2 - 2 log 2
+    0.613705638...
+    >>> fl.Poisson(log_input=False)([2.0], [2.0])  # mu - y log(mu)
+    0.613705638...
     """
 
     def _kernel_spec(self):
@@ -201,6 +281,15 @@ class Gamma(_CountLoss):
     l = p + y exp(-p) for p = log(mean) (log_input=True), l = log(mu) + y / mu for the
     mean (log_input=False); the loss term of scikit-learn's ``HalfGammaLoss`` and XGBoost's
     ``reg:gamma``. Targets must be > 0.
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> import math
+    >>> fl.Gamma()([2.0], [math.log(2.0)])  # p + y exp(-p) = log 2 + 1
+    1.693147180...
     """
 
     _targets_positive = True
@@ -217,11 +306,22 @@ class Tweedie(_CountLoss):
     ``HalfTweedieLoss``. power = 1 and 2 are Poisson and Gamma
     (their formulas above, which differ from the general one by terms in y alone).
     Targets must be >= 0 for power < 2 and > 0 from power 2.
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.Tweedie(power=1.5)([1.0], [0.0])  # mu = 1: 1 / 0.5 + 1 / 0.5
+    4.0
     """
 
     _param_names = ("power", "log_input")
+    power: float
 
-    def __init__(self, *, power=1.5, log_input=True, reduction="mean"):
+    def __init__(
+        self, *, power: float = 1.5, log_input: bool = True, reduction: Reduction = "mean"
+    ) -> None:
         self.power = _check_param(
             "power", power, lambda v: math.isfinite(v) and v >= 1, "a finite number >= 1"
         )
@@ -233,13 +333,88 @@ class Tweedie(_CountLoss):
         return (base if self.log_input else base + "_mean", self.power)
 
 
-mse = make_shortcut(MeanSquaredError, "mse")
-mae = make_shortcut(MeanAbsoluteError, "mae")
-huber = make_shortcut(Huber, "huber")
-smooth_l1 = make_shortcut(SmoothL1, "smooth_l1")
-pseudo_huber = make_shortcut(PseudoHuber, "pseudo_huber")
-log_cosh = make_shortcut(LogCosh, "log_cosh")
-quantile = make_shortcut(Quantile, "quantile")
-poisson = make_shortcut(Poisson, "poisson")
-gamma = make_shortcut(Gamma, "gamma")
-tweedie = make_shortcut(Tweedie, "tweedie")
+# ---- function shortcuts: the value in one call, hyper-parameters as keywords --------
+
+def mse(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`MeanSquaredError` in one call."""
+    return MeanSquaredError(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+
+
+def mae(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`MeanAbsoluteError` in one call."""
+    return MeanAbsoluteError(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+
+
+def huber(
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`Huber` in one call."""
+    return Huber(delta=delta, reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+
+
+def smooth_l1(
+    y_true: ArrayLike, y_pred: ArrayLike, *, beta: float = 1.0, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`SmoothL1` in one call."""
+    return SmoothL1(beta=beta, reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+
+
+def pseudo_huber(
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`PseudoHuber` in one call."""
+    loss = PseudoHuber(delta=delta, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def log_cosh(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`LogCosh` in one call."""
+    return LogCosh(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+
+
+def quantile(
+    y_true: ArrayLike, y_pred: ArrayLike, *, quantile: float = 0.5,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`Quantile` in one call."""
+    loss = Quantile(quantile=quantile, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def poisson(
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`Poisson` in one call."""
+    loss = Poisson(log_input=log_input, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def gamma(
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`Gamma` in one call."""
+    loss = Gamma(log_input=log_input, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def tweedie(
+    y_true: ArrayLike, y_pred: ArrayLike, *, power: float = 1.5, log_input: bool = True,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`Tweedie` in one call."""
+    loss = Tweedie(power=power, log_input=log_input, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)

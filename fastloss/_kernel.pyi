@@ -1,0 +1,27 @@
+"""Type stub of the compiled fastloss._kernel module (see _kernel.pyx)."""
+
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+_A = TypeVar("_A", bound=NDArray[Any])
+
+VALUE_SUM: int
+VALUE_NONE: int
+GRADIENT: int
+VALUE_GRADIENT: int
+GRADIENT_HESSIAN: int
+VALUE_NONE_GRADIENT: int
+PARALLEL_MIN: int
+BLOCK: int
+
+def openmp_max_threads() -> int: ...
+def cpu_has_x86_64_v3() -> bool: ...
+def has_openmp() -> bool: ...
+def openmp_spec() -> int: ...
+def first_index_below(
+    values: NDArray[np.floating[Any]], bound: float, inclusive: bool, nan_invalid: bool
+) -> int: ...
+def empty_like(like: _A) -> _A: ...
+def release_cached_memory() -> None: ...

@@ -1,0 +1,311 @@
+"""A user's program that calls every public class and function of fastloss.
+
+tests/test_typing.py type-checks it with ``mypy --strict`` against the installed
+package and runs it. ``assert_type`` pins the type each call gives (an annotation
+that decays to Any fails the check), and each ``# type: ignore[...]`` marks a call
+the annotations must reject (under --strict an ignore that is not needed is itself
+an error). The file is not a test module: pytest does not collect it.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from typing import Any, Literal, Protocol
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+import fastloss as fl
+
+if sys.version_info >= (3, 11):
+    from typing import assert_type
+else:
+    from typing_extensions import assert_type
+
+FloatArray = NDArray[np.floating[Any]]
+Value = float | FloatArray
+Strategy = Literal["hard", "semihard", "all"]
+
+
+class PredictionLoss(Protocol):
+    """What a training loop needs of a loss over (y_true, y_pred)."""
+
+    exact_hessian: bool
+
+    def __call__(
+        self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = ...
+    ) -> Value: ...
+
+    def gradient(
+        self, y_true: ArrayLike, y_pred: ArrayLike, *,
+        sample_weight: ArrayLike | None = ..., out: FloatArray | None = ...,
+    ) -> FloatArray: ...
+
+    def value_and_gradient(
+        self, y_true: ArrayLike, y_pred: ArrayLike, *,
+        sample_weight: ArrayLike | None = ..., out: FloatArray | None = ...,
+    ) -> tuple[Value, FloatArray]: ...
+
+    def gradient_hessian(
+        self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = ...
+    ) -> tuple[FloatArray, FloatArray]: ...
+
+
+class RankingLoss(Protocol):
+    """What a learning-to-rank loop needs of a ranking loss."""
+
+    def __call__(
+        self, relevance: ArrayLike, scores: ArrayLike, *, where: ArrayLike | None = ...,
+        sample_weight: ArrayLike | None = ...,
+    ) -> Value: ...
+
+    def value_and_gradient(
+        self, relevance: ArrayLike, scores: ArrayLike, *, where: ArrayLike | None = ...,
+        sample_weight: ArrayLike | None = ..., out: FloatArray | None = ...,
+    ) -> tuple[Value, FloatArray]: ...
+
+    def gradient_hessian(
+        self, relevance: ArrayLike, scores: ArrayLike, *, where: ArrayLike | None = ...,
+        sample_weight: ArrayLike | None = ...,
+    ) -> tuple[FloatArray, FloatArray]: ...
+
+
+def as_float(value: Value) -> float:
+    """The value of a "mean" or "sum" reduction."""
+    assert isinstance(value, float)
+    return value
+
+
+def fit_linear(loss: PredictionLoss, X: FloatArray, y: FloatArray, steps: int) -> FloatArray:
+    """Gradient descent on a linear model: what a user does with value_and_gradient."""
+    coef = np.zeros(X.shape[1])
+    for _ in range(steps):
+        value, grad = loss.value_and_gradient(y, X @ coef)
+        assert np.isfinite(as_float(value))
+        coef -= 0.1 * (X.T @ grad)
+    return coef
+
+
+def newton_step(loss: PredictionLoss, y: ArrayLike, raw: FloatArray) -> FloatArray:
+    """One boosting-style step from the gradient and the (surrogate) hessian."""
+    grad, hess = loss.gradient_hessian(y, raw, sample_weight=np.ones(raw.shape[0]))
+    return raw - grad / np.maximum(hess, 1e-12)
+
+
+rng = np.random.default_rng(0)
+n = 16
+
+# ---- regression ---------------------------------------------------------------------
+X = rng.normal(size=(n, 3))
+y = X @ np.array([1.0, -2.0, 0.5]) + rng.normal(scale=0.1, size=n)
+counts = rng.poisson(2.0, size=n).astype(np.float64)
+positive = counts + 1.0
+log_mean = rng.normal(scale=0.3, size=n)
+w = rng.uniform(0.5, 1.5, size=n)
+
+regression: list[PredictionLoss] = [
+    fl.MeanSquaredError(), fl.MeanAbsoluteError(reduction="sum"), fl.Huber(delta=2.0),
+    fl.SmoothL1(beta=0.5), fl.PseudoHuber(delta=1.5), fl.LogCosh(), fl.Quantile(quantile=0.9),
+]
+for loss in regression:
+    coef = fit_linear(loss, X, y, steps=3)
+    assert_type(coef, FloatArray)
+    g = np.empty(n)
+    assert_type(loss.gradient(y, X @ coef, sample_weight=w, out=g), FloatArray)
+    assert_type(newton_step(loss, y, X @ coef), FloatArray)
+
+for count_loss in [fl.Poisson(), fl.Gamma(log_input=True), fl.Tweedie(power=1.5)]:
+    assert_type(count_loss(positive, log_mean), Value)
+    assert_type(count_loss.exact_hessian, bool)
+
+huber = fl.Huber(delta=1.0, reduction="none")
+assert_type(huber.delta, float)
+assert_type(huber.reduction, Literal["mean", "sum", "none"])
+per_element = huber(y, X[:, 0])
+assert isinstance(per_element, np.ndarray) and per_element.shape == (n,)
+assert pickle.loads(pickle.dumps(huber)) == huber and repr(huber).startswith("Huber(")
+assert_type(huber.get_params(), dict[str, Any])
+assert_type(fl.Tweedie(power=1.2, log_input=False).power, float)
+assert_type(fl.Poisson(log_input=False).log_input, bool)
+assert_type(fl.Quantile(quantile=0.1).quantile, float)
+assert_type(fl.SmoothL1(beta=2.0).beta, float)
+
+values: list[Value] = [
+    fl.mse(y, X[:, 0]),
+    fl.mae(y, X[:, 0], sample_weight=w),
+    fl.huber([0.0, 0.0], [0.5, 3.0], delta=1.0, reduction="sum"),
+    fl.smooth_l1(y, X[:, 0], beta=0.5),
+    fl.pseudo_huber(y, X[:, 0], delta=2.0, reduction="none"),
+    fl.log_cosh(y, X[:, 0]),
+    fl.quantile(y, X[:, 0], quantile=0.25),
+    fl.poisson(counts, log_mean, log_input=True),
+    fl.gamma(positive, np.exp(log_mean), log_input=False),
+    fl.tweedie(counts, log_mean, power=1.3, log_input=True),
+]
+assert_type(fl.mse(y, X[:, 0]), Value)
+assert len(values) == 10
+
+# ---- binary and multi-label classification ------------------------------------------
+labels01 = rng.integers(0, 2, size=(n, 2)).astype(np.float64)
+logits = rng.normal(size=(n, 2))
+probabilities = 1.0 / (1.0 + np.exp(-logits))
+binary: list[PredictionLoss] = [
+    fl.BinaryCrossEntropy(from_logits=True, label_smoothing=0.1, pos_weight=[1.0, 3.0]),
+    fl.BinaryCrossEntropy(pos_weight=2.0),
+    fl.BinaryFocal(gamma=2.0, alpha=None, from_logits=True),
+    fl.Hinge(),
+    fl.SquaredHinge(reduction="sum"),
+]
+for loss in binary:
+    value, grad = loss.value_and_gradient(labels01, probabilities)
+    assert grad.shape == (n, 2) and np.isfinite(as_float(value))
+assert_type(fl.BinaryFocal(alpha=0.5).alpha, float | None)
+assert_type(fl.BinaryCrossEntropy().from_logits, bool)
+assert_type(fl.BinaryCrossEntropy().pos_weight, float | NDArray[np.float64] | None)
+
+values = [
+    fl.binary_cross_entropy(labels01, logits, from_logits=True, label_smoothing=0.0,
+                            pos_weight=None, sample_weight=np.ones(n)),
+    fl.binary_focal(labels01, probabilities, gamma=1.0, alpha=0.25),
+    fl.hinge(labels01, logits),
+    fl.squared_hinge(2 * labels01 - 1, logits, reduction="mean"),
+]
+
+# ---- multi-class classification -----------------------------------------------------
+classes = 4
+scores = rng.normal(size=(n, classes))
+labels = rng.integers(0, classes, size=n)
+onehot = np.eye(classes)[labels]
+softmax = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+multiclass: list[PredictionLoss] = [
+    fl.CategoricalCrossEntropy(from_logits=True, label_smoothing=0.1,
+                               class_weight=[1.0, 2.0, 1.0, 1.0]),
+    fl.CategoricalFocal(gamma=2.0, alpha=0.25, from_logits=True),
+    fl.CategoricalHinge(margin=1.0),
+    fl.KLDivergence(from_logits=True),
+    fl.PolyLoss(epsilon=1.0, from_logits=True),
+    fl.GeneralizedCrossEntropy(q=0.7, from_logits=True),
+]
+for loss in multiclass:
+    grad = loss.gradient(onehot, scores)
+    assert grad.shape == (n, classes)
+sparse: list[PredictionLoss] = [
+    fl.SparseCategoricalCrossEntropy(from_logits=True, ignore_index=-1),
+    fl.SparseCategoricalFocal(gamma=1.0, alpha=[0.25, 0.25, 0.25, 0.25], from_logits=True),
+]
+for loss in sparse:
+    grad, hess = loss.gradient_hessian(labels, scores)
+    assert grad.shape == hess.shape == (n, classes)
+assert_type(fl.SparseCategoricalCrossEntropy(ignore_index=0).ignore_index, int | None)
+assert_type(fl.CategoricalCrossEntropy().class_weight, NDArray[np.float64] | None)
+assert_type(fl.CategoricalFocal().alpha, float | NDArray[np.float64] | None)
+assert_type(fl.CategoricalHinge().margin, float)
+assert_type(fl.PolyLoss().epsilon, float)
+assert_type(fl.GeneralizedCrossEntropy().q, float)
+assert_type(fl.KLDivergence().from_logits, bool)
+
+values = [
+    fl.categorical_cross_entropy(onehot, softmax, label_smoothing=0.05),
+    fl.sparse_categorical_cross_entropy(labels, scores, from_logits=True, class_weight=None,
+                                        ignore_index=None),
+    fl.categorical_focal(onehot, scores, gamma=2.0, alpha=None, from_logits=True),
+    fl.sparse_categorical_focal(labels, softmax),
+    fl.categorical_hinge(labels, scores, margin=0.5),
+    fl.kl_divergence(onehot, scores, from_logits=True, reduction="none"),
+    fl.poly_loss(labels, scores, epsilon=2.0, from_logits=True),
+    fl.generalized_cross_entropy(onehot, softmax, q=0.5, sample_weight=w),
+]
+
+# ---- embedding ------------------------------------------------------------------------
+dim = 5
+x1, x2, x3 = (rng.normal(size=(n, dim)).astype(np.float32) for _ in range(3))
+same = rng.integers(0, 2, size=n)
+
+contrastive = fl.Contrastive(margin=2.0)
+assert_type(contrastive(same, x1, x2, sample_weight=w), Value)
+g1, g2 = contrastive.gradient(same, x1, x2, out=(np.empty_like(x1), np.empty_like(x2)))
+assert_type(g1, FloatArray)
+value, (g1, g2) = contrastive.value_and_gradient(same, x1, x2)
+assert g1.dtype == np.float32 and np.allclose(g1, -g2)
+(g1, g2), (h1, h2) = contrastive.gradient_hessian(same, x1, x2)
+assert_type(h2, FloatArray)
+
+triplet = fl.Triplet(margin=1.0, p=2.0, swap=True, eps=1e-6, reduction="sum")
+assert_type(triplet(x1, x2, x3), Value)
+ga, gp, gn = triplet.gradient(x1, x2, x3)
+value, (ga, gp, gn) = triplet.value_and_gradient(x1, x2, x3, sample_weight=w)
+(ga, gp, gn), (ha, hp, hn) = triplet.gradient_hessian(x1, x2, x3)
+assert_type(hn, FloatArray)
+assert_type(triplet.swap, bool)
+
+classes_of = rng.integers(0, 3, size=n)
+strategies: list[Strategy] = ["hard", "semihard", "all"]
+for strategy in strategies:
+    mined = fl.BatchTriplet(margin=0.5, strategy=strategy)
+    assert_type(mined.strategy, Strategy)
+    value, grad = mined.value_and_gradient(classes_of, x1)
+    grad, hess = mined.gradient_hessian(classes_of, x1)
+    assert_type(mined.gradient(classes_of, x1, out=np.empty_like(x1)), FloatArray)
+    assert_type(mined(classes_of, x1), Value)
+
+values = [
+    fl.contrastive(same, x1, x2, margin=1.0),
+    fl.triplet(x1, x2, x3, margin=0.2, p=1.0, swap=False, eps=0.0),
+    fl.batch_triplet(classes_of, x1, margin=0.2, strategy="all", reduction="none"),
+]
+
+# ---- ranking --------------------------------------------------------------------------
+relevance = rng.integers(0, 3, size=(4, 6)).astype(np.float64)
+ranking_scores = rng.normal(size=(4, 6))
+where = np.ones((4, 6), dtype=bool)
+where[:, -1] = False
+ranking: list[RankingLoss] = [
+    fl.PairwiseHinge(margin=1.0), fl.PairwiseLogistic(), fl.ListwiseSoftmax(),
+    fl.ListMLE(reduction="sum"), fl.LambdaRank(k=3),
+]
+for rank_loss in ranking:
+    value, grad = rank_loss.value_and_gradient(relevance, ranking_scores, where=where)
+    grad, hess = rank_loss.gradient_hessian(relevance, ranking_scores, sample_weight=np.ones(4))
+    assert_type(rank_loss(relevance, ranking_scores), Value)
+assert_type(fl.LambdaRank().k, int | None)
+assert_type(fl.PairwiseHinge().margin, float)
+assert_type(fl.ListMLE().gradient(relevance, ranking_scores), FloatArray)
+
+values = [
+    fl.pairwise_hinge(relevance, ranking_scores, margin=0.5, where=where),
+    fl.pairwise_logistic(relevance, ranking_scores, sample_weight=np.ones(4)),
+    fl.listwise_softmax(relevance, ranking_scores),
+    fl.list_mle(relevance, ranking_scores, reduction="none"),
+    fl.lambda_rank(relevance, ranking_scores, k=None),
+]
+
+# ---- threads and configuration --------------------------------------------------------
+threads_before = fl.get_num_threads()
+assert_type(threads_before, int)
+fl.set_num_threads(1)
+with fl.threads(2):
+    assert fl.get_num_threads() == 2
+fl.set_num_threads(None)
+assert fl.get_num_threads() == threads_before
+assert_type(fl.show_config(), None)
+assert_type(fl.__version__, str)
+assert {name for name in fl.__all__} >= {"Huber", "huber", "threads", "show_config"}
+
+# ---- calls the annotations reject -----------------------------------------------------
+try:
+    fl.Huber(reduction="average")  # type: ignore[arg-type]
+except ValueError:
+    pass
+try:
+    fl.huber(y, X[:, 0], 2.0)  # type: ignore[call-arg]
+except TypeError:
+    pass
+try:
+    fl.BatchTriplet(strategy="easy")  # type: ignore[arg-type]
+except ValueError:
+    pass
+try:
+    fl.set_num_threads("2")  # type: ignore[arg-type]
+except ValueError:
+    pass
