@@ -44,7 +44,7 @@ EXTRA_FAMILIES = ("classification",)
 
 
 def check_id(workload, mode, n, dtype):
-    return f"{workload.loss} {mode} n={n} {dtype}"
+    return f"{workload.name} {mode} n={n} {dtype}"
 
 
 def key_workloads():
