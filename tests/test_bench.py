@@ -220,6 +220,8 @@ def test_regression_check_covers_the_key_workloads_and_every_floor():
     assert {"MeanSquaredError value n=1000000 float64",
             "Huber value_and_gradient n=1000000 float64",
             "MeanSquaredError value n=100 float64"} <= set(listed)
+    for name in ("Triplet", "BatchTriplet[hard]", "PairwiseLogistic", "LambdaRank"):
+        assert f"{name} value_and_gradient n=100000 float64" in listed
     floors = json.loads((BENCHMARKS / "floors.json").read_text())
     assert set(floors["floors"]) <= set(listed)  # no floor for a check that is gone
     for name, floor in listed.items():
