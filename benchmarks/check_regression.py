@@ -22,8 +22,9 @@ Why it does not flake on a shared, noisy 2-core machine:
 
 Key workloads: MSE value (10^6 and 100 elements) and Huber value_and_gradient
 (10^6), float64, plus value_and_gradient at 10^5 elements of every workload of the
-families in EXTRA_FAMILIES that this build has. A key workload without a floor of
-its own in floors.json gets the file's default floor.
+families in EXTRA_FAMILIES and of the workloads in EXTRA_WORKLOADS that this build
+has. A key workload without a floor of its own in floors.json gets the file's
+default floor.
 """
 
 import argparse
@@ -41,10 +42,13 @@ FLOORS = Path(__file__).with_name("floors.json")
 THREADS = 1
 #: Families whose every workload is a key workload (value_and_gradient, 10^5 elements).
 EXTRA_FAMILIES = ("classification",)
+#: Further key workloads by name (value_and_gradient, 10^5 elements: 781 embeddings of
+#: 128, a batch of 781 for BatchTriplet, 1000 lists of 100).
+EXTRA_WORKLOADS = ("Triplet", "BatchTriplet[hard]", "PairwiseLogistic", "LambdaRank")
 
 
 def check_id(workload, mode, n, dtype):
-    return f"{workload.loss} {mode} n={n} {dtype}"
+    return f"{workload.name} {mode} n={n} {dtype}"
 
 
 def key_workloads():
@@ -56,7 +60,8 @@ def key_workloads():
     ]
     for workload in _bench.workloads():
         n = min(10**5, workload.max_size)
-        if workload.family in EXTRA_FAMILIES and workload.reference("value_and_gradient", n):
+        extra = workload.family in EXTRA_FAMILIES or workload.name in EXTRA_WORKLOADS
+        if extra and workload.reference("value_and_gradient", n):
             checks.append((workload, "value_and_gradient", n, "float64"))
     return checks
 

@@ -43,10 +43,12 @@ class Workload:
 
     loss       class name exported by fastloss
     shortcut   its function shortcut, also the name of its NumPy reference
-               (`reference.<shortcut>` and `reference.<shortcut>_grad`)
+               (`reference.<shortcut>` and `reference.<shortcut>_grad`, or one
+               `reference.<shortcut>` returning (value, gradients): see paired)
     data       data(n, dtype, rng) -> (args, kwargs): the arrays of one call, with
-               n the number of elements of the prediction (its shape is the
-               workload's business: (n,) elementwise, (n // C, C) for C classes...)
+               n the number of elements of the prediction, the last of args (its
+               shape is the workload's business: (n,) elementwise, (n // C, C) for C
+               classes, (n // dim, dim) embeddings, (n // L, L) lists of L items)
     params     hyper-parameters, passed to the class and to the reference
     sizes      default sizes (elements) for `python -m fastloss bench`
     max_size   largest sensible size (the asv suite skips bigger ones)
@@ -56,6 +58,11 @@ class Workload:
                F = torch.nn.functional and args in fastloss's order; None if PyTorch
                has no such loss
     wrt        indices of the args the gradient is taken for (torch's backward)
+    paired     the reference computes the value and the gradients in one call (the
+               embedding and ranking references): it serves value_and_gradient, and
+               value mode has no NumPy reference
+    label      the workload's name where one loss has several (BatchTriplet's
+               strategies); None: the loss's class name
     """
 
     loss: str
@@ -67,6 +74,13 @@ class Workload:
     reference_max_size: int = None
     torch: object = None
     wrt: tuple = (1,)
+    paired: bool = False
+    label: str = None
+
+    @property
+    def name(self):
+        """Unique among the workloads: the label, else the loss's class name."""
+        return self.label or self.loss
 
     @property
     def loss_class(self):
@@ -85,6 +99,8 @@ class Workload:
         if value is None or (n is not None and n > limit):
             return None
         params = self.params
+        if self.paired:
+            return None if mode == "value" else lambda *a, **k: value(*a, **k, **params)
         if mode == "value":
             return lambda *a, **k: value(*a, **k, **params)
         grad = getattr(reference, self.shortcut + "_grad", None)
@@ -175,6 +191,85 @@ def _torch_kl_div_logits(F, params):
     return lambda y, z: F.kl_div(F.log_softmax(z, dim=-1), y, reduction="batchmean")
 
 
+EMBEDDING_DIM = 128
+#: Embedding sizes in elements: 10^2, 10^4 and 10^5 rows (10^5: the issue's Triplet size).
+EMBEDDING_SIZES = tuple(EMBEDDING_DIM * rows for rows in (10**2, 10**4, 10**5))
+EMBEDDING_MAX = EMBEDDING_DIM * 10**5
+#: BatchTriplet batches of 256 and 2048 rows; its memory and time grow as rows^2.
+BATCH_SIZES = (EMBEDDING_DIM * 256, EMBEDDING_DIM * 2048)
+BATCH_MAX = EMBEDDING_DIM * 4096
+#: The "all" reference lists every active triplet as a Python tuple: O(rows^3).
+BATCH_ALL_REFERENCE_MAX = EMBEDDING_DIM * 512
+CLASS_SIZE = 8  # BatchTriplet batches hold classes of about 8 rows (P x K sampling)
+
+
+def _embedding_rows(n, dtype, rng, scale=1.0):
+    """(n // EMBEDDING_DIM, EMBEDDING_DIM) rows ~ N(0, scale^2 / EMBEDDING_DIM): norms
+    near `scale`, so distances are of the order of the margin 1."""
+    rows = max(1, n // EMBEDDING_DIM)
+    return rng.normal(0.0, scale / math.sqrt(EMBEDDING_DIM), (rows, EMBEDDING_DIM)).astype(dtype)
+
+
+def _pairs(n, dtype, rng):
+    """Contrastive pairs, half of them matching (x2 = x1 plus a little noise)."""
+    x1 = _embedding_rows(n, dtype, rng)
+    same = (rng.random(len(x1)) < 0.5).astype(dtype)
+    x2 = np.where(same[:, None] > 0, x1 + _embedding_rows(n, dtype, rng, 0.3),
+                  _embedding_rows(n, dtype, rng))
+    return (same, x1, x2.astype(dtype)), {}
+
+
+def _triplets(n, dtype, rng):
+    """Positives near their anchor, negatives anywhere: most triplets inside the margin."""
+    anchor = _embedding_rows(n, dtype, rng)
+    positive = anchor + _embedding_rows(n, dtype, rng, 0.5)
+    return (anchor, positive.astype(dtype), _embedding_rows(n, dtype, rng)), {}
+
+
+def _labelled_batch(n, dtype, rng):
+    """Integer labels, about CLASS_SIZE rows per class; embeddings around class centres."""
+    rows = max(1, n // EMBEDDING_DIM)
+    labels = rng.integers(0, max(1, rows // CLASS_SIZE), rows)
+    centres = _embedding_rows(EMBEDDING_DIM * (labels.max() + 1), np.float64, rng)
+    noise = _embedding_rows(n, np.float64, rng, 0.7)
+    return (labels, (centres[labels] + noise).astype(dtype)), {}
+
+
+def _torch_triplet(F, params):
+    return lambda a, p, n: F.triplet_margin_loss(a, p, n, margin=params["margin"])
+
+
+def _torch_contrastive(F, params):
+    """Hadsell et al.'s loss in torch operations (torch has no contrastive loss)."""
+    import torch
+
+    def contrastive(same, x1, x2):
+        d = torch.linalg.vector_norm(x1 - x2, dim=1)
+        dissimilar = torch.clamp_min(params["margin"] - d, 0.0)
+        return torch.mean(same * d * d + (1 - same) * dissimilar * dissimilar)
+
+    return contrastive
+
+
+LIST_SIZE = 100
+#: Ranking sizes in elements: 10^2 and 10^4 lists of LIST_SIZE items (the issue's size).
+RANKING_SIZES = (LIST_SIZE * 10**2, LIST_SIZE * 10**4)
+#: The ListMLE reference forms (lists, L, L) arrays at once.
+LIST_MLE_REFERENCE_MAX = LIST_SIZE * 10**3
+
+
+def _lists(n, dtype, rng):
+    """(n // LIST_SIZE, LIST_SIZE) relevance grades 0..4 and scores ~ N(0, 1)."""
+    rows = max(1, n // LIST_SIZE)
+    relevance = rng.integers(0, 5, (rows, LIST_SIZE)).astype(dtype)
+    return (relevance, rng.standard_normal((rows, LIST_SIZE)).astype(dtype)), {}
+
+
+def _torch_listnet(F, params):
+    """ListNet as torch's cross-entropy against the relevance normalized per list."""
+    return lambda r, s: F.cross_entropy(s, r / r.sum(dim=1, keepdim=True))
+
+
 WORKLOADS = (
     # regression: y_true, y_pred of shape (n,)
     Workload("MeanSquaredError", "mse", _normal_pair, torch=_torch_elementwise("mse_loss")),
@@ -215,20 +310,34 @@ WORKLOADS = (
              reference_max_size=REF_ROWWISE_MAX),
     Workload("GeneralizedCrossEntropy", "generalized_cross_entropy", _class_rows("onehot"),
              {"from_logits": True}, reference_max_size=REF_ROWWISE_MAX),
+    # embedding: rows of EMBEDDING_DIM, against the paired references
+    Workload("Contrastive", "contrastive", _pairs, {"margin": 1.0}, sizes=EMBEDDING_SIZES,
+             max_size=EMBEDDING_MAX, torch=_torch_contrastive, wrt=(1, 2), paired=True),
+    Workload("Triplet", "triplet", _triplets, {"margin": 1.0}, sizes=EMBEDDING_SIZES,
+             max_size=EMBEDDING_MAX, torch=_torch_triplet, wrt=(0, 1, 2), paired=True),
+    *(Workload("BatchTriplet", "batch_triplet", _labelled_batch, {"strategy": strategy},
+               sizes=BATCH_SIZES, max_size=BATCH_MAX, reference_max_size=reference_max,
+               paired=True, label=f"BatchTriplet[{strategy}]")
+      for strategy, reference_max in (("hard", None), ("semihard", None),
+                                      ("all", BATCH_ALL_REFERENCE_MAX))),
+    # ranking: lists of LIST_SIZE items, against the paired references
+    Workload("PairwiseHinge", "pairwise_hinge", _lists, {"margin": 1.0}, sizes=RANKING_SIZES,
+             paired=True),
+    Workload("PairwiseLogistic", "pairwise_logistic", _lists, sizes=RANKING_SIZES,
+             paired=True),
+    Workload("ListwiseSoftmax", "listwise_softmax", _lists, sizes=RANKING_SIZES,
+             torch=_torch_listnet, paired=True),
+    Workload("ListMLE", "list_mle", _lists, sizes=RANKING_SIZES,
+             reference_max_size=LIST_MLE_REFERENCE_MAX, paired=True),
+    Workload("LambdaRank", "lambda_rank", _lists, sizes=RANKING_SIZES, paired=True),
 )
 
 
-#: Families whose losses take other arguments than (y_true, y_pred) and have no
-#: workloads here yet (their speed is measured by their own tests' benchmarks).
-UNBENCHMARKED_FAMILIES = ("embedding", "ranking")
-
-
 def exported_losses():
-    """The loss classes this build exports and this registry covers, by name."""
+    """The loss classes this build exports, by name."""
     return {
         name: obj for name in fastloss.__all__
         if isinstance(obj := getattr(fastloss, name), type) and issubclass(obj, Loss)
-        and obj.__module__.split(".")[-1] not in UNBENCHMARKED_FAMILIES
     }
 
 
@@ -245,11 +354,12 @@ def unregistered_losses():
 
 
 def find(name):
-    """The workload of a loss given by class name or shortcut."""
+    """The workload called `name`, or the first one of the loss `name` (class name or
+    shortcut)."""
     for w in workloads():
-        if name in (w.loss, w.shortcut):
+        if name in (w.name, w.loss, w.shortcut):
             return w
-    raise KeyError(f"no workload for {name!r}; known: {[w.loss for w in workloads()]}")
+    raise KeyError(f"no workload for {name!r}; known: {[w.name for w in workloads()]}")
 
 
 # -- timing -------------------------------------------------------------------------
@@ -394,7 +504,8 @@ def measure(workload, mode, n, dtype, threads, *, torch=None, rounds=7, target=0
     rtol = 1e-9 if dtype == "float64" else 1e-4
     fl_value = values["fastloss"]
     row = {
-        "family": workload.family, "loss": workload.loss, "params": workload.params,
+        "family": workload.family, "workload": workload.name, "loss": workload.loss,
+        "params": workload.params,
         "mode": mode, "n": int(n), "shape": list(args[-1].shape), "dtype": str(dtype),
         "threads": threads, "seconds": times, "speedup": {}, "agrees": {},
     }
@@ -502,13 +613,13 @@ def _format_peer(row, peer):
 
 
 def format_table(rows, with_torch):
-    header = ["loss", "mode", "shape", "dtype", "threads", "fastloss", "numpy", "vs numpy",
+    header = ["workload", "mode", "shape", "dtype", "threads", "fastloss", "numpy", "vs numpy",
               "read", "vs read"]
     if with_torch:
         header += ["torch", "vs torch"]
     lines = [header]
     for row in rows:
-        line = [row["loss"], row["mode"], "x".join(map(str, row["shape"])), row["dtype"],
+        line = [row["workload"], row["mode"], "x".join(map(str, row["shape"])), row["dtype"],
                 str(row["threads"]), format_seconds(row["seconds"]["fastloss"]),
                 *_format_peer(row, "reference"), *_format_peer(row, "read")]
         if with_torch:

@@ -1,12 +1,14 @@
 """``python -m fastloss demo``: train small models with several losses and compare them.
 
-Each task builds seeded synthetic data, trains the same model once per loss by plain
-gradient descent, using fastloss's ``value_and_gradient`` for dL/d(prediction) and the
-chain rule for the model's parameters, logs the training loss as it goes and ends with
-a table of held-out scores and a takeaway computed from them. Tasks are listed in
-``TASKS``: regression with outliers (MSE, MAE, Huber), a rare positive class
-(cross-entropy, weighted cross-entropy, focal) and multi-class with noisy labels
-(cross-entropy, generalized cross-entropy). ``--task`` picks one, or all of them (the
+Each task builds seeded synthetic data, trains the same linear model once per loss by
+plain gradient descent, using fastloss's ``value_and_gradient`` for dL/d(prediction)
+and the chain rule for the model's parameters, logs the training loss at about ten
+iterations and ends with a table of held-out scores and a takeaway computed from them.
+Tasks are listed in ``TASKS``: regression with outliers (MSE, MAE, Huber), a rare
+positive class (cross-entropy, weighted cross-entropy, focal), multi-class with noisy
+labels (cross-entropy, generalized cross-entropy), metric learning for unseen classes
+(BatchTriplet with hard, semi-hard and all-triplet mining; recall@1) and learning to
+rank (ListwiseSoftmax, LambdaRank; NDCG@10). ``--task`` picks one, or all of them (the
 default).
 """
 
@@ -45,22 +47,19 @@ class Report:
         self.stream.flush()
 
 
-def format_row(cells, widths):
-    """One line of a table: first cell left-aligned, the others right-aligned."""
-    first, *rest = (str(cell) for cell in cells)
-    parts = [first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:], strict=True))]
-    return "  ".join(parts).rstrip()
-
-
-def format_header(headers, widths):
-    """A header line and the rule under it."""
-    return format_row(headers, widths) + "\n" + "  ".join("-" * w for w in widths)
-
-
 def format_table(headers, rows):
-    """Rows of already-formatted cells as aligned text."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
-    return "\n".join([format_header(headers, widths), *(format_row(r, widths) for r in rows)])
+    """Rows of cells as aligned text under a header line and a rule: the first column
+    left-aligned, the others right-aligned, each as wide as its widest cell."""
+    lines = [[str(cell) for cell in row] for row in (headers, *rows)]
+    widths = [max(len(cell) for cell in column) for column in zip(*lines, strict=True)]
+
+    def line(cells):
+        first, *rest = cells
+        return "  ".join([first.ljust(widths[0]),
+                          *(c.rjust(w) for c, w in zip(rest, widths[1:], strict=True))]).rstrip()
+
+    return "\n".join([line(lines[0]), "  ".join("-" * w for w in widths),
+                      *(line(cells) for cells in lines[1:])])
 
 
 def wrap(text):
@@ -138,45 +137,54 @@ def make_house_data(seed, outlier_share, n_train=2000, n_test=1000):
 
 
 class LinearModel:
-    """prediction = x @ weights + bias, trained by gradient descent from zero.
+    """prediction = x @ weights (+ bias), trained by gradient descent.
 
     One output per row (weights of shape (d,)) or, with n_outputs, one per class
-    (weights (d, n_outputs), bias (n_outputs,)): the logits of a softmax model.
+    (weights (d, n_outputs), bias (n_outputs,)): the logits of a softmax model, or the
+    coordinates of an embedding. `x` may have leading axes beyond the rows, e.g.
+    (queries, documents, features) for a ranking model's scores. The weights start at
+    zero unless `initial_weights` is given; `bias=False` leaves the bias out (losses
+    that only compare predictions with each other cannot see it).
     """
 
-    def __init__(self, n_features, n_outputs=None):
+    def __init__(self, n_features, n_outputs=None, initial_weights=None, bias=True):
         shape = (n_features,) if n_outputs is None else (n_features, n_outputs)
-        self.weights = np.zeros(shape)
-        self.bias = np.zeros(shape[1:])
+        self.weights = np.zeros(shape) if initial_weights is None else initial_weights.copy()
+        self.bias = np.zeros(shape[1:]) if bias else None
 
     def predict(self, x):
-        return x @ self.weights + self.bias
+        prediction = x @ self.weights
+        return prediction if self.bias is None else prediction + self.bias
 
     def step(self, loss, x, y, step_size):
         """One gradient-descent step on loss(y, prediction); returns the loss before it.
 
         value_and_gradient gives L and g = dL/d(prediction) in one pass; the chain
-        rule through prediction = x @ w + b gives dL/dw = x.T @ g and dL/db = the sum
-        of g over the rows.
+        rule through prediction = x @ w + b gives dL/dw = x.T @ g (summed over every
+        axis of x but the features) and dL/db = the sum of g over the same axes.
         """
         value, grad_pred = loss.value_and_gradient(y, self.predict(x))
-        self.weights -= step_size * (x.T @ grad_pred)
-        self.bias -= step_size * grad_pred.sum(axis=0)
+        rows = tuple(range(x.ndim - 1))
+        self.weights -= step_size * np.tensordot(x, grad_pred, axes=(rows, rows))
+        if self.bias is not None:
+            self.bias -= step_size * grad_pred.sum(axis=rows)
         return value
 
 
-def train_side_by_side(losses, x, y, iterations, step_size, report, unit, n_outputs=None):
-    """Train one model per loss in lockstep, logging each model's training loss."""
-    models = {name: LinearModel(x.shape[1], n_outputs) for name in losses}
-    widths = [9, *(max(len(name), 10) for name in losses)]
+def train_side_by_side(losses, x, y, iterations, step_size, report, unit, **model_options):
+    """Train one LinearModel(x.shape[-1], **model_options) per loss in lockstep, the
+    step size shrinking linearly (linear_decay), and log each model's training loss at
+    logged_iterations()."""
+    models = {name: LinearModel(x.shape[-1], **model_options) for name in losses}
     logged = logged_iterations(iterations)
-    report.log(f"Training loss, each model on its own loss ({unit}):")
-    report.log(format_header(["iteration", *losses], widths))
+    log = []
     for iteration in range(1, iterations + 1):
         step = linear_decay(step_size, iteration - 1, iterations)
         values = [models[name].step(loss, x, y, step) for name, loss in losses.items()]
         if iteration in logged:
-            report.log(format_row([iteration, *(f"{v:.4f}" for v in values)], widths))
+            log.append([iteration, *(f"{v:.4f}" for v in values)])
+    report.log(f"Training loss, each model on its own loss ({unit}):")
+    report.log(format_table(["iteration", *losses], log))
     return models
 
 
@@ -505,8 +513,7 @@ def multiclass_task(options, report):
     started = time.perf_counter()
     models = train_side_by_side(
         losses, data.x_train, data.y_train, options.iterations, MULTICLASS_STEP_SIZE,
-        report, unit="mean per point, on the noisy labels",
-        n_outputs=N_CLASSES,
+        report, unit="mean per point, on the noisy labels", n_outputs=N_CLASSES,
     )
     elapsed = time.perf_counter() - started
 
@@ -531,6 +538,239 @@ def multiclass_task(options, report):
 
 
 # ---------------------------------------------------------------------------------
+# Task: metric learning, an embedding for classes never seen in training
+# ---------------------------------------------------------------------------------
+
+SIGNAL_DIMS = 4  # the class centres differ in these raw features only
+NOISE_DIMS = 28  # the others carry noise, larger than the spread of the centres
+CENTRE_SPREAD = 1.0  # class centres ~ N(0, CENTRE_SPREAD^2) in the signal features
+CLASS_SPREAD = 0.25  # a class's points scatter this much around their centre
+NOISE_SPREAD = 1.0
+EMBEDDING_DIM = 8
+TRIPLET_MARGIN = 1.0
+EMBEDDING_STEP_SIZE = 0.5
+CLEAR_GAIN_RECALL = 0.05  # the takeaway ranks the strategies when they differ by more
+STRATEGIES = ("hard", "semihard", "all")
+
+
+@dataclass
+class EmbeddingData:
+    x_train: np.ndarray  # raw features, (n, SIGNAL_DIMS + NOISE_DIMS)
+    y_train: np.ndarray  # class labels
+    x_test: np.ndarray  # points of other classes
+    y_test: np.ndarray
+    initial_weights: np.ndarray  # the random projection every model starts from
+
+
+def clustered_sample(rng, n_classes, per_class, first_label):
+    """per_class points around each of n_classes random centres, then noise features."""
+    centres = rng.normal(0.0, CENTRE_SPREAD, (n_classes, SIGNAL_DIMS))
+    labels = np.repeat(np.arange(n_classes), per_class)
+    signal = centres[labels] + rng.normal(0.0, CLASS_SPREAD, (labels.size, SIGNAL_DIMS))
+    noise = rng.normal(0.0, NOISE_SPREAD, (labels.size, NOISE_DIMS))
+    return np.hstack([signal, noise]), labels + first_label
+
+
+def make_embedding_data(seed, n_train_classes=12, n_test_classes=20, per_class=15):
+    """Training and held-out points from disjoint classes (held-out labels follow the
+    training ones), and a random initial projection to EMBEDDING_DIM."""
+    rng = np.random.default_rng(seed)
+    x_train, y_train = clustered_sample(rng, n_train_classes, per_class, 0)
+    x_test, y_test = clustered_sample(rng, n_test_classes, per_class, n_train_classes)
+    n_features = SIGNAL_DIMS + NOISE_DIMS
+    initial = rng.normal(0.0, 1.0 / math.sqrt(n_features), (n_features, EMBEDDING_DIM))
+    return EmbeddingData(x_train, y_train, x_test, y_test, initial)
+
+
+def recall_at_1(labels, embeddings):
+    """Share of the points whose nearest other point (Euclidean) has their label."""
+    sq = np.sum(embeddings * embeddings, axis=1)
+    dist = sq[:, None] + sq[None, :] - 2.0 * embeddings @ embeddings.T
+    np.fill_diagonal(dist, np.inf)
+    return float(np.mean(labels[np.argmin(dist, axis=1)] == labels))
+
+
+def embedding_takeaway(before, results):
+    """One sentence from the held-out recall@1 before training and per strategy."""
+    ranked = sorted(results, key=results.get, reverse=True)
+    spread = results[ranked[0]] - results[ranked[-1]]
+    return (
+        f"Takeaway: on classes it never saw, the random projection finds a same-class "
+        f"nearest neighbour for {before:.1%} of the points; after training, "
+        + ", ".join(f"{name} {results[name]:.1%}" for name in ranked)
+        + ". Triplet losses only compare distances, so the embedding learns to drop the "
+        "noise features and keep those the classes differ in, which carries over to new "
+        "classes. "
+        + (f"The mining strategies end up within {100 * spread:.1f} points of each other "
+           "here: on clean clusters each finds the triplets that teach this."
+           if spread < CLEAR_GAIN_RECALL else
+           f"Mining decides which triplets teach: {ranked[0]} does best here, "
+           f"{ranked[-1]} worst.")
+    )
+
+
+def embedding_task(options, report):
+    """Linear embedding trained with BatchTriplet under each mining strategy, scored by
+    recall@1 on held-out classes. Returns {"before": recall, strategy: recall, ...}."""
+    data = make_embedding_data(options.seed)
+    losses = {name: fl.BatchTriplet(margin=TRIPLET_MARGIN, strategy=name)
+              for name in STRATEGIES}
+    n_train_classes = len(np.unique(data.y_train))
+    n_test_classes = len(np.unique(data.y_test))
+    report.line("== embedding: metric learning for unseen classes ==")
+    report.line(wrap(
+        f"{len(data.y_train)} training points of {n_train_classes} classes; "
+        f"{len(data.y_test)} held-out points of {n_test_classes} other classes. Each point "
+        f"has {SIGNAL_DIMS} features around its class centre (spread {CLASS_SPREAD:g}, "
+        f"centres spread {CENTRE_SPREAD:g}) and {NOISE_DIMS} noise features (spread "
+        f"{NOISE_SPREAD:g}). Model: a linear embedding to {EMBEDDING_DIM} dimensions "
+        f"(embedding = x @ W), started from a random projection and trained by gradient "
+        f"descent with BatchTriplet (margin {TRIPLET_MARGIN:g}) on the whole training set "
+        f"as one batch, once per mining strategy."
+    ))
+
+    report.log()
+    started = time.perf_counter()
+    models = train_side_by_side(
+        losses, data.x_train, data.y_train, options.iterations, EMBEDDING_STEP_SIZE,
+        report, unit="mean per mined triplet", n_outputs=EMBEDDING_DIM,
+        initial_weights=data.initial_weights, bias=False,
+    )
+    elapsed = time.perf_counter() - started
+
+    before = recall_at_1(data.y_test, data.x_test @ data.initial_weights)
+    results = {name: recall_at_1(data.y_test, m.predict(data.x_test))
+               for name, m in models.items()}
+    raw = recall_at_1(data.y_test, data.x_test)
+    report.line()
+    report.line(wrap(
+        f"Recall@1 on the held-out classes after {options.iterations} iterations "
+        f"({elapsed:.2f} s): the share of held-out points whose nearest other held-out "
+        f"point has their class (raw features: {raw:.3f}):"
+    ))
+    rows = [["random projection", f"{before:.3f}"],
+            *([name, f"{value:.3f}"] for name, value in results.items())]
+    report.line(format_table(["embedding", "recall@1"], rows))
+    report.line()
+    report.line(wrap(embedding_takeaway(before, results)))
+    return {"before": before, **results}
+
+
+# ---------------------------------------------------------------------------------
+# Task: learning to rank documents for queries
+# ---------------------------------------------------------------------------------
+
+RANK_FEATURES = 10
+DOCS_PER_QUERY = 30
+RANK_NOISE = 1.0  # the graders' noise on a document's utility
+# Relevance grade g where utility > GRADE_CUTS[g - 1]: most documents are irrelevant.
+GRADE_CUTS = np.array([1.0, 2.0, 2.8, 3.5])
+NDCG_K = 10
+RANKING_STEP_SIZE = 1.0
+
+
+@dataclass
+class RankingData:
+    x_train: np.ndarray  # (queries, DOCS_PER_QUERY, RANK_FEATURES)
+    y_train: np.ndarray  # relevance grades 0..4, (queries, DOCS_PER_QUERY)
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def ranking_sample(rng, true_weights, n_queries):
+    x = rng.normal(size=(n_queries, DOCS_PER_QUERY, RANK_FEATURES))
+    utility = x @ true_weights + rng.normal(0.0, RANK_NOISE, (n_queries, DOCS_PER_QUERY))
+    return x, np.searchsorted(GRADE_CUTS, utility).astype(np.float64)
+
+
+def make_ranking_data(seed, n_train=300, n_test=1000):
+    rng = np.random.default_rng(seed)
+    true_weights = rng.normal(size=RANK_FEATURES) / math.sqrt(RANK_FEATURES) * 1.5
+    return RankingData(*ranking_sample(rng, true_weights, n_train),
+                       *ranking_sample(rng, true_weights, n_test))
+
+
+def ndcg_at(k, relevance, scores):
+    """Mean NDCG@k over queries, gains 2^rel - 1, ranks by score (ties by index);
+    a query without relevant documents counts as 1 (any order is ideal)."""
+    ranks = np.arange(1, min(k, relevance.shape[1]) + 1)
+    discounts = 1.0 / np.log2(1.0 + ranks)
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :ranks.size]
+    dcg = (np.take_along_axis(2.0**relevance - 1.0, order, axis=1) * discounts).sum(axis=1)
+    ideal = ((2.0 ** -np.sort(-relevance, axis=1)[:, :ranks.size] - 1.0) * discounts).sum(axis=1)
+    return float(np.mean(np.where(ideal > 0, dcg / np.where(ideal > 0, ideal, 1.0), 1.0)))
+
+
+def ranking_takeaway(before, results):
+    (listwise, a), (lambda_name, b) = results.items()
+    parts = [
+        f"Takeaway: ranking the held-out queries' documents in their given order scores "
+        f"NDCG@{NDCG_K} {before:.3f}; {listwise} lifts it to {a:.3f} and {lambda_name} to "
+        f"{b:.3f}."
+    ]
+    if abs(a - b) < 0.005:
+        parts.append(
+            "Both learn nearly the same scorer: when a linear score can order the whole "
+            "list well, optimizing the whole list and optimizing its top agree."
+        )
+    else:
+        winner = lambda_name if b > a else listwise
+        parts.append(
+            f"{winner} ranks the top better here: {lambda_name} weighs each pair by how "
+            f"much swapping it changes NDCG@{NDCG_K}, so it spends the model's capacity "
+            f"on the first {NDCG_K} positions; {listwise} matches the whole list's "
+            f"relevance distribution."
+        )
+    return " ".join(parts)
+
+
+def ranking_task(options, report):
+    """Linear scorer trained with ListwiseSoftmax and LambdaRank@NDCG_K on synthetic
+    queries, scored by NDCG@NDCG_K on held-out queries. Returns {"before": ndcg,
+    loss name: ndcg, ...}."""
+    data = make_ranking_data(options.seed)
+    losses = {
+        "ListwiseSoftmax": fl.ListwiseSoftmax(),
+        f"LambdaRank@{NDCG_K}": fl.LambdaRank(k=NDCG_K),
+    }
+    grades = np.bincount(data.y_train.astype(np.int64).ravel(), minlength=GRADE_CUTS.size + 1)
+    report.line("== ranking: documents for queries ==")
+    report.line(wrap(
+        f"{len(data.y_train)} training and {len(data.y_test)} held-out queries of "
+        f"{DOCS_PER_QUERY} documents, each with {RANK_FEATURES} standard-normal features; "
+        f"relevance grades 0-{GRADE_CUTS.size} cut from a hidden linear utility plus "
+        f"noise (training grades: "
+        + ", ".join(f"{share:.0%} grade {g}" for g, share in enumerate(grades / grades.sum()))
+        + "). Model: a linear scorer (score = x @ w), trained from zero by gradient "
+        "descent on every training query at once."
+    ))
+
+    report.log()
+    started = time.perf_counter()
+    models = train_side_by_side(
+        losses, data.x_train, data.y_train, options.iterations, RANKING_STEP_SIZE, report,
+        unit="mean per query", bias=False,
+    )
+    elapsed = time.perf_counter() - started
+
+    before = ndcg_at(NDCG_K, data.y_test, np.zeros(data.y_test.shape))
+    results = {name: ndcg_at(NDCG_K, data.y_test, m.predict(data.x_test))
+               for name, m in models.items()}
+    report.line()
+    report.line(wrap(
+        f"NDCG@{NDCG_K} on the held-out queries after {options.iterations} iterations "
+        f"({elapsed:.2f} s); before training every score is 0 and the documents keep "
+        f"their given (random) order:"
+    ))
+    rows = [["untrained", f"{before:.3f}"],
+            *([name, f"{value:.3f}"] for name, value in results.items())]
+    report.line(format_table(["scorer", f"NDCG@{NDCG_K}"], rows))
+    report.line()
+    report.line(wrap(ranking_takeaway(before, results)))
+    return {"before": before, **results}
+
+
+# ---------------------------------------------------------------------------------
 # Task registry and command line
 # ---------------------------------------------------------------------------------
 
@@ -547,6 +787,10 @@ TASKS = (
     Task("binary", "a rare positive class: cross-entropy vs weighted vs focal", binary_task),
     Task("multiclass", f"{N_CLASSES} classes with noisy labels: cross-entropy vs GCE",
          multiclass_task),
+    Task("embedding", "an embedding for unseen classes: BatchTriplet, hard vs semihard "
+         "vs all mining", embedding_task),
+    Task("ranking", f"documents for queries: ListwiseSoftmax vs LambdaRank, NDCG@{NDCG_K}",
+         ranking_task),
 )
 
 

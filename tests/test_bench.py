@@ -42,11 +42,13 @@ def bench_json():
 
 def test_every_exported_loss_has_a_workload():
     assert _bench.unregistered_losses() == []
-    # Only the families listed as not yet benchmarked are left out.
-    families = {getattr(fastloss, n).__module__.split(".")[-1] for n in fastloss.__all__
-                if isinstance(getattr(fastloss, n), type)}
-    assert set(_bench.UNBENCHMARKED_FAMILIES) <= families
     assert {w.loss for w in _bench.workloads()} == set(_bench.exported_losses())
+    assert {w.family for w in _bench.workloads()} == {
+        "regression", "classification", "embedding", "ranking"}
+    names = [w.name for w in _bench.workloads()]
+    assert len(set(names)) == len(names)  # asv and the regression check key on them
+    assert {w.name for w in _bench.workloads() if w.loss == "BatchTriplet"} == {
+        f"BatchTriplet[{s}]" for s in fastloss.BatchTriplet.STRATEGIES}
 
 
 def test_workload_shortcuts_and_families_exist():
@@ -58,9 +60,9 @@ def test_workload_shortcuts_and_families_exist():
 
 def test_bench_json_covers_every_workload_and_mode(bench_json):
     rows = bench_json["rows"]
-    assert {(r["loss"], r["mode"]) for r in rows} == {
-        (w.loss, m) for w in _bench.workloads() for m in _bench.MODES
-    }
+    assert sorted((r["workload"], r["mode"]) for r in rows) == sorted(
+        (w.name, m) for w in _bench.workloads() for m in _bench.MODES
+    )
     for row in rows:
         assert row["n"] == 64 and row["shape"][-1] >= 1
         assert row["dtype"] == "float64"
@@ -77,12 +79,13 @@ def test_bench_peers_compute_the_same_loss(bench_json):
     """Each peer's value agrees with fastloss's: the workload compares like with like."""
     with_reference = 0
     for row in bench_json["rows"]:
-        workload = _bench.find(row["loss"])
+        workload = _bench.find(row["workload"])
+        assert (workload.loss, workload.params) == (row["loss"], row["params"])
         assert ("reference" in row["seconds"]) == (
             workload.reference(row["mode"], row["n"]) is not None)
         assert ("torch" in row["seconds"]) == (has_torch() and workload.torch is not None)
         for peer, agrees in row["agrees"].items():
-            assert agrees, (row["loss"], row["mode"], peer)
+            assert agrees, (row["workload"], row["mode"], peer)
             assert row["speedup"][peer] == pytest.approx(
                 row["seconds"][peer] / row["seconds"]["fastloss"])
         with_reference += "reference" in row["seconds"]
@@ -138,6 +141,59 @@ def test_measure_row_for_one_workload():
     assert row["speedup"]["reference"] > 0
 
 
+def test_embedding_and_ranking_workloads_have_the_issue_sizes():
+    """Triplet 10^5 x 128 and BatchTriplet 2048 x 128 (float32), ranking 10^4 lists of
+    100 (float64): the sizes the speed targets are stated for are default sizes."""
+    targets = {"Triplet": (10**5, 128), "BatchTriplet[hard]": (2048, 128),
+               "PairwiseLogistic": (10**4, 100), "LambdaRank": (10**4, 100)}
+    for name, (rows, width) in targets.items():
+        workload = _bench.find(name)
+        assert rows * width in workload.sizes, name
+        (*_, last), _ = workload.data(rows * width, np.dtype("float32"),
+                                      np.random.default_rng(0))
+        assert last.shape == (rows, width), name
+
+
+def as_tuple(gradients):
+    return gradients if isinstance(gradients, tuple) else (gradients,)
+
+
+def test_paired_references_serve_value_and_gradient_only():
+    for w in _bench.workloads():
+        if w.family not in ("embedding", "ranking"):
+            assert not w.paired
+            continue
+        assert w.paired and w.reference("value") is None
+        args, kwargs = w.data(1000, np.dtype("float64"), np.random.default_rng(2))
+        value, grads = w.reference("value_and_gradient")(*args, **kwargs)
+        fl_value, fl_grads = w.fastloss("value_and_gradient")(*args, **kwargs)
+        assert value == pytest.approx(fl_value, rel=1e-9), w.name
+        for ref_grad, grad in zip(as_tuple(grads), as_tuple(fl_grads), strict=True):
+            np.testing.assert_allclose(grad, ref_grad, rtol=1e-7, atol=1e-12, err_msg=w.name)
+
+
+def test_batch_triplet_workloads_mine_active_triplets():
+    """The benchmark batches have several rows per class and triplets inside the
+    margin, so every strategy has work to do."""
+    for strategy in fastloss.BatchTriplet.STRATEGIES:
+        w = _bench.find(f"BatchTriplet[{strategy}]")
+        assert w.params == {"strategy": strategy}
+        (labels, x), _ = w.data(128 * 256, np.dtype("float32"), np.random.default_rng(0))
+        assert 4 < len(labels) / len(np.unique(labels)) < 16
+        value, grad = w.fastloss("value_and_gradient")(labels, x)
+        assert value > 0.1 and np.count_nonzero(np.abs(grad).sum(axis=1)) > len(x) // 2
+
+
+@pytest.mark.parametrize("name", ["Triplet", "Contrastive", "ListwiseSoftmax"])
+def test_measure_torch_peer_of_embedding_and_ranking(name):
+    torch = _bench.import_torch()
+    row = _bench.measure(_bench.find(name), "value_and_gradient", 12800, "float64", 1,
+                         torch=torch, rounds=1, target=0.001)
+    assert row["workload"] == name and row["agrees"]["reference"]
+    assert ("torch" in row["agrees"]) == (torch is not None)
+    assert all(row["agrees"].values())
+
+
 def test_workload_data_is_reproducible_and_in_dtype():
     n = 1000
     for w in _bench.workloads():
@@ -164,6 +220,8 @@ def test_regression_check_covers_the_key_workloads_and_every_floor():
     assert {"MeanSquaredError value n=1000000 float64",
             "Huber value_and_gradient n=1000000 float64",
             "MeanSquaredError value n=100 float64"} <= set(listed)
+    for name in ("Triplet", "BatchTriplet[hard]", "PairwiseLogistic", "LambdaRank"):
+        assert f"{name} value_and_gradient n=100000 float64" in listed
     floors = json.loads((BENCHMARKS / "floors.json").read_text())
     assert set(floors["floors"]) <= set(listed)  # no floor for a check that is gone
     for name, floor in listed.items():

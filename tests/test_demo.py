@@ -14,7 +14,10 @@ from fastloss import _cli, _demo
 LOSSES = ("MSE", "MAE", "Huber")
 BINARY_LOSSES = ("CE", "weighted CE", "focal")
 MULTICLASS_LOSSES = ("CE", f"GCE q={_demo.GCE_Q:g}")
-TASK_NAMES = ("regression", "binary", "multiclass")
+EMBEDDING_LOSSES = _demo.STRATEGIES
+RANKING_LOSSES = ("ListwiseSoftmax", f"LambdaRank@{_demo.NDCG_K}")
+TASK_NAMES = ("regression", "binary", "multiclass", "embedding", "ranking")
+TASK_LOSSES = (LOSSES, BINARY_LOSSES, MULTICLASS_LOSSES, EMBEDDING_LOSSES, RANKING_LOSSES)
 
 
 def parse_options(*argv):
@@ -66,7 +69,7 @@ def test_command_runs_every_task_with_log_table_and_takeaway(capsys):
     assert _cli.main(["demo", "--iterations", "60", "--seed", "3"]) == 0
     by_task = sections(capsys.readouterr().out)
     assert tuple(by_task) == TASK_NAMES
-    for task, names in zip(TASK_NAMES, (LOSSES, BINARY_LOSSES, MULTICLASS_LOSSES), strict=True):
+    for task, names in zip(TASK_NAMES, TASK_LOSSES, strict=True):
         text = by_task[task]
         header = r"\s+".join(["iteration", *(re.escape(n) for n in names)])
         assert re.search(rf"^{header}$", text, flags=re.MULTILINE), task
@@ -216,6 +219,96 @@ def test_label_noise_flips_that_share_to_the_next_class():
     assert np.all(noisy.y_train[changed] == (clean.y_train[changed] + 1) % _demo.N_CLASSES)
     assert np.array_equal(clean.x_train, noisy.x_train)
     assert np.array_equal(clean.y_test, noisy.y_test)
+
+
+# ---- embedding: metric learning for unseen classes ------------------------------
+
+def test_recall_at_1_counts_same_label_nearest_neighbours():
+    points = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 0.0], [5.0, 0.2], [2.4, 0.0]])
+    labels = np.array([0, 0, 1, 1, 1])
+    # Nearest others: 1, 0, 3, 2 and (for the last) point 1 at 2.3, of another label.
+    assert _demo.recall_at_1(labels, points) == pytest.approx(4 / 5)
+    assert _demo.recall_at_1(np.array([0, 1]), points[:2]) == 0.0
+
+
+def test_embedding_data_holds_out_whole_classes():
+    data = _demo.make_embedding_data(5)
+    assert not set(data.y_train) & set(data.y_test)
+    n_features = _demo.SIGNAL_DIMS + _demo.NOISE_DIMS
+    assert data.x_train.shape[1] == data.x_test.shape[1] == n_features
+    assert data.initial_weights.shape == (n_features, _demo.EMBEDDING_DIM)
+    # The noise features dominate raw distances: nearest neighbours are mostly wrong.
+    assert _demo.recall_at_1(data.y_test, data.x_test) < 0.5
+    assert _demo.recall_at_1(data.y_test, data.x_test[:, :_demo.SIGNAL_DIMS]) > 0.8
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_batch_triplet_training_lifts_recall_on_unseen_classes(seed):
+    text, results = run_task("embedding", "--iterations", "80", "--seed", str(seed))
+    assert results["before"] < 0.25
+    for name in EMBEDDING_LOSSES:
+        assert results[name] > max(0.6, results["before"] + 0.4), name
+    printed = table_rows(text, ("random projection", *EMBEDDING_LOSSES))
+    assert printed["random projection"] == pytest.approx([results["before"]], abs=0.0006)
+    for name in EMBEDDING_LOSSES:
+        assert printed[name] == pytest.approx([results[name]], abs=0.0006)
+    summary = takeaway(text)
+    assert f"for {results['before']:.1%} of the points" in summary
+    for name in EMBEDDING_LOSSES:
+        assert f"{name} {results[name]:.1%}" in summary
+
+
+def test_embedding_takeaway_ranks_strategies_that_differ():
+    close = _demo.embedding_takeaway(0.1, {"hard": 0.9, "semihard": 0.88, "all": 0.87})
+    assert "within 3.0 points of each other" in close
+    apart = _demo.embedding_takeaway(0.1, {"hard": 0.7, "semihard": 0.9, "all": 0.8})
+    assert "after training, semihard 90.0%, all 80.0%, hard 70.0%" in apart
+    assert "semihard does best here, hard worst" in apart
+
+
+# ---- ranking: documents for queries -----------------------------------------------
+
+def test_ndcg_at_k_on_small_lists():
+    relevance = np.array([[3.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    gains, discounts = np.array([7.0, 0.0, 1.0]), 1 / np.log2([2.0, 3.0, 4.0])
+    ideal = 7.0 * discounts[0] + 1.0 * discounts[1]
+    # Ranked by score: item 1 (gain 0), item 2 (gain 1), item 0 (gain 7).
+    scores = np.array([[0.0, 2.0, 1.0], [5.0, 1.0, 0.0]])
+    dcg = gains[[1, 2, 0]] @ discounts
+    # The list without relevant items counts as 1.
+    assert _demo.ndcg_at(3, relevance, scores) == pytest.approx((dcg / ideal + 1) / 2)
+    assert _demo.ndcg_at(1, relevance[:1], scores[:1]) == 0.0
+    assert _demo.ndcg_at(10, relevance[:1], -scores[:1] + 10) == pytest.approx(
+        (7.0 + 1.0 * discounts[1]) / ideal)
+    # Equal scores keep the given order (ties by index).
+    ties = np.zeros((1, 3))
+    assert _demo.ndcg_at(2, relevance[:1], ties) == pytest.approx(1 / (1 + discounts[1] / 7))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_listwise_and_lambdarank_training_lift_ndcg(seed):
+    text, results = run_task("ranking", "--iterations", "80", "--seed", str(seed))
+    data = _demo.make_ranking_data(seed)
+    assert data.x_train.shape == (len(data.y_train), _demo.DOCS_PER_QUERY, _demo.RANK_FEATURES)
+    assert set(np.unique(data.y_train)) <= set(range(_demo.GRADE_CUTS.size + 1))
+    assert results["before"] < 0.4
+    for name in RANKING_LOSSES:
+        assert results[name] > max(0.6, results["before"] + 0.3), name
+    printed = table_rows(text, ("untrained", *RANKING_LOSSES))
+    for name, value in results.items():
+        assert printed["untrained" if name == "before" else name] == pytest.approx(
+            [value], abs=0.0006)
+    summary = takeaway(text)
+    assert f"NDCG@{_demo.NDCG_K} {results['before']:.3f}" in summary
+    for name in RANKING_LOSSES:
+        assert f"{name}" in summary and f"{results[name]:.3f}" in summary
+
+
+def test_ranking_takeaway_names_the_better_loss():
+    text = _demo.ranking_takeaway(0.2, {"ListwiseSoftmax": 0.70, "LambdaRank@10": 0.75})
+    assert "LambdaRank@10 ranks the top better here" in text
+    same = _demo.ranking_takeaway(0.2, {"ListwiseSoftmax": 0.731, "LambdaRank@10": 0.733})
+    assert "nearly the same scorer" in same
 
 
 # ---- options ---------------------------------------------------------------------

@@ -6,11 +6,15 @@ its plain NumPy reference (fastloss.reference), value and value_and_gradient.
 - Ratio.track_ratio    fastloss time / reference time measured in one process, in
                        interleaved rounds (lower is better; < 1 means fastloss wins)
 
-Sizes are elements of the prediction. The default set is modest; set
+Workloads are named by loss (and, where one loss has several, by its label, e.g.
+"BatchTriplet[hard]"). Sizes are elements of the prediction (an embedding or list
+workload of n elements has n // 128 rows or n // 100 lists). The default set is modest; set
 FASTLOSS_ASV_SIZES (e.g. "100,1e4,1e6,1e7"), FASTLOSS_ASV_DTYPES (e.g. "float32")
 and FASTLOSS_ASV_THREADS (e.g. "1,2,4") to change it. A parameter combination that
-a workload or the installed build does not support (no reference yet, a size above
-the workload's maximum, a loss the build does not export) is skipped.
+a workload or the installed build does not support (no reference, as for the value
+mode of the embedding and ranking losses, whose references compute value and gradients
+together; a size above the workload's maximum; a loss the build does not export) is
+skipped.
 """
 
 import os
@@ -26,7 +30,7 @@ def _env_ints(name, default):
     return tuple(int(float(v)) for v in text.split(",")) if text else default
 
 
-LOSSES = [w.loss for w in _bench.workloads()]
+LOSSES = [w.name for w in _bench.workloads()]
 MODES = list(_bench.MODES)
 SIZES = list(_env_ints("FASTLOSS_ASV_SIZES", (10**2, 10**6)))
 DTYPES = os.environ.get("FASTLOSS_ASV_DTYPES", ",".join(_bench.DTYPES)).split(",")
