@@ -21,7 +21,12 @@ interleaved rounds, and reports the ratio of the medians beside its target:
 - sparse categorical cross-entropy from logits, value_and_gradient, 10^5 rows of 100
   classes, float32, against a max-shifted NumPy softmax giving value and gradient
   (6x), torch F.cross_entropy forward plus backward (3x) and, with scikit-learn
-  installed, HalfMultinomialLoss.loss_gradient with the same threads (3x).
+  installed, HalfMultinomialLoss.loss_gradient with the same threads (3x);
+- value_and_gradient of the embedding and ranking targets, on the data of their
+  `python -m fastloss bench` workloads, against the NumPy reference (value and
+  gradients in one call): Triplet, 10^5 rows of 128 float32 (5x; and torch
+  triplet_margin_loss forward plus backward, 3x), BatchTriplet "hard", 2048 rows of
+  128 float32 (5x), PairwiseLogistic and LambdaRank, 10^4 lists of 100 float64 (10x).
 
 fastloss runs with the default thread count unless --threads says otherwise; the
 NumPy expressions run on one thread, as NumPy does.
@@ -36,7 +41,15 @@ import numpy as np
 
 import fastloss as fl
 from fastloss import reference
-from fastloss._bench import compare, format_seconds, import_torch, metadata, torch_threads
+from fastloss._bench import (
+    compare,
+    find,
+    format_seconds,
+    import_torch,
+    metadata,
+    torch_call,
+    torch_threads,
+)
 
 
 class Row:
@@ -103,7 +116,39 @@ def rows(torch, rng):
             Row("Huber value", n, lambda: huber(y, p), "torch F.huber_loss",
                 torch_value(F.huber_loss, delta=1.0), "speedup", 2.0),
         ]
-    return table + classification_rows(torch, rng)
+    return table + classification_rows(torch, rng) + embedding_ranking_rows(torch, rng)
+
+
+def embedding_ranking_rows(torch, rng):
+    """(workload, elements, dtype, label, target vs NumPy, target vs torch or None)."""
+    specs = [
+        ("Triplet", 10**5 * 128, "float32", "10^5 x 128", 5.0, 3.0),
+        ("BatchTriplet[hard]", 2048 * 128, "float32", "2048 x 128", 5.0, None),
+        ("PairwiseLogistic", 10**6, "float64", "10^4 x 100", 10.0, None),
+        ("LambdaRank", 10**6, "float64", "10^4 x 100", 10.0, None),
+    ]
+    table = []
+    for name, n, dtype, label, numpy_target, torch_target in specs:
+        workload = find(name)
+        args, kwargs = workload.data(n, np.dtype(dtype), rng)
+        fast = workload.fastloss("value_and_gradient")
+        ref = workload.reference("value_and_gradient", n)
+
+        def call(fn=fast, args=args, kwargs=kwargs):
+            return fn(*args, **kwargs)
+
+        def call_ref(fn=ref, args=args, kwargs=kwargs):
+            return fn(*args, **kwargs)
+
+        what = f"{name} value_and_gradient"
+        table.append(Row(what, label, call, "NumPy reference", call_ref, "speedup",
+                         numpy_target, dtype))
+        peer = torch_call(torch, workload, "value_and_gradient", args, kwargs) if (
+            torch is not None and torch_target is not None) else None
+        if peer is not None:
+            table.append(Row(what, label, call, "torch forward + backward", peer,
+                             "speedup", torch_target, dtype))
+    return table
 
 
 def numpy_sparse_ce(labels, z):
