@@ -77,14 +77,17 @@ cdef double blocked_sum(BlockFn fn, KernelArgs* args, Py_ssize_t n_items,
     """Run fn over [0, n_items) in blocks of block_size; return the sum of its results.
 
     `partials` holds one double per block. The blocks run in parallel when
-    n_threads > 1; the sum is identical either way.
+    n_threads > 1; the sum is identical either way. Threads take eight blocks at a
+    time (dynamic schedule), so that on a shared machine a thread that loses its core
+    for a while does not hold up the others; which thread sums a block never changes
+    the result.
     """
     cdef Py_ssize_t n_blocks = (n_items + block_size - 1) // block_size
     cdef Py_ssize_t b
     if n_blocks <= 1:
         return fn(args, 0, n_items)
     if n_threads > 1:
-        for b in prange(n_blocks, schedule="static", num_threads=n_threads):
+        for b in prange(n_blocks, schedule="dynamic", chunksize=8, num_threads=n_threads):
             partials[b] = fn(args, b * block_size, min(n_items, (b + 1) * block_size))
     else:
         for b in range(n_blocks):
