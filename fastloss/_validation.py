@@ -88,6 +88,18 @@ def as_sample_weight(sample_weight, shape, rowwise):
     return w, per_weight
 
 
+def check_number(name, value, ok, requirement):
+    """float(value) for a real number (Python or NumPy scalar, not a bool) for which
+    ok(float(value)) holds; otherwise a ValueError naming the parameter."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be {requirement}; got {value!r}")
+    number = float(value)
+    if not ok(number):
+        raise ValueError(f"{name} must be {requirement}; got {value!r}")
+    return number
+
+
 def bad_value_error(name, values, index, requirement):
     """ValueError naming the first bad element by its (multi-)index."""
     where = np.unravel_index(index, values.shape) if values.ndim > 1 else index

@@ -25,7 +25,7 @@ from fastloss import _config, _dispatch
 from fastloss import _kernel as modes
 from fastloss._base import ElementwiseLoss, LossValue, Reduction
 from fastloss._rowwise import RowwiseLoss, check_unit
-from fastloss._validation import bad_value_error
+from fastloss._validation import bad_value_error, check_number
 
 __all__ = [
     "BinaryCrossEntropy", "BinaryFocal", "Hinge", "SquaredHinge",
@@ -43,15 +43,6 @@ _binary = _dispatch.load("_binary")
 
 # ---- parameter checks ----------------------------------------------------------------
 
-def _number(name, value, ok, requirement):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be {requirement}; got {value!r}")
-    value = float(value)
-    if not ok(value):
-        raise ValueError(f"{name} must be {requirement}; got {value!r}")
-    return value
-
-
 def _flag(name, value):
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False; got {value!r}")
@@ -59,11 +50,12 @@ def _flag(name, value):
 
 
 def _smoothing(value):
-    return _number("label_smoothing", value, lambda v: 0.0 <= v <= 1.0, "in [0, 1]")
+    return check_number("label_smoothing", value, lambda v: 0.0 <= v <= 1.0, "in [0, 1]")
 
 
 def _nonnegative(name, value):
-    return _number(name, value, lambda v: math.isfinite(v) and v >= 0.0, "a finite number >= 0")
+    return check_number(name, value, lambda v: math.isfinite(v) and v >= 0.0,
+                        "a finite number >= 0")
 
 
 def _weights_or_scalar(name, value, allow_none=True, bounds=(0.0, math.inf)):
@@ -75,7 +67,7 @@ def _weights_or_scalar(name, value, allow_none=True, bounds=(0.0, math.inf)):
             return None
         raise ValueError(f"{name} must not be None")
     if np.ndim(value) == 0:
-        return _number(name, value, lambda v: math.isfinite(v) and lo <= v <= hi, requirement)
+        return check_number(name, value, lambda v: math.isfinite(v) and lo <= v <= hi, requirement)
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -204,7 +196,7 @@ class BinaryFocal(_ProbabilisticBinary):
     def __init__(self, *, gamma: float = 2.0, alpha: float | None = 0.25,
                  from_logits: bool = False, reduction: Reduction = "mean") -> None:
         self.gamma = _nonnegative("gamma", gamma)
-        self.alpha = None if alpha is None else _number(
+        self.alpha = None if alpha is None else check_number(
             "alpha", alpha, lambda v: 0.0 <= v <= 1.0, "None or in [0, 1]"
         )
         self.from_logits = _flag("from_logits", from_logits)
@@ -455,7 +447,7 @@ class CategoricalHinge(RowwiseLoss):
     margin: float
 
     def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
-        self.margin = _number("margin", margin, math.isfinite, "a finite number")
+        self.margin = check_number("margin", margin, math.isfinite, "a finite number")
         super().__init__(reduction=reduction)
 
     def _kernel_spec(self, sparse):
@@ -512,7 +504,7 @@ class PolyLoss(_Categorical):
 
     def __init__(self, *, epsilon: float = 1.0, from_logits: bool = False,
                  reduction: Reduction = "mean") -> None:
-        self.epsilon = _number(
+        self.epsilon = check_number(
             "epsilon", epsilon, lambda v: math.isfinite(v) and v >= -1.0, "a finite number >= -1"
         )
         super().__init__(from_logits=from_logits, reduction=reduction)
@@ -545,7 +537,7 @@ class GeneralizedCrossEntropy(_Categorical):
 
     def __init__(self, *, q: float = 0.7, from_logits: bool = False,
                  reduction: Reduction = "mean") -> None:
-        self.q = _number("q", q, lambda v: 0.0 < v <= 1.0, "in (0, 1]")
+        self.q = check_number("q", q, lambda v: 0.0 < v <= 1.0, "in (0, 1]")
         super().__init__(from_logits=from_logits, reduction=reduction)
 
     def _kernel_spec(self, sparse):

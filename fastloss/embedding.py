@@ -20,8 +20,13 @@ from fastloss import _config, _dispatch
 from fastloss import _kernel as modes
 from fastloss._base import FloatArray, LossValue, Reduction, _Output
 from fastloss._rowloss import RowLoss
-from fastloss._validation import _to_ndarray, as_real_array, bad_value_error, compute_dtype
-from fastloss.regression import _check_param
+from fastloss._validation import (
+    _to_ndarray,
+    as_real_array,
+    bad_value_error,
+    check_number,
+    compute_dtype,
+)
 
 __all__ = [
     "Contrastive", "Triplet", "BatchTriplet",
@@ -39,7 +44,7 @@ Strategy: TypeAlias = Literal["hard", "semihard", "all"]
 
 
 def _nonnegative(name, value):
-    return _check_param(name, value, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+    return check_number(name, value, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
 
 
 def _embeddings(arrays, names):
@@ -242,7 +247,7 @@ class Triplet(_RowEmbeddingLoss):
     def __init__(self, *, margin: float = 1.0, p: float = 2.0, swap: bool = False,
                  eps: float = 1e-6, reduction: Reduction = "mean") -> None:
         self.margin = _nonnegative("margin", margin)
-        self.p = _check_param("p", p, lambda v: math.isfinite(v) and v >= 1, "a finite number >= 1")
+        self.p = check_number("p", p, lambda v: math.isfinite(v) and v >= 1, "a finite number >= 1")
         if not isinstance(swap, bool):
             raise ValueError(f"swap must be True or False; got {swap!r}")
         self.swap = swap

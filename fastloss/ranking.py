@@ -30,8 +30,13 @@ from fastloss import _config, _dispatch
 from fastloss import _kernel as modes
 from fastloss._base import FloatArray, LossValue, Reduction, _Output
 from fastloss._rowloss import RowLoss
-from fastloss._validation import _to_ndarray, as_real_array, bad_value_error, check_same_shape
-from fastloss.regression import _check_param
+from fastloss._validation import (
+    _to_ndarray,
+    as_real_array,
+    bad_value_error,
+    check_number,
+    check_same_shape,
+)
 
 __all__ = [
     "PairwiseHinge", "PairwiseLogistic", "ListwiseSoftmax", "ListMLE", "LambdaRank",
@@ -160,7 +165,7 @@ class PairwiseHinge(_RankingLoss):
     margin: float
 
     def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
-        self.margin = _check_param(
+        self.margin = check_number(
             "margin", margin, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
         super().__init__(reduction=reduction)
 

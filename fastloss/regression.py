@@ -8,14 +8,13 @@ are taken with respect to y_pred. Formulas are stated with e = y_pred - y_true.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from numpy.typing import ArrayLike
 
 from fastloss import _dispatch
 from fastloss._base import ElementwiseLoss, LossValue, Reduction
 from fastloss._kernel import first_index_below
-from fastloss._validation import bad_value_error
+from fastloss._validation import bad_value_error, check_number
 
 __all__ = [
     "MeanSquaredError", "MeanAbsoluteError", "Huber", "SmoothL1", "PseudoHuber",
@@ -25,14 +24,8 @@ __all__ = [
 ]
 
 
-def _check_param(name: str, value: object, ok: Callable[[float], bool], requirement: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
-        raise ValueError(f"{name} must be {requirement}; got {value!r}")
-    return float(value)
-
-
 def _positive(name: str, value: object) -> float:
-    return _check_param(name, value, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+    return check_number(name, value, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 
 
 def _require(values, name, bound, inclusive, nan_invalid, requirement):
@@ -142,7 +135,7 @@ class SmoothL1(_Regression):
     beta: float
 
     def __init__(self, *, beta: float = 1.0, reduction: Reduction = "mean") -> None:
-        self.beta = _check_param(
+        self.beta = check_number(
             "beta", beta, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"
         )
         if self.beta == 0:
@@ -220,7 +213,7 @@ class Quantile(_Regression):
     quantile: float
 
     def __init__(self, *, quantile: float = 0.5, reduction: Reduction = "mean") -> None:
-        self.quantile = _check_param(
+        self.quantile = check_number(
             "quantile", quantile, lambda v: 0 < v < 1, "strictly between 0 and 1"
         )
         super().__init__(reduction=reduction)
@@ -322,7 +315,7 @@ class Tweedie(_CountLoss):
     def __init__(
         self, *, power: float = 1.5, log_input: bool = True, reduction: Reduction = "mean"
     ) -> None:
-        self.power = _check_param(
+        self.power = check_number(
             "power", power, lambda v: math.isfinite(v) and v >= 1, "a finite number >= 1"
         )
         self._targets_positive = self.power >= 2
