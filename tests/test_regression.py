@@ -438,7 +438,8 @@ def test_equality_is_by_type_and_parameters():
 
 #: (class, parameter, bad values) for each validated hyper-parameter.
 BAD_PARAMS = [
-    (fl.Huber, "delta", [0.0, -1.0, math.nan, math.inf, "1", None, True, [1.0]]),
+    (fl.Huber, "delta", [0.0, -1.0, math.nan, math.inf, "1", None, True, np.True_, [1.0],
+                         np.float32(-1.0)]),
     (fl.PseudoHuber, "delta", [0, -2.5, math.nan, math.inf, "1", None, False]),
     (fl.SmoothL1, "beta", [-1e-9, -1.0, math.nan, math.inf, "1", None]),
     (fl.Quantile, "quantile", [0.0, 1.0, -0.1, 1.5, math.nan, "0.5", None]),
@@ -458,6 +459,12 @@ def test_bad_hyper_parameters(cls, param, values):
         shortcut = getattr(fl, next(c.shortcut for c in DEFAULT_CASES if c.cls is cls))
         with pytest.raises(ValueError, match=param):
             shortcut([1.0], [1.0], **{param: value})
+
+
+def test_hyper_parameters_may_be_numpy_scalars():
+    assert fl.Huber(delta=np.float32(2.5)).delta == 2.5
+    assert fl.Quantile(quantile=np.float64(0.25)).quantile == 0.25
+    assert fl.Tweedie(power=np.int64(2)) == fl.Tweedie(power=2.0)
 
 
 @pytest.mark.parametrize("case", **case_params(DEFAULT_CASES))
