@@ -94,6 +94,26 @@ cdef inline Logistic logistic(double z) noexcept nogil:
     return r
 
 
+ctypedef fused real_input:
+    double
+    float
+
+
+cdef inline void log1p_exp_neg_abs(const real_input* z, double* out,
+                                   Py_ssize_t n) noexcept nogil:
+    """out[i] = log(1 + exp(-|z[i]|)), logistic()'s log1p_e, for a chunk of logits.
+
+    One loop of exp, then one of log1p: the same operations as logistic(), so the same
+    bits, in two short loops the compiler vectorizes separately (see STAGED in
+    _elementwise.tp).
+    """
+    cdef Py_ssize_t i
+    for i in range(n):
+        out[i] = fl_exp(-fabs(<double>z[i]))
+    for i in range(n):
+        out[i] = vm.fl_log1p_unit(out[i])
+
+
 cdef inline double softplus(double z) noexcept nogil:
     """log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)): no overflow, exact in both tails."""
     return vm.fl_log1pexp(z)
