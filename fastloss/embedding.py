@@ -317,8 +317,9 @@ class BatchTriplet(RowLoss):
     or inf in the embeddings makes the value and the whole gradient NaN (mining is
     undefined).
 
-    Distances come from the Gram matrix X X^T (BLAS), squared distances clamped at
-    0. "hard" and "semihard" choose triplets on those distances, then compute the
+    Distances come from the Gram matrix X X^T (BLAS, in the embeddings' dtype; "hard"
+    needs only its lower triangle, from syrk: half the products), squared distances
+    clamped at 0. "hard" and "semihard" choose triplets on those distances, then compute the
     chosen pairs' distances, losses and gradients from the embedding differences
     (exact even for near-duplicates). "all" uses the Gram distances, recomputing
     from the differences those whose squared distance is below
@@ -389,8 +390,11 @@ class BatchTriplet(RowLoss):
             hess = np.full_like(X, fill) if want_hess else None
             return full, np.ones(n), grad, hess
         sq = _kernels.sq_norms(X, threads)
-        gram = X @ np.ascontiguousarray(X.T)
         weights = np.ones(n) if w is None else w
+        if self.strategy == "hard":
+            pos, neg = _kernels.mine_hard(_lower_gram(X), sq, lab, threads)
+        else:
+            gram = X @ np.ascontiguousarray(X.T)
         if self.strategy == "all":
             tol = 16.0 * math.sqrt(np.finfo(X.dtype).eps)
             dist, coef, loss, count = _kernels.mine_all(
@@ -401,7 +405,6 @@ class BatchTriplet(RowLoss):
                 X, dist, coef, scale(_weighted_sum(weights, count)) * weights, want_hess)
             return loss, count, grad, hess
         if self.strategy == "hard":
-            pos, neg = _kernels.mine_hard(gram, sq, lab, threads)
             anchors = np.flatnonzero((pos >= 0) & (neg >= 0))
             count = np.zeros(n)
             count[anchors] = 1.0
@@ -495,6 +498,16 @@ class BatchTriplet(RowLoss):
         grad_out.buffer[...] = grad
         hess_out.buffer[...] = hess
         return grad_out.result(), hess_out.result()
+
+
+def _lower_gram(X):
+    """X X^T in X's dtype, only on and below the diagonal (the rest is unspecified):
+    BLAS syrk does half the products of a full matrix product, and the array is
+    C-contiguous (syrk's upper triangle of a Fortran-order matrix, transposed)."""
+    from scipy.linalg import blas
+
+    syrk = blas.dsyrk if X.dtype == np.float64 else blas.ssyrk
+    return syrk(1.0, X.T, trans=1).T
 
 
 def _weighted_sum(weights, values):

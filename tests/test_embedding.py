@@ -334,6 +334,38 @@ def test_bitwise_identical_for_any_thread_count():
                 np.testing.assert_array_equal(g, g0)
 
 
+def test_hard_mining_in_parallel_matches_numpy_and_any_thread_count():
+    # n = 8192 anchors: mining runs in parallel, bands of Gram rows per thread. Integer
+    # points give exact Gram entries and many ties (the lowest index must win).
+    from fastloss import _dispatch
+    from fastloss.embedding import _lower_gram
+
+    g = rng(29)
+    n = 8192
+    x = g.integers(-2, 3, (n, 3)).astype(np.float64)
+    labels = g.integers(0, 50, n).astype(np.int64)
+    labels[:3] = [50, 51, 51]  # one anchor without positives
+    sq = (x * x).sum(axis=1)
+    kernels = _dispatch.load("_embedding")
+    lower = _lower_gram(x)
+    mined = [kernels.mine_hard(lower, sq, labels, t) for t in (1, 2, 3)]
+    for pos, neg in mined[1:]:
+        np.testing.assert_array_equal(pos, mined[0][0])
+        np.testing.assert_array_equal(neg, mined[0][1])
+    want_pos, want_neg = np.empty(n, np.int64), np.empty(n, np.int64)
+    for start in range(0, n, 1024):
+        rows = slice(start, start + 1024)
+        d2 = np.maximum(sq[rows, None] + sq[None, :] - 2.0 * (x[rows] @ x.T), 0.0)
+        same = labels[rows, None] == labels[None, :]
+        same[np.arange(d2.shape[0]), np.arange(start, start + d2.shape[0])] = False
+        other = labels[rows, None] != labels[None, :]
+        want_pos[rows] = np.where(same.any(1), np.where(same, d2, -1.0).argmax(1), -1)
+        want_neg[rows] = np.where(other.any(1), np.where(other, d2, np.inf).argmin(1), -1)
+    np.testing.assert_array_equal(mined[0][0], want_pos)
+    np.testing.assert_array_equal(mined[0][1], want_neg)
+    assert want_pos[0] == -1
+
+
 def test_dtypes_and_out():
     same, x1, x2 = pairs()
     x32 = x1.astype(np.float32)
