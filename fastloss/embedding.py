@@ -500,24 +500,28 @@ class BatchTriplet(RowLoss):
         return grad_out.result(), hess_out.result()
 
 
-#: Rows per BLAS product of the lower Gram triangle (see _lower_gram): 2048 x 128 float32
-#: took 12.3 ms in one product of the full matrix, 9.8 / 8.4 / 7.7 ms in 2 / 4 / 8
-#: products of row blocks (one thread).
-_GRAM_BLOCK_ROWS = 256
+#: The lower Gram triangle (see _lower_gram) takes at most this many BLAS products, of
+#: at least _GRAM_MIN_ROWS rows each. 2048 x 128 float32, one thread: 12.3 ms in one
+#: product of the full matrix, 9.8 / 8.4 / 7.7 ms in 2 / 4 / 8 products of row blocks.
+#: Few, because each product wakes the BLAS threads, which costs the most on a loaded
+#: machine.
+_GRAM_BLOCKS = 8
+_GRAM_MIN_ROWS = 256
 
 
 def _lower_gram(X):
     """X X^T in X's dtype, only on and below the diagonal (the rest is left unwritten):
-    one BLAS product per block of _GRAM_BLOCK_ROWS rows, against the columns up to the
-    block's end, about half the products of the full matrix. NumPy's BLAS, as the
-    caller's own products use: a second BLAS library's threads would compete with
-    NumPy's, which spin for a while after each product. The memory is recycled
-    (_kernel.empty_like): a fresh 16 MB array costs a page fault per page."""
+    one BLAS product per block of rows, against the columns up to the block's end,
+    about half the products of the full matrix. NumPy's BLAS, as the caller's own
+    products use: a second BLAS library's threads would compete with NumPy's, which
+    spin for a while after each product. The memory is recycled (_kernel.empty_like):
+    a fresh 16 MB array costs a page fault per page."""
     n = X.shape[0]
     lower = modes.empty_like(np.broadcast_to(np.zeros((), X.dtype), (n, n)))
     xt = np.ascontiguousarray(X.T)
-    for start in range(0, n, _GRAM_BLOCK_ROWS):
-        stop = min(n, start + _GRAM_BLOCK_ROWS)
+    rows = max(_GRAM_MIN_ROWS, -(-n // _GRAM_BLOCKS))
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
         np.matmul(X[start:stop], xt[:, :stop], out=lower[start:stop, :stop])
     return lower
 
