@@ -1,8 +1,9 @@
 """Loss base classes: hyper-parameters, reductions, weights and the kernel calls.
 
 Loss holds what every loss shares (reduction, repr, equality, pickling); Reduction,
-FloatArray and LossValue are the types of the public annotations. ElementwiseLoss
-adds the methods of API.md section 1 for losses computed element by element by a
+FloatArray and LossValue are the types of the public annotations. OnePassLoss adds
+the methods of API.md section 1 for losses computed by one kernel pass over
+(y_true, y_pred); ElementwiseLoss is one for losses computed element by element by a
 generated kernel (fastloss._elementwise.tp).
 """
 
@@ -76,7 +77,87 @@ def _params_key(loss):
     return tuple((key, freeze(value)) for key, value in loss.get_params().items())
 
 
-class ElementwiseLoss(Loss):
+class OnePassLoss(Loss):
+    """The methods of API.md section 1 for a loss computed by one kernel pass over
+    (y_true, y_pred).
+
+    Subclasses implement `_prepare(y_true, y_pred, sample_weight)`, returning the
+    validated inputs as a tuple (targets, predictions, ...: the rest is theirs),
+    `_run(mode, inputs, out_a=None, out_b=None, scale=1.0)` (the kernel pass; its
+    weighted loss sum), `_denominator(inputs)` (the divisor of "mean") and
+    `_values_buffer(p)` (the array of "none" values).
+    """
+
+    def _gradient_scale(self, inputs):
+        return 1.0 / self._denominator(inputs) if self.reduction == "mean" else 1.0
+
+    # -- public methods -------------------------------------------------------------
+
+    def __call__(
+        self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> LossValue:
+        """The loss value: float for "mean"/"sum", for "none" an array shaped like y_pred
+        (one value per row for the row-wise losses)."""
+        inputs = self._prepare(y_true, y_pred, sample_weight)
+        if self.reduction == "none":
+            values = self._values_buffer(inputs[1])
+            self._run(modes.VALUE_NONE, inputs, values)
+            return values
+        total = self._run(modes.VALUE_SUM, inputs)
+        if self.reduction == "sum":
+            return total
+        return total / self._denominator(inputs)
+
+    def gradient(
+        self,
+        y_true: ArrayLike,
+        y_pred: ArrayLike,
+        *,
+        sample_weight: ArrayLike | None = None,
+        out: FloatArray | None = None,
+    ) -> FloatArray:
+        """d(reduced loss)/d(y_pred), shaped and typed like y_pred (into `out` if given)."""
+        inputs = self._prepare(y_true, y_pred, sample_weight)
+        scale = self._gradient_scale(inputs)
+        grad = _Output(out, y_pred, inputs[1], inputs[0])
+        self._run(modes.GRADIENT, inputs, grad.buffer, scale=scale)
+        return grad.result()
+
+    def value_and_gradient(
+        self,
+        y_true: ArrayLike,
+        y_pred: ArrayLike,
+        *,
+        sample_weight: ArrayLike | None = None,
+        out: FloatArray | None = None,
+    ) -> tuple[LossValue, FloatArray]:
+        """(value, gradient) from one pass over the data; equal to the two separate calls."""
+        inputs = self._prepare(y_true, y_pred, sample_weight)
+        grad = _Output(out, y_pred, inputs[1], inputs[0])
+        if self.reduction == "none":
+            values = self._values_buffer(inputs[1])
+            self._run(modes.VALUE_NONE_GRADIENT, inputs, values, grad.buffer)
+            return values, grad.result()
+        if self.reduction == "sum":
+            total = self._run(modes.VALUE_GRADIENT, inputs, grad.buffer)
+            return total, grad.result()
+        denominator = self._denominator(inputs)
+        total = self._run(modes.VALUE_GRADIENT, inputs, grad.buffer, scale=1.0 / denominator)
+        return total / denominator, grad.result()
+
+    def gradient_hessian(
+        self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """(gradient, diagonal hessian), both with the reduction's scaling."""
+        inputs = self._prepare(y_true, y_pred, sample_weight)
+        scale = self._gradient_scale(inputs)
+        grad = _Output(None, y_pred, inputs[1])
+        hess = _Output(None, y_pred, inputs[1])
+        self._run(modes.GRADIENT_HESSIAN, inputs, grad.buffer, hess.buffer, scale)
+        return grad.result(), hess.result()
+
+
+class ElementwiseLoss(OnePassLoss):
     """A loss summed over the elements of y_pred (any shape; y_true the same shape).
 
     Subclasses set `_kernels` (the compiled family module) and implement
@@ -112,89 +193,25 @@ class ElementwiseLoss(Loss):
         w, per_weight = as_sample_weight(sample_weight, p.shape, rowwise=False)
         return y, p, w, per_weight
 
-    def _run(self, mode, y, p, w, per_weight, out_a=None, out_b=None, scale=1.0):
+    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0):
+        y, p, w, per_weight = inputs
         n_threads = _config.get_num_threads() if p.size >= modes.PARALLEL_MIN else 1
         a, b, c = self._kernel_params
         return self._kernels.run(
             self._kernel_id, mode, y, p, w, per_weight, out_a, out_b, scale, a, b, c, n_threads
         )
 
-    def _denominator(self, p, w, per_weight):
+    def _denominator(self, inputs):
         """sum(w) over all elements for "mean" (n when unweighted)."""
+        _, p, w, per_weight = inputs
         total = p.size if w is None else float(w.sum()) * per_weight
         if total <= 0:
             what = "no elements" if p.size == 0 else "sample weights summing to 0"
             raise ValueError(f'reduction="mean" is undefined over {what}')
         return total
 
-    def _gradient_scale(self, p, w, per_weight):
-        return 1.0 / self._denominator(p, w, per_weight) if self.reduction == "mean" else 1.0
-
-    # -- public methods -------------------------------------------------------------
-
-    def __call__(
-        self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
-    ) -> LossValue:
-        """The loss value: float for "mean"/"sum", an array shaped like y_pred for "none"."""
-        y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
-        if self.reduction == "none":
-            values = modes.empty_like(p)
-            self._run(modes.VALUE_NONE, y, p, w, per_weight, values)
-            return values
-        total = self._run(modes.VALUE_SUM, y, p, w, per_weight)
-        if self.reduction == "sum":
-            return total
-        return total / self._denominator(p, w, per_weight)
-
-    def gradient(
-        self,
-        y_true: ArrayLike,
-        y_pred: ArrayLike,
-        *,
-        sample_weight: ArrayLike | None = None,
-        out: FloatArray | None = None,
-    ) -> FloatArray:
-        """d(reduced loss)/d(y_pred), shaped and typed like y_pred (into `out` if given)."""
-        y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
-        scale = self._gradient_scale(p, w, per_weight)
-        grad = _Output(out, y_pred, p, y)
-        self._run(modes.GRADIENT, y, p, w, per_weight, grad.buffer, scale=scale)
-        return grad.result()
-
-    def value_and_gradient(
-        self,
-        y_true: ArrayLike,
-        y_pred: ArrayLike,
-        *,
-        sample_weight: ArrayLike | None = None,
-        out: FloatArray | None = None,
-    ) -> tuple[LossValue, FloatArray]:
-        """(value, gradient) from one pass over the data; equal to the two separate calls."""
-        y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
-        grad = _Output(out, y_pred, p, y)
-        if self.reduction == "none":
-            values = modes.empty_like(p)
-            self._run(modes.VALUE_NONE_GRADIENT, y, p, w, per_weight, values, grad.buffer)
-            return values, grad.result()
-        if self.reduction == "sum":
-            total = self._run(modes.VALUE_GRADIENT, y, p, w, per_weight, grad.buffer)
-            return total, grad.result()
-        denominator = self._denominator(p, w, per_weight)
-        total = self._run(
-            modes.VALUE_GRADIENT, y, p, w, per_weight, grad.buffer, scale=1.0 / denominator
-        )
-        return total / denominator, grad.result()
-
-    def gradient_hessian(
-        self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
-    ) -> tuple[FloatArray, FloatArray]:
-        """(gradient, diagonal hessian), both with the reduction's scaling."""
-        y, p, w, per_weight = self._prepare(y_true, y_pred, sample_weight)
-        scale = self._gradient_scale(p, w, per_weight)
-        grad = _Output(None, y_pred, p)
-        hess = _Output(None, y_pred, p)
-        self._run(modes.GRADIENT_HESSIAN, y, p, w, per_weight, grad.buffer, hess.buffer, scale)
-        return grad.result(), hess.result()
+    def _values_buffer(self, p):
+        return modes.empty_like(p)
 
 
 class _Output:

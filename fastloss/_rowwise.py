@@ -1,8 +1,9 @@
 """Row-wise losses: y_pred of shape (n, C), one loss per row (classes on the last axis).
 
 RowwiseLoss is the counterpart of fastloss._base.ElementwiseLoss for the multi-class
-kernels (fastloss._multiclass.pyx.tp): the same public methods (API.md section 1),
-with "none" returning one value per row (n,) and sample weights one per row.
+kernels (fastloss._multiclass.pyx.tp): the same public methods (API.md section 1,
+from fastloss._base.OnePassLoss), with "none" returning one value per row (n,) and
+sample weights one per row.
 
 Targets are probability rows of y_pred's shape ("dense") or integer class labels of
 shape (n,) ("sparse"); a subclass lists the kinds it accepts. The "mean" reduction
@@ -14,11 +15,9 @@ an ignored label.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from fastloss import _config, _dispatch
-from fastloss import _kernel as modes
-from fastloss._base import FloatArray, Loss, LossValue, Reduction, _Output
+from fastloss._base import OnePassLoss, Reduction
 from fastloss._validation import (
     _to_ndarray,
     as_real_array,
@@ -67,7 +66,7 @@ def as_labels(y_true, n_rows, n_classes, ignore_index=None):
     return labels
 
 
-class RowwiseLoss(Loss):
+class RowwiseLoss(OnePassLoss):
     """A loss with one value per row of y_pred (n, C).
 
     Subclasses set `_targets` (a tuple of "dense" and/or "sparse") and implement
@@ -136,7 +135,8 @@ class RowwiseLoss(Loss):
 
     # -- kernel calls -----------------------------------------------------------------
 
-    def _run(self, mode, y, p, w, sparse, out_a=None, out_b=None, scale=1.0):
+    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0):
+        y, p, w, sparse = inputs
         n, n_classes = p.shape
         n_threads = (
             _config.get_num_threads() if n * n_classes >= self._kernels.ROW_PARALLEL_MIN else 1
@@ -149,12 +149,13 @@ class RowwiseLoss(Loss):
             self._per_class, n_threads,
         )
 
-    def _denominator(self, y, p, w, sparse):
+    def _denominator(self, inputs):
         """sum_i w_i r_i for "mean" (see the module docstring)."""
+        _, p, w, sparse = inputs
         if (self._class_weights_rows and self._per_class is not None) or (
             sparse and self._ignore_index is not None
         ):
-            total = self._run(self._kernels.MODE_ROW_WEIGHT_SUM, y, p, w, sparse)
+            total = self._run(self._kernels.MODE_ROW_WEIGHT_SUM, inputs)
         else:
             total = p.shape[0] if w is None else float(w.sum())
         if not total > 0:
@@ -165,74 +166,8 @@ class RowwiseLoss(Loss):
             raise ValueError(f'reduction="mean" is undefined over {what}')
         return total
 
-    def _gradient_scale(self, y, p, w, sparse):
-        return 1.0 / self._denominator(y, p, w, sparse) if self.reduction == "mean" else 1.0
-
-    # -- public methods -------------------------------------------------------------
-
-    def __call__(
-        self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
-    ) -> LossValue:
-        """The loss value: float for "mean"/"sum", an array of one value per row for "none"."""
-        y, p, w, sparse = self._prepare(y_true, y_pred, sample_weight)
-        if self.reduction == "none":
-            values = np.empty(p.shape[0], dtype=p.dtype)
-            self._run(modes.VALUE_NONE, y, p, w, sparse, values)
-            return values
-        total = self._run(modes.VALUE_SUM, y, p, w, sparse)
-        if self.reduction == "sum":
-            return total
-        return total / self._denominator(y, p, w, sparse)
-
-    def gradient(
-        self,
-        y_true: ArrayLike,
-        y_pred: ArrayLike,
-        *,
-        sample_weight: ArrayLike | None = None,
-        out: FloatArray | None = None,
-    ) -> FloatArray:
-        """d(reduced loss)/d(y_pred), shaped and typed like y_pred (into `out` if given)."""
-        y, p, w, sparse = self._prepare(y_true, y_pred, sample_weight)
-        scale = self._gradient_scale(y, p, w, sparse)
-        grad = _Output(out, y_pred, p, y)
-        self._run(modes.GRADIENT, y, p, w, sparse, grad.buffer, scale=scale)
-        return grad.result()
-
-    def value_and_gradient(
-        self,
-        y_true: ArrayLike,
-        y_pred: ArrayLike,
-        *,
-        sample_weight: ArrayLike | None = None,
-        out: FloatArray | None = None,
-    ) -> tuple[LossValue, FloatArray]:
-        """(value, gradient) from one pass over the data; equal to the two separate calls."""
-        y, p, w, sparse = self._prepare(y_true, y_pred, sample_weight)
-        grad = _Output(out, y_pred, p, y)
-        if self.reduction == "none":
-            values = np.empty(p.shape[0], dtype=p.dtype)
-            self._run(modes.VALUE_NONE_GRADIENT, y, p, w, sparse, values, grad.buffer)
-            return values, grad.result()
-        if self.reduction == "sum":
-            total = self._run(modes.VALUE_GRADIENT, y, p, w, sparse, grad.buffer)
-            return total, grad.result()
-        denominator = self._denominator(y, p, w, sparse)
-        total = self._run(
-            modes.VALUE_GRADIENT, y, p, w, sparse, grad.buffer, scale=1.0 / denominator
-        )
-        return total / denominator, grad.result()
-
-    def gradient_hessian(
-        self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
-    ) -> tuple[FloatArray, FloatArray]:
-        """(gradient, diagonal hessian), both with the reduction's scaling."""
-        y, p, w, sparse = self._prepare(y_true, y_pred, sample_weight)
-        scale = self._gradient_scale(y, p, w, sparse)
-        grad = _Output(None, y_pred, p)
-        hess = _Output(None, y_pred, p)
-        self._run(modes.GRADIENT_HESSIAN, y, p, w, sparse, grad.buffer, hess.buffer, scale)
-        return grad.result(), hess.result()
+    def _values_buffer(self, p):
+        return np.empty(p.shape[0], dtype=p.dtype)
 
 
 def check_unit(values, name, nan_invalid):

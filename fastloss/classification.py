@@ -89,7 +89,8 @@ class _Binary(ElementwiseLoss):
     #: Per-column parameter (one per label of the last axis), or None.
     _per_label = None
 
-    def _run(self, mode, y, p, w, per_weight, out_a=None, out_b=None, scale=1.0):
+    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0):
+        y, p, w, per_weight = inputs
         n_threads = _config.get_num_threads() if p.size >= modes.PARALLEL_MIN else 1
         a, b, c = self._kernel_params
         return self._kernels.run(
