@@ -16,6 +16,8 @@ Why it does not flake on a shared, noisy 2-core machine:
 - one thread: the NumPy reference runs on one thread, and a parallel region on a
   machine whose other core is busy waits for the descheduled thread, which measures
   the neighbours rather than the kernels (thread scaling is the asv suite's job);
+  NumPy's BLAS too, on both sides, where threadpoolctl (in the test and bench extras)
+  can limit it;
 - floors with about 2x headroom over the ratios measured when they were set;
 - a workload over its floor is measured once more, with twice the rounds, and fails
   only if it is over again.
@@ -28,6 +30,7 @@ default floor.
 """
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -38,6 +41,11 @@ import numpy as np
 import fastloss as fl
 from fastloss import _bench
 
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:
+    threadpool_limits = None
+
 FLOORS = Path(__file__).with_name("floors.json")
 THREADS = 1
 #: Families whose every workload is a key workload (value_and_gradient, 10^5 elements).
@@ -45,6 +53,15 @@ EXTRA_FAMILIES = ("classification",)
 #: Further key workloads by name (value_and_gradient, 10^5 elements: 781 embeddings of
 #: 128, a batch of 781 for BatchTriplet, 1000 lists of 100).
 EXTRA_WORKLOADS = ("Triplet", "BatchTriplet[hard]", "PairwiseLogistic", "LambdaRank")
+
+
+def threads_limited():
+    """A context in which fastloss, and NumPy's BLAS where possible, use THREADS threads."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(fl.threads(THREADS))
+    if threadpool_limits is not None:
+        stack.enter_context(threadpool_limits(THREADS, user_api="blas"))
+    return stack
 
 
 def check_id(workload, mode, n, dtype):
@@ -128,7 +145,7 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     checks = [Check(*key, rng) for key in keys]
     target = 0.02
-    with fl.threads(THREADS):
+    with threads_limited():
         measure(checks, args.rounds, target)
         over = [c for c in checks if c.ratio > floors.get(c.id, default_floor)]
         if over:  # confirm with twice the rounds before failing

@@ -503,10 +503,11 @@ class BatchTriplet(RowLoss):
 #: The lower Gram triangle (see _lower_gram) takes at most this many BLAS products, of
 #: at least _GRAM_MIN_ROWS rows each. 2048 x 128 float32, one thread: 12.3 ms in one
 #: product of the full matrix, 9.8 / 8.4 / 7.7 ms in 2 / 4 / 8 products of row blocks.
-#: Few, because each product wakes the BLAS threads, which costs the most on a loaded
-#: machine.
-_GRAM_BLOCKS = 8
-_GRAM_MIN_ROWS = 256
+#: But each product wakes the BLAS threads, and on a loaded machine that costs a
+#: scheduler slice: value_and_gradient with 2 threads, the other core busy, took 51, 55
+#: and 201 ms with 1, 2 and 8 products. So two.
+_GRAM_BLOCKS = 2
+_GRAM_MIN_ROWS = 512
 
 
 def _lower_gram(X):
