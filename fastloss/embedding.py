@@ -318,11 +318,12 @@ class BatchTriplet(RowLoss):
     undefined).
 
     Distances come from the Gram matrix X X^T (BLAS, in the embeddings' dtype; "hard"
-    needs only its lower triangle: about half the products), squared distances
-    clamped at 0. "hard" and "semihard" choose triplets on those distances, then compute the
-    chosen pairs' distances, losses and gradients from the embedding differences
-    (exact even for near-duplicates). "all" uses the Gram distances, recomputing
-    from the differences those whose squared distance is below
+    reads only its lower triangle, computed in two row blocks: three quarters of the
+    products), squared distances clamped at 0. "hard" and "semihard" choose triplets
+    on those distances, then compute the chosen pairs' distances, losses and
+    gradients from the embedding differences (exact even for near-duplicates). "all"
+    uses the Gram distances, recomputing from the differences those whose squared
+    distance is below
     ``16 sqrt(machine eps) (|x_a|^2 + |x_j|^2)``, where the Gram formula cancels; its
     gradient is assembled with one more matrix product. The gradient of a distance
     of length 0 is 0. Mining and the gradient scatter are compiled and run in
@@ -511,12 +512,12 @@ _GRAM_MIN_ROWS = 512
 
 
 def _lower_gram(X):
-    """X X^T in X's dtype, only on and below the diagonal (the rest is left unwritten):
-    one BLAS product per block of rows, against the columns up to the block's end,
-    about half the products of the full matrix. NumPy's BLAS, as the caller's own
-    products use: a second BLAS library's threads would compete with NumPy's, which
-    spin for a while after each product. The memory is recycled (_kernel.empty_like):
-    a fresh 16 MB array costs a page fault per page."""
+    """X X^T in X's dtype, at least on and below the diagonal (the rest is left
+    unwritten): one BLAS product per block of rows, against the columns up to the
+    block's end (with two blocks, three quarters of the full matrix). NumPy's BLAS,
+    as the caller's own products use: a second BLAS library's threads would compete
+    with NumPy's, which spin for a while after each product. The memory is recycled
+    (_kernel.empty_like): a fresh 16 MB array costs a page fault per page."""
     n = X.shape[0]
     lower = modes.empty_like(np.broadcast_to(np.zeros((), X.dtype), (n, n)))
     xt = np.ascontiguousarray(X.T)
