@@ -63,6 +63,12 @@ class Workload:
                value mode has no NumPy reference
     label      the workload's name where one loss has several (BatchTriplet's
                strategies); None: the loss's class name
+    asv_gradient_ratio_max_size  largest size at which the asv suite's Ratio
+               benchmark times value_and_gradient against the reference, set where
+               one reference call takes seconds (ASV_RATIO_SLOW_GRADIENT_MAX); None:
+               no limit of its own. Only that benchmark reads it: `python -m fastloss
+               bench`, the scripts in benchmarks/ and asv's Reference timings run the
+               reference up to reference_max_size
     """
 
     loss: str
@@ -76,6 +82,7 @@ class Workload:
     wrt: tuple = (1,)
     paired: bool = False
     label: str = None
+    asv_gradient_ratio_max_size: int = None
 
     @property
     def name(self):
@@ -156,8 +163,21 @@ def _binary_pair(n, dtype, rng):
     return (y.astype(dtype), rng.normal(0.0, 2.0, n).astype(dtype)), {}
 
 
+#: The asv Ratio benchmark (asv_benchmarks/) calls the reference about eight times per
+#: measurement (the value check, a warm-up, calibration, five rounds), for every dtype
+#: and thread count. The value_and_gradient references that take seconds per call at
+#: 10^6 elements (on a 2-core development machine: the multi-class ones 1-6 s, the
+#: pairwise ranking ones 1-11 s; 0.1-0.7 s at 10^5) are timed there up to this size
+#: only, so that the suite runs in minutes.
+ASV_RATIO_SLOW_GRADIENT_MAX = 10**5
+
 CLASSES = 100  # classes of the multi-class workloads: n elements are n // 100 rows
-REF_ROWWISE_MAX = 10**6  # see the multi-class workloads below
+#: The multi-class references' logit gradients go through the (rows, C, C) softmax
+#: Jacobian: O(n C) memory, so they are run up to 10^6 elements only, and they take
+#: seconds per call there.
+REF_ROWWISE_MAX = 10**6
+ROWWISE_REFERENCE = {"reference_max_size": REF_ROWWISE_MAX,
+                     "asv_gradient_ratio_max_size": ASV_RATIO_SLOW_GRADIENT_MAX}
 
 
 def _class_rows(targets):
@@ -290,26 +310,24 @@ WORKLOADS = (
     Workload("BinaryFocal", "binary_focal", _binary_pair, {"from_logits": True}),
     Workload("Hinge", "hinge", _binary_pair),
     Workload("SquaredHinge", "squared_hinge", _binary_pair),
-    # classification, multi-class: logits (n // 100, 100) and targets per row. The
-    # references' logit gradients go through the (rows, C, C) softmax Jacobian:
-    # O(n C) memory, so they are run up to 10^6 elements only (REF_ROWWISE_MAX).
+    # classification, multi-class: logits (n // 100, 100) and targets per row; the
+    # references' gradients are slow (ROWWISE_REFERENCE)
     Workload("CategoricalCrossEntropy", "categorical_cross_entropy", _class_rows("soft"),
-             {"from_logits": True}, torch=_torch_cross_entropy,
-             reference_max_size=REF_ROWWISE_MAX),
+             {"from_logits": True}, torch=_torch_cross_entropy, **ROWWISE_REFERENCE),
     Workload("SparseCategoricalCrossEntropy", "sparse_categorical_cross_entropy",
              _class_rows("labels"), {"from_logits": True}, torch=_torch_cross_entropy,
-             reference_max_size=REF_ROWWISE_MAX),
+             **ROWWISE_REFERENCE),
     Workload("CategoricalFocal", "categorical_focal", _class_rows("onehot"),
-             {"from_logits": True}, reference_max_size=REF_ROWWISE_MAX),
+             {"from_logits": True}, **ROWWISE_REFERENCE),
     Workload("SparseCategoricalFocal", "sparse_categorical_focal", _class_rows("labels"),
-             {"from_logits": True}, reference_max_size=REF_ROWWISE_MAX),
+             {"from_logits": True}, **ROWWISE_REFERENCE),
     Workload("CategoricalHinge", "categorical_hinge", _class_rows("onehot")),
     Workload("KLDivergence", "kl_divergence", _class_rows("soft"), {"from_logits": True},
-             torch=_torch_kl_div_logits, reference_max_size=REF_ROWWISE_MAX),
+             torch=_torch_kl_div_logits, **ROWWISE_REFERENCE),
     Workload("PolyLoss", "poly_loss", _class_rows("onehot"), {"from_logits": True},
-             reference_max_size=REF_ROWWISE_MAX),
+             **ROWWISE_REFERENCE),
     Workload("GeneralizedCrossEntropy", "generalized_cross_entropy", _class_rows("onehot"),
-             {"from_logits": True}, reference_max_size=REF_ROWWISE_MAX),
+             {"from_logits": True}, **ROWWISE_REFERENCE),
     # embedding: rows of EMBEDDING_DIM, against the paired references
     Workload("Contrastive", "contrastive", _pairs, {"margin": 1.0}, sizes=EMBEDDING_SIZES,
              max_size=EMBEDDING_MAX, torch=_torch_contrastive, wrt=(1, 2), paired=True),
@@ -320,16 +338,18 @@ WORKLOADS = (
                paired=True, label=f"BatchTriplet[{strategy}]")
       for strategy, reference_max in (("hard", None), ("semihard", None),
                                       ("all", BATCH_ALL_REFERENCE_MAX))),
-    # ranking: lists of LIST_SIZE items, against the paired references
+    # ranking: lists of LIST_SIZE items, against the paired references (the pairwise
+    # ones build (lists, L, L) arrays of pairs: seconds per call at 10^4 lists)
     Workload("PairwiseHinge", "pairwise_hinge", _lists, {"margin": 1.0}, sizes=RANKING_SIZES,
-             paired=True),
+             paired=True, asv_gradient_ratio_max_size=ASV_RATIO_SLOW_GRADIENT_MAX),
     Workload("PairwiseLogistic", "pairwise_logistic", _lists, sizes=RANKING_SIZES,
-             paired=True),
+             paired=True, asv_gradient_ratio_max_size=ASV_RATIO_SLOW_GRADIENT_MAX),
     Workload("ListwiseSoftmax", "listwise_softmax", _lists, sizes=RANKING_SIZES,
              torch=_torch_listnet, paired=True),
     Workload("ListMLE", "list_mle", _lists, sizes=RANKING_SIZES,
              reference_max_size=LIST_MLE_REFERENCE_MAX, paired=True),
-    Workload("LambdaRank", "lambda_rank", _lists, sizes=RANKING_SIZES, paired=True),
+    Workload("LambdaRank", "lambda_rank", _lists, sizes=RANKING_SIZES, paired=True,
+             asv_gradient_ratio_max_size=ASV_RATIO_SLOW_GRADIENT_MAX),
 )
 
 

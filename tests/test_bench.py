@@ -2,6 +2,7 @@
 the benchmark-regression check, run on tiny sizes (these test the tools, not speed)."""
 
 import importlib.util
+import itertools
 import json
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import fastloss
 from fastloss import _bench
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+ASV_LOSSES = BENCHMARKS.parent / "asv_benchmarks" / "benchmarks" / "losses.py"
 
 
 def run_fastloss(*args):
@@ -170,6 +172,55 @@ def test_paired_references_serve_value_and_gradient_only():
         assert value == pytest.approx(fl_value, rel=1e-9), w.name
         for ref_grad, grad in zip(as_tuple(grads), as_tuple(fl_grads), strict=True):
             np.testing.assert_allclose(grad, ref_grad, rtol=1e-7, atol=1e-12, err_msg=w.name)
+
+
+@pytest.fixture
+def asv_losses(monkeypatch):
+    """The asv suite's module, with its default sizes, dtypes and thread counts."""
+    for name in ("FASTLOSS_ASV_SIZES", "FASTLOSS_ASV_DTYPES", "FASTLOSS_ASV_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    spec = importlib.util.spec_from_file_location("asv_losses", ASV_LOSSES)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def ratio_skip(asv_losses, *params):
+    """Why the asv Ratio benchmark skips these parameters; None if it measures them."""
+    try:
+        asv_losses.Ratio().setup(*params)
+    except NotImplementedError as exc:
+        return str(exc)
+    return None
+
+
+def test_asv_ratio_measures_every_workload_and_mode_with_a_reference(asv_losses):
+    measured = set()
+    for params in itertools.product(*asv_losses.Ratio.params):
+        reason = ratio_skip(asv_losses, *params)
+        if reason is None:
+            measured.add(params[:2])
+        else:
+            assert params[0] in reason, params  # a skip says what it skips
+    assert measured == {(w.name, mode) for w in _bench.workloads() for mode in _bench.MODES
+                        if w.reference(mode) is not None}
+
+
+def test_asv_ratio_skips_slow_gradient_references_above_their_limit(asv_losses):
+    """Only asv's Ratio of value_and_gradient stops at the limit: the value mode and
+    the other benchmarks still run the reference at 10^6 elements."""
+    limited = [w for w in _bench.workloads() if w.asv_gradient_ratio_max_size]
+    assert {"CategoricalCrossEntropy", "PairwiseLogistic", "LambdaRank"} <= {
+        w.name for w in limited}
+    for w in limited:
+        limit = w.asv_gradient_ratio_max_size
+        assert limit < 10**6 <= w.max_size
+        assert ratio_skip(asv_losses, w.name, "value_and_gradient", limit, "float64", 2) is None
+        reason = ratio_skip(asv_losses, w.name, "value_and_gradient", 10**6, "float64", 2)
+        assert "takes seconds per call" in reason, w.name
+        assert w.reference("value_and_gradient", 10**6) is not None, w.name
+        value_measured = ratio_skip(asv_losses, w.name, "value", 10**6, "float64", 2) is None
+        assert value_measured == (not w.paired), w.name
 
 
 def test_batch_triplet_workloads_mine_active_triplets():

@@ -14,7 +14,11 @@ and FASTLOSS_ASV_THREADS (e.g. "1,2,4") to change it. A parameter combination th
 a workload or the installed build does not support (no reference, as for the value
 mode of the embedding and ranking losses, whose references compute value and gradients
 together; a size above the workload's maximum; a loss the build does not export) is
-skipped.
+skipped. Ratio also skips value_and_gradient above a workload's
+asv_gradient_ratio_max_size, where one reference call takes seconds (the multi-class and
+pairwise ranking gradients at 10^6 elements): it calls the reference about eight times
+per measurement, so these ratios are measured at smaller sizes, and Reference.time_loss
+still times those references at every size.
 """
 
 import os
@@ -94,6 +98,11 @@ class Ratio:
         self.workload = _workload(loss, n)
         if self.workload.reference(mode, n) is None:
             raise NotImplementedError(f"no NumPy reference for {loss} {mode} at n={n}")
+        limit = self.workload.asv_gradient_ratio_max_size
+        if mode == "value_and_gradient" and limit is not None and n > limit:
+            raise NotImplementedError(
+                f"the {loss} {mode} reference takes seconds per call above n={limit}: "
+                f"its ratio is measured up to n={limit} (Reference times it at n={n})")
 
     def track_ratio(self, loss, mode, n, dtype, threads):
         row = _bench.measure(self.workload, mode, n, dtype, threads, rounds=5, target=0.01)
