@@ -319,7 +319,6 @@ def test_value_and_gradient_equal_separate_calls_bitwise():
 
 
 def test_bitwise_identical_for_any_thread_count():
-    # n * dim above the parallel threshold of the O(n dim) mining helpers too
     labels, x = batch(n=1100, dim=960, classes=20)
     for loss, args in all_losses() + [(fl.BatchTriplet(margin=30.0), (labels, x))]:
         results = []
@@ -332,6 +331,31 @@ def test_bitwise_identical_for_any_thread_count():
             assert value == results[0][0]
             for g, g0 in zip(grads + hessians, results[0][1] + results[0][2], strict=True):
                 np.testing.assert_array_equal(g, g0)
+
+
+def test_mining_helpers_in_parallel_give_the_same_bits():
+    # sizes above the parallel threshold of the O(n dim) helpers of batch mining (2^24)
+    from fastloss import _dispatch
+
+    kernels = _dispatch.load("_embedding")
+    g = rng(31)
+    x = g.standard_normal((1000, 128))
+    m = 1 << 17
+    src, dst = g.integers(0, 1000, m), g.integers(0, 1000, m)
+    coef = g.standard_normal(m)
+    wide = g.standard_normal((4096, 4096)).astype(np.float32)
+    results = []
+    for t in (1, 2, 3):
+        lengths = kernels.pair_distances(x, src, dst, t)
+        results.append((lengths, *kernels.edges_apply(x, src, dst, coef, lengths, True, t),
+                        kernels.sq_norms(wide, t)))
+    for result in results[1:]:
+        for got, want in zip(result, results[0], strict=True):
+            np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(results[0][0], np.linalg.norm(x[src] - x[dst], axis=1),
+                               rtol=1e-12)
+    np.testing.assert_allclose(results[0][3], (wide.astype(np.float64) ** 2).sum(axis=1),
+                               rtol=1e-6)
 
 
 def test_hard_mining_in_parallel_matches_numpy_and_any_thread_count():
