@@ -94,12 +94,12 @@ cdef inline Logistic logistic(double z) noexcept nogil:
     return r
 
 
-ctypedef fused real_input:
-    double
+ctypedef fused real:  # the kernels' storage types
     float
+    double
 
 
-cdef inline void log1p_exp_neg_abs(const real_input* z, double* out,
+cdef inline void log1p_exp_neg_abs(const real* z, double* out,
                                    Py_ssize_t n) noexcept nogil:
     """out[i] = log(1 + exp(-|z[i]|)), logistic()'s log1p_e, for a chunk of logits.
 
