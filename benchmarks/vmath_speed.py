@@ -10,10 +10,10 @@ Run it once per kernel set:
     .venv/bin/python -P benchmarks/vmath_speed.py
     FASTLOSS_DISPATCH=baseline .venv/bin/python -P benchmarks/vmath_speed.py
 
-With --disassembly it instead reads the compiled loops of both kernel sets with
+With --disassembly it instead reads the compiled loops of every kernel set with
 objdump and counts, per helper loop, the packed (SIMD) arithmetic instructions and
-the calls: a vectorized loop has packed instructions on xmm (baseline) or ymm
-(x86-64-v3) registers and no call.
+the calls: a vectorized loop has packed instructions on xmm (baseline), ymm
+(x86-64-v3) or zmm (x86-64-v4) registers and no call.
 """
 
 import argparse
@@ -107,7 +107,7 @@ PACKED = re.compile(r"^v?(add|sub|mul|div|fn?madd\d*|fn?msub\d*|max|min|and|andn
 
 def disassembly():
     """Packed instructions and calls in each helper loop of each built kernel set."""
-    for module in ("fastloss._vmath_check", "fastloss._vmath_check_v3"):
+    for module in ("fastloss._vmath_check", "fastloss._vmath_check_v3", "fastloss._vmath_check_v4"):
         spec = importlib.util.find_spec(module)
         if spec is None:
             continue
@@ -121,7 +121,7 @@ def disassembly():
                 loop = re.search(r"__vmath_(\w+)_(f32|f64)$", header.group(1))
                 function = loop.group(1) + "/" + loop.group(2) if loop else None
                 if function:
-                    counts[function] = {"xmm": 0, "ymm": 0, "call": 0}
+                    counts[function] = {"xmm": 0, "ymm": 0, "zmm": 0, "call": 0}
                 continue
             parts = line.split("\t")
             if function is None or len(parts) < 2:
@@ -130,10 +130,11 @@ def disassembly():
             if opcode.startswith("call"):
                 counts[function]["call"] += 1
             elif PACKED.match(opcode):
-                counts[function]["ymm" if "ymm" in operands else "xmm"] += 1
-        print(f"{module}: packed arithmetic on xmm / ymm registers, calls")
+                register = next((r for r in ("zmm", "ymm") if r in operands), "xmm")
+                counts[function][register] += 1
+        print(f"{module}: packed arithmetic on xmm / ymm / zmm registers, calls")
         for function, c in sorted(counts.items()):
-            print(f"  {function:16s} {c['xmm']:4d} {c['ymm']:4d} {c['call']:3d}")
+            print(f"  {function:16s} {c['xmm']:4d} {c['ymm']:4d} {c['zmm']:4d} {c['call']:3d}")
 
 
 def main():

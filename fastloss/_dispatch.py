@@ -1,5 +1,6 @@
-"""Choose the kernel set at import: x86-64-v3 (AVX2 + FMA) where the CPU has it and
-the build made it, else the baseline. FASTLOSS_DISPATCH=baseline forces the baseline.
+"""Choose the kernel set at import: the most capable one the CPU runs and the build
+made: x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA), else the baseline.
+FASTLOSS_DISPATCH=<set> forces one (baseline, x86-64-v3 or x86-64-v4).
 
 `load(family)` returns a handle whose attributes are those of the family's compiled
 module in the active set; `use(kernel_set)` switches every handle (for tests that
@@ -13,32 +14,34 @@ from contextlib import contextmanager
 
 from fastloss import _kernel
 
-_SUFFIXES = {"baseline": "", "x86-64-v3": "_v3"}
+# Kernel set -> (module suffix, the x86-64 level the CPU needs), least capable first.
+_SETS = {"baseline": ("", 0), "x86-64-v3": ("_v3", 3), "x86-64-v4": ("_v4", 4)}
 
 
-def _v3_usable():
-    # The CPU check comes first: loading x86-64-v3 code on an older CPU could crash.
-    if not _kernel.cpu_has_x86_64_v3():
+def _usable(kernel_set):
+    suffix, level = _SETS[kernel_set]
+    # The CPU check comes first: loading x86-64-v3 or v4 code on an older CPU could crash.
+    if _kernel.cpu_x86_64_level() < level:
         return False
-    return importlib.util.find_spec("fastloss._regression_v3") is not None
+    return importlib.util.find_spec(f"fastloss._regression{suffix}") is not None
 
 
 def available():
-    """Kernel sets this build and CPU can run, baseline first."""
-    return ["baseline", "x86-64-v3"] if _v3_usable() else ["baseline"]
+    """Kernel sets this build and CPU can run, least capable (baseline) first."""
+    return [name for name in _SETS if _usable(name)]
 
 
 def _choose():
     forced = os.environ.get("FASTLOSS_DISPATCH", "").strip().lower()
-    if forced not in ("", *_SUFFIXES):
-        raise ImportError(f"FASTLOSS_DISPATCH must be 'baseline' or 'x86-64-v3'; got {forced!r}")
+    if forced not in ("", *_SETS):
+        raise ImportError(f"FASTLOSS_DISPATCH must be one of {', '.join(_SETS)}; got {forced!r}")
     sets = available()
     if forced and forced not in sets:
         raise ImportError(f"FASTLOSS_DISPATCH={forced}, but this CPU or build lacks it")
     return forced or sets[-1]
 
 
-#: The active kernel set: "x86-64-v3" or "baseline".
+#: The active kernel set: "x86-64-v4", "x86-64-v3" or "baseline".
 KERNEL_SET = _choose()
 
 
@@ -50,7 +53,7 @@ class _Family:
         self._bind(KERNEL_SET)
 
     def _bind(self, kernel_set):
-        module = importlib.import_module(f"fastloss.{self._name}{_SUFFIXES[kernel_set]}")
+        module = importlib.import_module(f"fastloss.{self._name}{_SETS[kernel_set][0]}")
         self.__dict__.update((k, v) for k, v in vars(module).items() if not k.startswith("__"))
 
 

@@ -25,19 +25,22 @@ cdef extern from *:
     static int fl_omp_max_threads(void) { return 1; }
     static int fl_has_openmp(void) { return 0; }
     #endif
+    /* The x86-64 microarchitecture level this CPU and OS run: 4 (AVX-512), 3 (AVX2 +
+       FMA), else 1; the checks include the OS's saving of the vector registers. */
     #if defined(__x86_64__) && defined(__GNUC__) && (__GNUC__ >= 12 || defined(__clang__))
-    static int fl_cpu_has_x86_64_v3(void) {
+    static int fl_cpu_x86_64_level(void) {
         __builtin_cpu_init();
-        return __builtin_cpu_supports("x86-64-v3") != 0;
+        if (__builtin_cpu_supports("x86-64-v4")) return 4;
+        return __builtin_cpu_supports("x86-64-v3") ? 3 : 1;
     }
     #else
-    static int fl_cpu_has_x86_64_v3(void) { return 0; }
+    static int fl_cpu_x86_64_level(void) { return 1; }
     #endif
     """
     int fl_omp_max_threads() noexcept nogil
     int fl_has_openmp() noexcept nogil
     long fl_openmp_spec() noexcept nogil
-    int fl_cpu_has_x86_64_v3() noexcept nogil
+    int fl_cpu_x86_64_level() noexcept nogil
 
 
 def openmp_max_threads():
@@ -45,9 +48,10 @@ def openmp_max_threads():
     return fl_omp_max_threads()
 
 
-def cpu_has_x86_64_v3():
-    """Whether this CPU runs x86-64-v3 code (AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE)."""
-    return bool(fl_cpu_has_x86_64_v3())
+def cpu_x86_64_level():
+    """The x86-64 level this CPU runs: 4 (x86-64-v4: AVX-512 F/BW/CD/DQ/VL), 3
+    (x86-64-v3: AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE), else 1 (and 1 off x86-64)."""
+    return fl_cpu_x86_64_level()
 
 
 def has_openmp():

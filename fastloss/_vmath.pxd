@@ -20,10 +20,11 @@
 # range reduction and a polynomial, bit manipulation through memcpy, and special cases
 # chosen with ternaries, which GCC turns into blends. A loop calling them is
 # vectorized by the compiler (SSE2 in the baseline kernel set, AVX2 + FMA in the
-# x86-64-v3 set; `benchmarks/vmath_speed.py --disassembly` counts the packed
-# instructions); no libm call is left in the loop. This needs -fno-trapping-math
-# (set in meson.build): under GCC's default -ftrapping-math a floating-point
-# operation feeding a select stays behind a branch and the loop is not vectorized.
+# x86-64-v3 set, AVX-512 in the x86-64-v4 set; `benchmarks/vmath_speed.py
+# --disassembly` counts the packed instructions); no libm call is left in the loop.
+# This needs -fno-trapping-math (set in meson.build): under GCC's default
+# -ftrapping-math a floating-point operation feeding a select stays behind a branch
+# and the loop is not vectorized.
 # The float versions compute in float, eight lanes to an AVX2 register. The row
 # helpers keep eight interleaved partial results in a fixed order, so their result
 # does not depend on the instruction set beyond the last bits of each term.
@@ -39,12 +40,12 @@
 # +inf gives +inf, an empty or all -inf row -inf.
 #
 # Accuracy: within 4 ulp of the correctly rounded result over the whole domain, in
-# both kernel sets. tests/test_vmath.py checks it against mpmath; the largest errors
+# every kernel set. tests/test_vmath.py checks it against mpmath; the largest errors
 # seen (2^32/97 float32 inputs; 60000 float64 points against mpmath) are
 #     exp 1.0, expm1 1.8, log 0.8, log1p 1.4, log1p_unit 1.4 (2 * 10^7 float64
 #     points against log1pl), log1pexp 1.7, log_sigmoid 1.6,
 #     sigmoid 2.3, tanh 2.5, log_cosh 1.8 ulp.
-# The x86-64-v3 set uses fused multiply-adds (FL_FMA), the baseline set a multiply
+# The x86-64-v3 and v4 sets use fused multiply-adds (FL_FMA), the baseline set a multiply
 # and an add (a library fma would be a slow call); both stay within the bound, and
 # their results may differ in the last bits.
 #

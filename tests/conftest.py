@@ -47,7 +47,7 @@ def pytest_report_header(config):
 
 @pytest.fixture(autouse=True, params=_dispatch.available())
 def kernel_set(request):
-    """Every test runs once per kernel set this CPU can run (baseline, x86-64-v3)."""
+    """Every test runs once per kernel set this CPU can run (baseline, x86-64-v3, v4)."""
     with _dispatch.use(request.param):
         yield request.param
 

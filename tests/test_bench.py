@@ -74,7 +74,7 @@ def test_bench_json_covers_every_workload_and_mode(bench_json):
             row["seconds"]["read"] / row["seconds"]["fastloss"])
     meta = bench_json["meta"]
     assert meta["fastloss"] == fastloss.__version__
-    assert meta["kernel_set"] in ("baseline", "x86-64-v3")
+    assert meta["kernel_set"] in ("baseline", "x86-64-v3", "x86-64-v4")
 
 
 def test_bench_peers_compute_the_same_loss(bench_json):
