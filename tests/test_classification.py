@@ -312,6 +312,27 @@ def test_binary_focal_logits_exact_at_extremes(t, z, gamma, alpha):
     assert_close_mp(hess[0], d2, rtol=1e-12, what="hessian")
 
 
+@pytest.mark.parametrize("gamma", [1.0, 3.0, 7.0, 63.0, 2.5, 63.5, 64.0, 70.25])
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_binary_focal_any_gamma_matches_mpmath(gamma, from_logits):
+    # (1 - p_t)^gamma: integer gamma below 64 by repeated squaring, the rest exp(f log m)
+    t = np.array([0.0, 1.0, 0.3, 1.0, 0.0, 0.7])
+    z = np.array([-3.0, -0.5, 0.5, 3.0, 9.0, -20.0])
+    x = z if from_logits else 1.0 / (1.0 + np.exp(-z))
+    loss = fl.BinaryFocal(gamma=gamma, alpha=0.25, from_logits=from_logits, reduction="none")
+    got = loss(t, x)
+    with mp.workdps(50):
+        for i in range(len(t)):
+            if from_logits:
+                expected = mp_focal(t[i], z[i], gamma, 0.25)
+            else:
+                p, ti = mp.mpf(x[i]), mp.mpf(t[i])
+                ce = -(ti * mp.log(p) + (1 - ti) * mp.log(1 - p))
+                a_t = 0.25 * ti + 0.75 * (1 - ti)
+                expected = a_t * ce * (p * (1 - ti) + (1 - p) * ti) ** gamma
+            assert_close_mp(got[i], expected, rtol=1e-13, what=(gamma, i))
+
+
 def mp_log_softmax(row, k):
     row = [mp.mpf(v) for v in row]
     m = max(row)
