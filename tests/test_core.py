@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastloss as fl
+from fastloss import _dispatch
 
 #: A few losses that cover the kernel shapes: polynomial, piecewise, transcendental,
 #: and a domain-checked mean parameterization.
@@ -366,15 +367,18 @@ def _probe(dispatch):
     return done
 
 
-def test_baseline_kernels_agree_with_the_default_set():
+def test_every_kernel_set_agrees_with_the_baseline():
     baseline = _probe("baseline")
     assert baseline.returncode == 0, baseline.stderr
     baseline = json.loads(baseline.stdout)
-    default = json.loads(_probe("").stdout)
     assert baseline.pop("set") == "baseline"
-    assert default.pop("set") in ("baseline", "x86-64-v3", "x86-64-v4")
-    for name, value in baseline.items():
-        assert value == pytest.approx(default[name], rel=1e-13), name
+    default = json.loads(_probe("").stdout)
+    assert default["set"] == _dispatch.available()[-1]  # the most capable set
+    for kernel_set in _dispatch.available()[1:]:
+        other = json.loads(_probe(kernel_set).stdout)
+        assert other.pop("set") == kernel_set
+        for name, value in baseline.items():
+            assert value == pytest.approx(other[name], rel=1e-13), (kernel_set, name)
 
 
 def test_bad_dispatch_setting_fails_at_import():

@@ -149,6 +149,7 @@ def test_kernel_sets_give_the_same_bits():
         env = {**os.environ, "FASTLOSS_DISPATCH": forced}
         out = subprocess.run([sys.executable, "-P", "-c", KERNEL_SET_SCRIPT], env=env,
                              capture_output=True, text=True, check=True).stdout.split()
+        assert out[0] == forced
         results.add(out[1])
     assert len(results) == 1
 
