@@ -45,9 +45,19 @@ def pytest_report_header(config):
             f"kernels {_dispatch.KERNEL_SET}, {fastloss.get_num_threads()} threads")
 
 
-@pytest.fixture(autouse=True, params=_dispatch.available())
+def pytest_generate_tests(metafunc):
+    """Every test runs once per kernel set this CPU can run (baseline, x86-64-v3, v4),
+    except tests marked `one_kernel_set` (adapters, training, metrics: code above the
+    kernels, whose kernel-set equality the family tests already prove)."""
+    if "kernel_set" in metafunc.fixturenames:
+        one = metafunc.definition.get_closest_marker("one_kernel_set") is not None
+        sets = [_dispatch.KERNEL_SET] if one else _dispatch.available()
+        metafunc.parametrize("kernel_set", sets, indirect=True)
+
+
+@pytest.fixture(autouse=True)
 def kernel_set(request):
-    """Every test runs once per kernel set this CPU can run (baseline, x86-64-v3, v4)."""
+    """The kernel set of this run of the test (see pytest_generate_tests)."""
     with _dispatch.use(request.param):
         yield request.param
 
