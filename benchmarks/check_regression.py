@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 import fastloss as fl
-from fastloss import _bench
+from fastloss._cli import bench as _bench
 
 try:
     from threadpoolctl import threadpool_limits

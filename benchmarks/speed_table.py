@@ -41,7 +41,7 @@ import numpy as np
 
 import fastloss as fl
 from fastloss import reference
-from fastloss._bench import (
+from fastloss._cli.bench import (
     compare,
     find,
     format_seconds,

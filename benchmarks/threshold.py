@@ -3,7 +3,7 @@
 Usage: python -P benchmarks/threshold.py [--threads T] [--rounds R] [--installed]
                                           [--loss NAME:MODE ...] [--json]
 
-The kernels run serially below PARALLEL_MIN_ELEMENTS (fastloss/_kernel.pxd; row-wise
+The kernels run serially below PARALLEL_MIN_ELEMENTS (fastloss/_kernels/common.pxd; row-wise
 kernels: ROW_PARALLEL_MIN_ELEMENTS), so the installed package cannot show what a
 parallel region costs on small inputs. By
 default this script therefore builds a private copy of the package from this source
@@ -105,7 +105,7 @@ def measure(losses, threads, rounds):
     import numpy as np
 
     import fastloss as fl
-    from fastloss import _bench
+    from fastloss._cli import bench as _bench
 
     results = []
     for spec in losses:
@@ -150,7 +150,8 @@ def suggest(rows, key="best_speedup", confirm=2):
 
 def report(results, threads, installed):
     import fastloss as fl
-    from fastloss import _bench, _kernel
+    from fastloss._cli import bench as _bench
+    from fastloss._kernels import common as _kernel
 
     what = "the installed package" if installed else "a copy built without threshold"
     print(f"1 thread against {threads} threads, float64, {what} "

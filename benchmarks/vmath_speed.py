@@ -1,7 +1,7 @@
-"""Speed of the vectorized math helpers (fastloss/_vmath.pxd) against scalar libm and NumPy.
+"""Speed of the vectorized math helpers (fastloss/_kernels/vmath.pxd) against scalar libm and NumPy.
 
 For each helper, dtype and size, one process times (median of repeats, one thread):
-  vmath  the helper in a compiled loop (fastloss._vmath_check, the active kernel set),
+  vmath  the helper in a compiled loop (fastloss._kernels.vmath_check, the active kernel set),
   libm   the same function through scalar C library calls in the same kind of loop,
   numpy  the NumPy expression users would write (a ufunc where there is one),
 and prints the ratios libm/vmath and numpy/vmath (> 1: vmath is faster).
@@ -26,7 +26,7 @@ from functools import partial
 
 import numpy as np
 
-from fastloss import _dispatch
+from fastloss._kernels import dispatch as _dispatch
 
 LN2 = float(np.log(2.0))
 
@@ -70,7 +70,7 @@ def run(sizes, repeats, classes):
     """Time each helper; outputs are preallocated where the call allows it, so that
     page faults of fresh output arrays do not count (the NumPy composite expressions
     allocate their temporaries, as user code does)."""
-    vm = _dispatch.load("_vmath_check")
+    vm = _dispatch.load("vmath_check")
     rng = np.random.default_rng(0)
     print(f"kernel set: {_dispatch.KERNEL_SET}; one thread; median of {repeats} runs")
     print(f"{'helper':13s} {'dtype':8s} {'n':>9s} {'vmath ms':>9s} {'libm ms':>9s} "
@@ -107,7 +107,7 @@ PACKED = re.compile(r"^v?(add|sub|mul|div|fn?madd\d*|fn?msub\d*|max|min|and|andn
 
 def disassembly():
     """Packed instructions and calls in each helper loop of each built kernel set."""
-    for module in ("fastloss._vmath_check", "fastloss._vmath_check_v3", "fastloss._vmath_check_v4"):
+    for module in (f"fastloss._kernels.vmath_check{suffix}" for suffix in ("", "_v3", "_v4")):
         spec = importlib.util.find_spec(module)
         if spec is None:
             continue

@@ -5,9 +5,8 @@ with value, gradient, value_and_gradient and gradient_hessian, plus a function
 shortcut returning the value. See README.md and the module docstrings.
 """
 
-__version__ = "0.1.0"
-
-from fastloss._config import get_num_threads, set_num_threads, show_config, threads
+from fastloss import _version
+from fastloss._core.config import get_num_threads, set_num_threads, show_config, threads
 from fastloss.classification import *  # noqa: F403
 from fastloss.classification import __all__ as _classification_all
 from fastloss.embedding import *  # noqa: F403
@@ -16,6 +15,9 @@ from fastloss.ranking import *  # noqa: F403
 from fastloss.ranking import __all__ as _ranking_all
 from fastloss.regression import *  # noqa: F403
 from fastloss.regression import __all__ as _regression_all
+
+#: The package version (written by the build from meson.build, its one source).
+__version__: str = _version.__version__
 
 __all__ = [
     "get_num_threads", "set_num_threads", "threads", "show_config",

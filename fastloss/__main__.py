@@ -1,5 +1,5 @@
 import sys
 
-from fastloss._cli import main
+from fastloss._cli.main import main
 
 sys.exit(main())

@@ -1,9 +1,9 @@
 """Classification losses: binary, multi-label and multi-class.
 
-Binary and multi-label losses are elementwise (fastloss._base.ElementwiseLoss):
+Binary and multi-label losses are elementwise (fastloss._core.base.ElementwiseLoss):
 y_pred of any shape, y_true the same shape, and a 2-D y_pred of shape (n, L) is L
 independent binary problems, one per column. Multi-class losses are row-wise
-(fastloss._rowwise.RowwiseLoss): y_pred has shape (n, C), classes on the last axis.
+(fastloss._core.rowwise.RowwiseLoss): y_pred has shape (n, C), classes on the last axis.
 
 `from_logits=True` means y_pred holds raw scores (logits); otherwise probabilities in
 [0, 1]. Gradients and hessians are taken with respect to what y_pred holds. Logits
@@ -21,11 +21,12 @@ from functools import partial
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss import _config, _dispatch
-from fastloss import _kernel as modes
-from fastloss._base import ElementwiseLoss, LossValue, Reduction
-from fastloss._rowwise import RowwiseLoss, check_unit
-from fastloss._validation import bad_value_error, check_number
+from fastloss._core import config as _config
+from fastloss._core.base import ElementwiseLoss, LossValue, Reduction
+from fastloss._core.rowwise import RowwiseLoss, check_unit
+from fastloss._core.validation import bad_value_error, check_number
+from fastloss._kernels import common as modes
+from fastloss._kernels import dispatch as _dispatch
 
 __all__ = [
     "BinaryCrossEntropy", "BinaryFocal", "Hinge", "SquaredHinge",
@@ -38,7 +39,7 @@ __all__ = [
     "generalized_cross_entropy",
 ]
 
-_binary = _dispatch.load("_binary")
+_binary = _dispatch.load("binary")
 
 
 # ---- parameter checks ----------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Embedding (metric-learning) losses, row-wise: one value per pair, triplet or anchor.
 
 The methods take the arrays each loss names instead of (y_true, y_pred), and
-`gradient` returns a tuple with one array per embedding input (API.md section 5).
+`gradient` returns a tuple with one array per embedding input (contract section 5).
 Embeddings are 2-D, (n, dim); float32 inputs are computed without conversion (sums
 in float64) and every gradient comes back in its input's dtype. When the embedding
 inputs have different dtypes, float64 is used for all. Reductions are over rows:
@@ -16,24 +16,33 @@ from typing import Literal, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike
 
-from fastloss import _config, _dispatch
-from fastloss import _kernel as modes
-from fastloss._base import FloatArray, LossValue, Reduction, _Output
-from fastloss._rowloss import RowLoss
-from fastloss._validation import (
+from fastloss._core import config as _config
+from fastloss._core.base import (
+    FloatArray,
+    LossValue,
+    OnePassLoss,
+    Reduction,
+    _Output,
+    _Outputs,
+    row_total,
+    row_weights,
+)
+from fastloss._core.validation import (
     _to_ndarray,
     as_real_array,
     bad_value_error,
     check_number,
     compute_dtype,
 )
+from fastloss._kernels import common as modes
+from fastloss._kernels import dispatch as _dispatch
 
 __all__ = [
     "Contrastive", "Triplet", "BatchTriplet",
     "contrastive", "triplet", "batch_triplet",
 ]
 
-_kernels = _dispatch.load("_embedding")
+_kernels = _dispatch.load("embedding")
 
 #: Gradients (or hessian diagonals) of a pair loss: one array per input.
 Pair: TypeAlias = tuple[FloatArray, FloatArray]
@@ -63,7 +72,7 @@ def _embeddings(arrays, names):
     return converted
 
 
-def _outputs(out, originals, arrays, names):
+def _embedding_outputs(out, originals, arrays, names):
     """One _Output per embedding input; `out` is None or a tuple with one array each."""
     if out is None:
         return [_Output(None, original, x) for original, x in zip(originals, arrays, strict=True)]
@@ -74,11 +83,12 @@ def _outputs(out, originals, arrays, names):
     return [_Output(o, original, x) for o, original, x in zip(out, originals, arrays, strict=True)]
 
 
-class _RowEmbeddingLoss(RowLoss):
+class _RowEmbeddingLoss(OnePassLoss):
     """Contrastive and Triplet: one compiled row kernel, every mode in one pass."""
 
     _kind = None
     _input_names = ()
+    _items = "rows"
 
     def _kernel_params(self):
         """(margin, p, eps, swap) for the row kernel."""
@@ -87,51 +97,32 @@ class _RowEmbeddingLoss(RowLoss):
     def _check_same(self, same, n):
         return None
 
-    def _prepare(self, arrays, same, sample_weight):
+    def _prepare_rows(self, arrays, same, sample_weight):
         xs = _embeddings(arrays, self._input_names)
         n = xs[0].shape[0]
-        return xs, self._check_same(same, n), self._row_weights(sample_weight, n)
+        return xs, self._check_same(same, n), row_weights(sample_weight, n)
 
-    def _run(self, mode, xs, same, w, values=None, grads=(), hessians=(), scale=1.0):
+    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0):
+        xs, same, w = inputs
+        if mode in (modes.VALUE_NONE, modes.VALUE_NONE_GRADIENT):
+            values, grads, hessians = out_a, out_b or (), ()
+        else:
+            values, grads, hessians = None, out_a or (), out_b or ()
         margin, p, eps, swap = self._kernel_params()
         return _kernels.rows_run(
-            self._kind, mode, tuple(xs), same, w, values, tuple(grads), tuple(hessians),
+            self._kind, mode, tuple(xs), same, w, values, grads, hessians,
             scale, margin, p, eps, swap, _config.get_num_threads(),
         )
 
-    def _value(self, arrays, same, sample_weight):
-        xs, same, w = self._prepare(arrays, same, sample_weight)
-        n = xs[0].shape[0]
-        if self.reduction == "none":
-            values = np.empty(n, dtype=xs[0].dtype)
-            self._run(modes.VALUE_NONE, xs, same, w, values)
-            return values
-        return self._reduce(self._run(modes.VALUE_SUM, xs, same, w), None, n, w)
+    def _weight_total(self, inputs):
+        return row_total(inputs[0][0].shape[0], inputs[2])
 
-    def _value_and_gradient(self, arrays, same, sample_weight, out, want_value):
-        xs, same, w = self._prepare(arrays, same, sample_weight)
-        n = xs[0].shape[0]
-        grads = _outputs(out, arrays, xs, self._input_names)
-        buffers = [g.buffer for g in grads]
-        scale = self._gradient_scale(n, w)
-        if self.reduction == "none" and want_value:
-            values = np.empty(n, dtype=xs[0].dtype)
-            self._run(modes.VALUE_NONE_GRADIENT, xs, same, w, values, buffers, scale=scale)
-            value = values
-        else:
-            mode = modes.VALUE_GRADIENT if want_value else modes.GRADIENT
-            total = self._run(mode, xs, same, w, None, buffers, scale=scale)
-            value = self._reduce(total, None, n, w) if want_value else None
-        return value, tuple(g.result() for g in grads)
+    def _values_buffer(self, inputs):
+        xs = inputs[0]
+        return np.empty(xs[0].shape[0], dtype=xs[0].dtype)
 
-    def _gradient_hessian(self, arrays, same, sample_weight):
-        xs, same, w = self._prepare(arrays, same, sample_weight)
-        n = xs[0].shape[0]
-        grads = _outputs(None, arrays, xs, self._input_names)
-        hessians = _outputs(None, arrays, xs, self._input_names)
-        self._run(modes.GRADIENT_HESSIAN, xs, same, w, None, [g.buffer for g in grads],
-                  [h.buffer for h in hessians], self._gradient_scale(n, w))
-        return tuple(g.result() for g in grads), tuple(h.result() for h in hessians)
+    def _outputs(self, out, inputs, original):
+        return _Outputs(_embedding_outputs(out, original, inputs[0], self._input_names))
 
 
 class Contrastive(_RowEmbeddingLoss):
@@ -178,33 +169,37 @@ class Contrastive(_RowEmbeddingLoss):
             raise bad_value_error("same", s, int(np.flatnonzero(bad)[0]), "in [0, 1]")
         return s
 
+    def _prepare(self, same, x1, x2, sample_weight=None):
+        return self._prepare_rows((x1, x2), same, sample_weight)
+
     def __call__(
         self, same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
         sample_weight: ArrayLike | None = None,
     ) -> LossValue:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
-        return self._value((x1, x2), same, sample_weight)
+        return self._value(self._prepare(same, x1, x2, sample_weight))
 
     def gradient(
         self, same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
         sample_weight: ArrayLike | None = None, out: Pair | None = None,
     ) -> Pair:
         """(d/dx1, d/dx2) of the reduced loss; `out` is an optional pair of arrays."""
-        return self._value_and_gradient((x1, x2), same, sample_weight, out, False)[1]
+        return self._gradient(self._prepare(same, x1, x2, sample_weight), out, (x1, x2))
 
     def value_and_gradient(
         self, same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
         sample_weight: ArrayLike | None = None, out: Pair | None = None,
     ) -> tuple[LossValue, Pair]:
         """(value, (d/dx1, d/dx2)) from one pass over the data."""
-        return self._value_and_gradient((x1, x2), same, sample_weight, out, True)
+        return self._value_and_gradient(
+            self._prepare(same, x1, x2, sample_weight), out, (x1, x2))
 
     def gradient_hessian(
         self, same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
         sample_weight: ArrayLike | None = None,
     ) -> tuple[Pair, Pair]:
         """((d/dx1, d/dx2), (hessian diagonal wrt x1, wrt x2))."""
-        return self._gradient_hessian((x1, x2), same, sample_weight)
+        return self._gradient_hessian(self._prepare(same, x1, x2, sample_weight), (x1, x2))
 
 
 class Triplet(_RowEmbeddingLoss):
@@ -259,38 +254,42 @@ class Triplet(_RowEmbeddingLoss):
     def _kernel_params(self):
         return self.margin, self.p, self.eps, self.swap
 
+    def _prepare(self, anchor, positive, negative, sample_weight=None):
+        return self._prepare_rows((anchor, positive, negative), None, sample_weight)
+
     def __call__(
         self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
         sample_weight: ArrayLike | None = None,
     ) -> LossValue:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
-        return self._value((anchor, positive, negative), None, sample_weight)
+        return self._value(self._prepare(anchor, positive, negative, sample_weight))
 
     def gradient(
         self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
         sample_weight: ArrayLike | None = None, out: Triple | None = None,
     ) -> Triple:
         """(d/danchor, d/dpositive, d/dnegative); `out` is an optional triple of arrays."""
-        return self._value_and_gradient(
-            (anchor, positive, negative), None, sample_weight, out, False)[1]
+        inputs = self._prepare(anchor, positive, negative, sample_weight)
+        return self._gradient(inputs, out, (anchor, positive, negative))
 
     def value_and_gradient(
         self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
         sample_weight: ArrayLike | None = None, out: Triple | None = None,
     ) -> tuple[LossValue, Triple]:
         """(value, (d/danchor, d/dpositive, d/dnegative)) from one pass over the data."""
-        return self._value_and_gradient(
-            (anchor, positive, negative), None, sample_weight, out, True)
+        inputs = self._prepare(anchor, positive, negative, sample_weight)
+        return self._value_and_gradient(inputs, out, (anchor, positive, negative))
 
     def gradient_hessian(
         self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
         sample_weight: ArrayLike | None = None,
     ) -> tuple[Triple, Triple]:
         """(gradients, hessian diagonals), each a triple like the inputs."""
-        return self._gradient_hessian((anchor, positive, negative), None, sample_weight)
+        inputs = self._prepare(anchor, positive, negative, sample_weight)
+        return self._gradient_hessian(inputs, (anchor, positive, negative))
 
 
-class BatchTriplet(RowLoss):
+class BatchTriplet(OnePassLoss):
     """Triplet loss with triplets mined inside the batch (Euclidean distances).
 
     ``loss(labels, embeddings)``: labels (n,) of any integer dtype, embeddings
@@ -313,7 +312,7 @@ class BatchTriplet(RowLoss):
     weighted count of triplets described above; a batch without any (one class
     only, singletons only, or no triplet with positive loss for "all") gives 0.0
     and a zero gradient. "sum" is sum(w_a l_a); "none" is w_a l_a per anchor, (n,).
-    An empty batch follows API.md ("mean" raises ValueError, "sum" is 0.0). Any NaN
+    An empty batch follows the contract ("mean" raises ValueError, "sum" is 0.0). Any NaN
     or inf in the embeddings makes the value and the whole gradient NaN (mining is
     undefined).
 
@@ -343,6 +342,7 @@ class BatchTriplet(RowLoss):
     """
 
     _param_names = ("margin", "strategy")
+    _items = "rows"
     STRATEGIES = ("hard", "semihard", "all")
     margin: float
     strategy: Strategy
@@ -357,7 +357,7 @@ class BatchTriplet(RowLoss):
 
     # -- inputs -----------------------------------------------------------------------
 
-    def _prepare(self, labels, embeddings, sample_weight):
+    def _prepare(self, labels, embeddings, sample_weight=None):
         X = as_real_array(embeddings, "embeddings")
         if X.ndim != 2:
             raise ValueError(f"embeddings must be 2-D (n, dim); got shape {X.shape}")
@@ -372,7 +372,13 @@ class BatchTriplet(RowLoss):
         if lab.dtype.kind == "u" and lab.dtype.itemsize == 8 and n and lab.max() > 2**63 - 1:
             raise ValueError("labels must fit in int64")
         lab = np.ascontiguousarray(lab, dtype=np.int64)
-        return lab, X, self._row_weights(sample_weight, n)
+        return lab, X, row_weights(sample_weight, n)
+
+    def _weight_total(self, inputs):
+        """The rows and their weights: "mean" needs rows and a positive weight sum
+        (its divisor is the weighted triplet count: see weight_total)."""
+        _, X, w = inputs
+        return row_total(X.shape[0], w)
 
     # -- mining and the gradient --------------------------------------------------------
 
@@ -438,21 +444,22 @@ class BatchTriplet(RowLoss):
         grad, hess = _kernels.edges_apply(X, src, dst, coef, lengths, want_hess, threads)
         return loss, count, grad, hess
 
-    def _triplet_scale(self, n, w):
+    def _triplet_scale(self, inputs):
         """Gradient scale from the weighted triplet count (0 when there is none)."""
         if self.reduction != "mean":
             return lambda count: 1.0
-        self._denominator(n, w)  # API.md: "mean" needs rows and a positive weight sum
+        self._mean_divisor(inputs)  # "mean" needs rows and a positive weight sum
         return lambda count: 1.0 / count if count > 0 else 0.0
 
-    def _finish(self, loss, count, X, w):
+    def _finish(self, loss, count, inputs):
+        _, X, w = inputs
         weighted = loss if w is None else w * loss
         if self.reduction == "none":
             return weighted.astype(X.dtype)
         total = float(np.sum(weighted))
         if self.reduction == "sum":
             return total
-        self._denominator(X.shape[0], w)
+        self._mean_divisor(inputs)
         triplets = float(np.sum(count if w is None else w * count))
         if math.isnan(total):
             return total
@@ -464,9 +471,17 @@ class BatchTriplet(RowLoss):
         self, labels: ArrayLike, embeddings: ArrayLike, *, sample_weight: ArrayLike | None = None
     ) -> LossValue:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
-        lab, X, w = self._prepare(labels, embeddings, sample_weight)
+        lab, X, w = inputs = self._prepare(labels, embeddings, sample_weight)
         loss, count, _, _ = self._compute(lab, X, w, None, False, False)
-        return self._finish(loss, count, X, w)
+        return self._finish(loss, count, inputs)
+
+    def weight_total(
+        self, labels: ArrayLike, embeddings: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> float:
+        """What "mean" divides by: the weighted count of mined triplets (see above)."""
+        lab, X, w = self._prepare(labels, embeddings, sample_weight)
+        _, count, _, _ = self._compute(lab, X, w, None, False, False)
+        return _weighted_sum(np.ones(X.shape[0]) if w is None else w, count)
 
     def gradient(
         self, labels: ArrayLike, embeddings: ArrayLike, *,
@@ -481,19 +496,19 @@ class BatchTriplet(RowLoss):
         sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
     ) -> tuple[LossValue, FloatArray]:
         """(value, gradient) from one Gram matrix and one mining pass."""
-        lab, X, w = self._prepare(labels, embeddings, sample_weight)
+        lab, X, w = inputs = self._prepare(labels, embeddings, sample_weight)
         result = _Output(out, embeddings, X)
-        scale = self._triplet_scale(X.shape[0], w)
+        scale = self._triplet_scale(inputs)
         loss, count, grad, _ = self._compute(lab, X, w, scale, True, False)
         result.buffer[...] = grad
-        return self._finish(loss, count, X, w), result.result()
+        return self._finish(loss, count, inputs), result.result()
 
     def gradient_hessian(
         self, labels: ArrayLike, embeddings: ArrayLike, *, sample_weight: ArrayLike | None = None
     ) -> tuple[FloatArray, FloatArray]:
         """(gradient, hessian diagonal), both shaped like embeddings."""
-        lab, X, w = self._prepare(labels, embeddings, sample_weight)
-        scale = self._triplet_scale(X.shape[0], w)
+        lab, X, w = inputs = self._prepare(labels, embeddings, sample_weight)
+        scale = self._triplet_scale(inputs)
         _, _, grad, hess = self._compute(lab, X, w, scale, True, True)
         grad_out, hess_out = _Output(None, embeddings, X), _Output(None, embeddings, X)
         grad_out.buffer[...] = grad
@@ -517,7 +532,7 @@ def _lower_gram(X):
     block's end (with two blocks, three quarters of the full matrix). NumPy's BLAS,
     as the caller's own products use: a second BLAS library's threads would compete
     with NumPy's, which spin for a while after each product. The memory is recycled
-    (_kernel.empty_like): a fresh 16 MB array costs a page fault per page."""
+    (fastloss._kernels.common.empty_like): a fresh 16 MB array costs a page fault per page."""
     n = X.shape[0]
     lower = modes.empty_like(np.broadcast_to(np.zeros((), X.dtype), (n, n)))
     xt = np.ascontiguousarray(X.T)

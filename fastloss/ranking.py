@@ -6,7 +6,7 @@ array of that shape, marks the real items (False for padding). A masked item is
 exactly an item sliced out of its list: it forms no pair, takes no part in
 softmaxes or orderings, its relevance and score are never read, and its gradient
 and hessian are 0. `sample_weight` has one weight per list; "mean" averages the
-per-list losses over all lists, sum(w_i l_i) / sum(w_i) (API.md section 2), "none"
+per-list losses over all lists, sum(w_i l_i) / sum(w_i) (contract section 2), "none"
 returns w_i l_i per list, (n_lists,). Gradients are with respect to `scores`.
 
 Ties and degenerate lists follow rax (google/rax): pairwise losses use only pairs of
@@ -26,30 +26,38 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from fastloss import _config, _dispatch
-from fastloss import _kernel as modes
-from fastloss._base import FloatArray, LossValue, Reduction, _Output
-from fastloss._rowloss import RowLoss
-from fastloss._validation import (
+from fastloss._core import config as _config
+from fastloss._core.base import (
+    FloatArray,
+    LossValue,
+    OnePassLoss,
+    Reduction,
+    row_total,
+    row_weights,
+)
+from fastloss._core.validation import (
     _to_ndarray,
     as_real_array,
     bad_value_error,
     check_number,
     check_same_shape,
 )
+from fastloss._kernels import common as modes
+from fastloss._kernels import dispatch as _dispatch
 
 __all__ = [
     "PairwiseHinge", "PairwiseLogistic", "ListwiseSoftmax", "ListMLE", "LambdaRank",
     "pairwise_hinge", "pairwise_logistic", "listwise_softmax", "list_mle", "lambda_rank",
 ]
 
-_kernels = _dispatch.load("_ranking")
+_kernels = _dispatch.load("ranking")
 
 
-class _RankingLoss(RowLoss):
+class _RankingLoss(OnePassLoss):
     """The methods of every ranking loss; subclasses set the kernel kind."""
 
     _kind = None
+    _items = "rows"
     #: Whether relevance must be >= 0 (gains, label distributions), else only finite.
     _relevance_nonnegative = False
 
@@ -57,7 +65,7 @@ class _RankingLoss(RowLoss):
         """(margin, k) for the kernel; k = 0 means no cutoff."""
         return 0.0, 0
 
-    def _prepare(self, relevance, scores, where, sample_weight):
+    def _prepare(self, relevance, scores, where=None, sample_weight=None):
         s = as_real_array(scores, "scores")
         if s.ndim != 2:
             raise ValueError(f"scores must be 2-D (n_lists, list_size); got shape {s.shape}")
@@ -71,7 +79,7 @@ class _RankingLoss(RowLoss):
             check_same_shape(mask, s, "where", "scores")
             mask = np.ascontiguousarray(mask)
         self._check_relevance(r, mask)
-        return r, s, mask, self._row_weights(sample_weight, s.shape[0])
+        return r, s, mask, row_weights(sample_weight, s.shape[0])
 
     def _check_relevance(self, r, mask):
         ok = (r >= 0) & (r < math.inf) if self._relevance_nonnegative else np.isfinite(r)
@@ -81,10 +89,22 @@ class _RankingLoss(RowLoss):
             requirement = "finite and >= 0" if self._relevance_nonnegative else "finite"
             raise bad_value_error("relevance", r, int(np.argmin(ok.ravel())), requirement)
 
-    def _run(self, mode, r, s, mask, w, values=None, grad=None, hess=None, scale=1.0):
+    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0):
+        r, s, mask, w = inputs
+        if mode in (modes.VALUE_NONE, modes.VALUE_NONE_GRADIENT):
+            values, grad, hess = out_a, out_b, None
+        else:
+            values, grad, hess = None, out_a, out_b
         margin, k = self._kernel_params()
         return _kernels.run(self._kind, mode, r, s, mask, w, values, grad, hess, scale,
                             margin, k, _config.get_num_threads())
+
+    def _weight_total(self, inputs):
+        return row_total(inputs[1].shape[0], inputs[3])
+
+    def _values_buffer(self, inputs):
+        s = inputs[1]
+        return np.empty(s.shape[0], dtype=s.dtype)
 
     # -- public methods -----------------------------------------------------------------
 
@@ -93,52 +113,30 @@ class _RankingLoss(RowLoss):
         sample_weight: ArrayLike | None = None,
     ) -> LossValue:
         """The loss value: float for "mean"/"sum", an (n_lists,) array for "none"."""
-        r, s, mask, w = self._prepare(relevance, scores, where, sample_weight)
-        n = s.shape[0]
-        if self.reduction == "none":
-            values = np.empty(n, dtype=s.dtype)
-            self._run(modes.VALUE_NONE, r, s, mask, w, values)
-            return values
-        return self._reduce(self._run(modes.VALUE_SUM, r, s, mask, w), None, n, w)
+        return self._value(self._prepare(relevance, scores, where, sample_weight))
 
     def gradient(
         self, relevance: ArrayLike, scores: ArrayLike, *, where: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
     ) -> FloatArray:
         """d(reduced loss)/d(scores), shaped and typed like scores (into `out` if given)."""
-        r, s, mask, w = self._prepare(relevance, scores, where, sample_weight)
-        grad = _Output(out, scores, s)
-        self._run(modes.GRADIENT, r, s, mask, w, None, grad.buffer, None,
-                  self._gradient_scale(s.shape[0], w))
-        return grad.result()
+        return self._gradient(self._prepare(relevance, scores, where, sample_weight), out, scores)
 
     def value_and_gradient(
         self, relevance: ArrayLike, scores: ArrayLike, *, where: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
     ) -> tuple[LossValue, FloatArray]:
         """(value, gradient) from one pass over the lists."""
-        r, s, mask, w = self._prepare(relevance, scores, where, sample_weight)
-        n = s.shape[0]
-        grad = _Output(out, scores, s)
-        scale = self._gradient_scale(n, w)
-        if self.reduction == "none":
-            values = np.empty(n, dtype=s.dtype)
-            self._run(modes.VALUE_NONE_GRADIENT, r, s, mask, w, values, grad.buffer, None,
-                      scale)
-            return values, grad.result()
-        total = self._run(modes.VALUE_GRADIENT, r, s, mask, w, None, grad.buffer, None, scale)
-        return self._reduce(total, None, n, w), grad.result()
+        inputs = self._prepare(relevance, scores, where, sample_weight)
+        return self._value_and_gradient(inputs, out, scores)
 
     def gradient_hessian(
         self, relevance: ArrayLike, scores: ArrayLike, *, where: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None,
     ) -> tuple[FloatArray, FloatArray]:
         """(gradient, hessian diagonal) wrt scores, with the reduction's scaling."""
-        r, s, mask, w = self._prepare(relevance, scores, where, sample_weight)
-        grad, hess = _Output(None, scores, s), _Output(None, scores, s)
-        self._run(modes.GRADIENT_HESSIAN, r, s, mask, w, None, grad.buffer, hess.buffer,
-                  self._gradient_scale(s.shape[0], w))
-        return grad.result(), hess.result()
+        return self._gradient_hessian(self._prepare(relevance, scores, where, sample_weight),
+                                      scores)
 
 
 class PairwiseHinge(_RankingLoss):

@@ -1,6 +1,6 @@
 """Plain NumPy versions of every loss: the oracle of the tests, the baseline of the benchmarks.
 
-For each loss with function shortcut ``<name>`` (see API.md section 5) there are three
+For each loss with function shortcut ``<name>`` (docs/contract.rst, section 5) there are three
 functions taking the shortcut's arguments:
 
 - ``<name>(y_true, y_pred, *, <hyper-parameters>, reduction="mean", sample_weight=None)``:
@@ -10,7 +10,7 @@ functions taking the shortcut's arguments:
   surrogate where the loss class has ``exact_hessian = False``).
 
 They are written for reading, not speed: no input validation, plain array expressions,
-the formula in each docstring. Reductions and weights follow API.md section 2.
+the formula in each docstring. Reductions and weights follow contract section 2.
 """
 
 import numpy as np
@@ -31,7 +31,7 @@ def _weight(sample_weight, shape):
 
 
 def _reduce(losses, reduction, sample_weight):
-    """API.md section 2: "mean" sum(w l) / sum(w), "sum" sum(w l), "none" w l."""
+    """Contract section 2: "mean" sum(w l) / sum(w), "sum" sum(w l), "none" w l."""
     if sample_weight is None:
         if reduction == "mean":
             return float(np.mean(losses))

@@ -1,7 +1,7 @@
 """Regression losses (elementwise): y_pred is the prediction, y_true the target.
 
 Every class takes keyword-only hyper-parameters and `reduction` ("mean", "sum",
-"none"); see fastloss._base.ElementwiseLoss for the methods. Gradients and hessians
+"none"); see fastloss._core.base.ElementwiseLoss for the methods. Gradients and hessians
 are taken with respect to y_pred. Formulas are stated with e = y_pred - y_true.
 """
 
@@ -11,10 +11,10 @@ import math
 
 from numpy.typing import ArrayLike
 
-from fastloss import _dispatch
-from fastloss._base import ElementwiseLoss, LossValue, Reduction
-from fastloss._kernel import first_index_below
-from fastloss._validation import bad_value_error, check_number
+from fastloss._core.base import ElementwiseLoss, LossValue, Reduction
+from fastloss._core.validation import bad_value_error, check_number
+from fastloss._kernels import dispatch as _dispatch
+from fastloss._kernels.common import first_index_below
 
 __all__ = [
     "MeanSquaredError", "MeanAbsoluteError", "Huber", "SmoothL1", "PseudoHuber",
@@ -36,7 +36,7 @@ def _require(values, name, bound, inclusive, nan_invalid, requirement):
 
 
 class _Regression(ElementwiseLoss):
-    _kernels = _dispatch.load("_regression")
+    _kernels = _dispatch.load("regression")
 
 
 class MeanSquaredError(_Regression):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import fastloss
-from fastloss import _bench
+from fastloss._cli import bench as _bench
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 ASV_LOSSES = BENCHMARKS.parent / "asv_benchmarks" / "benchmarks" / "losses.py"

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastloss as fl
-from fastloss import _dispatch
+from fastloss._kernels import dispatch as _dispatch
 
 #: A few losses that cover the kernel shapes: polynomial, piecewise, transcendental,
 #: and a domain-checked mean parameterization.
@@ -350,7 +350,7 @@ def test_zero_weight_hides_nothing_but_its_element():
 
 _PROBE = """
 import json, numpy as np, fastloss as fl
-from fastloss import _dispatch
+from fastloss._kernels import dispatch as _dispatch
 rng = np.random.default_rng(0)
 y = rng.uniform(0, 3, 5000); p = rng.normal(0, 1, 5000)
 out = {"set": _dispatch.KERNEL_SET}

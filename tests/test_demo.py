@@ -9,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from fastloss import _cli, _demo
+from fastloss._cli import demo as _demo
+from fastloss._cli import main as _cli
 
 LOSSES = ("MSE", "MAE", "Huber")
 BINARY_LOSSES = ("CE", "weighted CE", "focal")

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import fastloss as fl
-from fastloss import _dispatch, reference
+from fastloss import reference
+from fastloss._kernels import dispatch as _dispatch
 
 REDUCTIONS = ("mean", "sum", "none")
 STRATEGIES = ("hard", "semihard", "all")
@@ -139,7 +140,7 @@ x = g.integers(-2, 3, (301, 5)).astype(np.float32)
 labels = g.integers(0, 6, 301)
 for s in ["hard", "semihard", "all"]:
     feed(fl.BatchTriplet(strategy=s).value_and_gradient(labels, x))
-print(fl._dispatch.KERNEL_SET, h.hexdigest())
+print(fl._kernels.dispatch.KERNEL_SET, h.hexdigest())
 """
 
 
@@ -335,7 +336,7 @@ def test_bitwise_identical_for_any_thread_count():
 
 def test_mining_helpers_in_parallel_give_the_same_bits():
     # sizes above the parallel threshold of the O(n dim) helpers of batch mining (2^24)
-    kernels = _dispatch.load("_embedding")
+    kernels = _dispatch.load("embedding")
     g = rng(31)
     x = g.standard_normal((1000, 128))
     m = 1 << 17
@@ -359,7 +360,7 @@ def test_mining_helpers_in_parallel_give_the_same_bits():
 def test_hard_mining_in_parallel_matches_numpy_and_any_thread_count():
     # n = 8192 anchors: mining runs in parallel, bands of Gram rows per thread. Integer
     # points give exact Gram entries and many ties (the lowest index must win).
-    from fastloss import _dispatch
+    from fastloss._kernels import dispatch as _dispatch
     from fastloss.embedding import _lower_gram
 
     g = rng(29)
@@ -368,7 +369,7 @@ def test_hard_mining_in_parallel_matches_numpy_and_any_thread_count():
     labels = g.integers(0, 50, n).astype(np.int64)
     labels[:3] = [50, 51, 51]  # one anchor without positives
     sq = (x * x).sum(axis=1)
-    kernels = _dispatch.load("_embedding")
+    kernels = _dispatch.load("embedding")
     lower = _lower_gram(x)
     mined = [kernels.mine_hard(lower, sq, labels, t) for t in (1, 2, 3)]
     for pos, neg in mined[1:]:

@@ -22,7 +22,7 @@ from helpers import (
 )
 
 import fastloss as fl
-from fastloss import _kernel
+from fastloss._kernels import common as _kernel
 
 SHAPES = [(37,), (7, 5)]
 WEIGHT_FORMS = [None, "rows", "full"]

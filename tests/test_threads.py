@@ -11,7 +11,7 @@ from helpers import REDUCTIONS, REGRESSION_CASES
 from threadpoolctl import threadpool_limits
 
 import fastloss as fl
-from fastloss import _kernel
+from fastloss._kernels import common as _kernel
 
 #: Above the parallel threshold, and not a whole number of blocks.
 N_PARALLEL = 300_000

@@ -45,7 +45,7 @@ def mypy_search_path():
 def test_package_ships_its_types():
     assert (PACKAGE / "py.typed").is_file()
     # The compiled module the Python layer imports by name has its stub beside it.
-    assert (PACKAGE / "_kernel.pyi").is_file()
+    assert (PACKAGE / "_kernels" / "common.pyi").is_file()
 
 
 def test_mypy_strict_accepts_the_user_script(tmp_path):

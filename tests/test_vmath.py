@@ -1,6 +1,6 @@
-"""Accuracy and special values of the vectorized math helpers (fastloss/_vmath.pxd).
+"""Accuracy and special values of the vectorized math helpers (fastloss/_kernels/vmath.pxd).
 
-Each helper runs over arrays through the private module fastloss._vmath_check, in
+Each helper runs over arrays through the private module fastloss._kernels.vmath_check, in
 every kernel set this machine can run (the autouse fixture of conftest.py).
 The error is measured against mpmath in ulps of the exact result: |computed - exact|
 divided by the spacing of floating-point numbers at the exact value (2^-1074 or 2^-149
@@ -16,12 +16,12 @@ import mpmath
 import numpy as np
 import pytest
 
-from fastloss import _dispatch
+from fastloss._kernels import dispatch as _dispatch
 
 MAX_ULP = 4.0
 N_RANDOM = 700  # per range below
 
-vm = _dispatch.load("_vmath_check")  # bound to the kernel set under test
+vm = _dispatch.load("vmath_check")  # bound to the kernel set under test
 
 DTYPES = [np.float64, np.float32]
 

@@ -6,7 +6,7 @@ Run it from outside the source tree, with the Python of the environment to check
 (tools/test_installed.sh does both). It checks that
 
 - fastloss is imported from that environment's site-packages, not from a source tree;
-- fastloss.show_config() and fastloss._config.config() report OpenMP and the kernel
+- fastloss.show_config() and fastloss._core.config.config() report OpenMP and the kernel
   set the dispatcher chose (the best one this CPU and build offer, unless
   FASTLOSS_DISPATCH forces one);
 - threadpoolctl finds the OpenMP runtime fastloss loaded, and its limits take effect:
@@ -47,7 +47,8 @@ def main():
     from threadpoolctl import threadpool_info, threadpool_limits
 
     import fastloss
-    from fastloss import _config, _dispatch
+    from fastloss._core import config as _config
+    from fastloss._kernels import dispatch as _dispatch
 
     # 1. Imported from the environment, not from a source tree.
     package_dir = os.path.realpath(os.path.dirname(fastloss.__file__))

@@ -1,4 +1,4 @@
-"""Fit the polynomial coefficients used by fastloss/_vmath.pxd (run by hand, prints C).
+"""Fit the polynomial coefficients used by fastloss/_kernels/vmath.pxd (run by hand, prints C).
 
 Each polynomial P of degree d approximates g on [a, b]: P interpolates g at the d+1
 Chebyshev points of [a, b] (within a small factor of the minimax error, Trefethen,
@@ -76,7 +76,7 @@ def log_cosh_fit(dtype, degree, c):
 
 
 if __name__ == "__main__":
-    # The degrees used by fastloss/_vmath.pxd: approximation error well under the
+    # The degrees used by fastloss/_kernels/vmath.pxd: approximation error well under the
     # rounding error of the evaluation.
     exp_fit(np.float64, 10)
     exp_fit(np.float32, 5)

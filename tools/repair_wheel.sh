@@ -23,7 +23,7 @@ tools=$(cd "$(dirname "$0")" && pwd)
 staging=$(mktemp -d)
 trap 'rm -rf "$staging"' EXIT
 # --disable-isa-ext-check: the _v3 and _v4 kernel modules are built for x86-64-v3 and
-# x86-64-v4 on purpose; fastloss._dispatch loads each only on CPUs that have its level.
+# x86-64-v4 on purpose; fastloss._kernels.dispatch loads each only on CPUs that have its level.
 auditwheel repair --strip --disable-isa-ext-check -w "$staging" "$wheel"
 repaired=("$staging"/*.whl)
 "${PYTHON:-python3}" "$tools/wheel_licence.py" "${repaired[0]}" "$tools/LICENSE_libgomp.txt"

@@ -1,4 +1,4 @@
-"""Every loss of fastloss's workload registry (fastloss._bench.WORKLOADS), timed against
+"""Every loss of fastloss's workload registry (fastloss._cli.bench.WORKLOADS), timed against
 its plain NumPy reference (fastloss.reference), value and value_and_gradient.
 
 - Fastloss.time_loss   fastloss, by loss, mode, size, dtype and thread count
@@ -26,7 +26,7 @@ import os
 import numpy as np
 
 import fastloss
-from fastloss import _bench
+from fastloss._cli import bench as _bench
 
 
 def _env_ints(name, default):

@@ -12,13 +12,13 @@ def main(argv=None):
     demo = commands.add_parser(
         "demo", help="train small models with several losses and compare them"
     )
-    from fastloss import _demo
+    from fastloss._cli import demo as _demo
 
     _demo.add_arguments(demo)
     bench = commands.add_parser(
         "bench", help="time every loss against its NumPy reference (and PyTorch if installed)"
     )
-    from fastloss import _bench
+    from fastloss._cli import bench as _bench
 
     _bench.add_arguments(bench)
     commands.add_parser("config", help="print the build and runtime configuration")

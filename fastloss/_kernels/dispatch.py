@@ -12,7 +12,7 @@ import importlib.util
 import os
 from contextlib import contextmanager
 
-from fastloss import _kernel
+from fastloss._kernels import common as _kernel
 
 # Kernel set -> (module suffix, the x86-64 level the CPU needs), least capable first.
 _SETS = {"baseline": ("", 0), "x86-64-v3": ("_v3", 3), "x86-64-v4": ("_v4", 4)}
@@ -23,7 +23,7 @@ def _usable(kernel_set):
     # The CPU check comes first: loading x86-64-v3 or v4 code on an older CPU could crash.
     if _kernel.cpu_x86_64_level() < level:
         return False
-    return importlib.util.find_spec(f"fastloss._regression{suffix}") is not None
+    return importlib.util.find_spec(f"fastloss._kernels.regression{suffix}") is not None
 
 
 def available():
@@ -53,7 +53,7 @@ class _Family:
         self._bind(KERNEL_SET)
 
     def _bind(self, kernel_set):
-        module = importlib.import_module(f"fastloss.{self._name}{_SETS[kernel_set][0]}")
+        module = importlib.import_module(f"fastloss._kernels.{self._name}{_SETS[kernel_set][0]}")
         self.__dict__.update((k, v) for k, v in vars(module).items() if not k.startswith("__"))
 
 
@@ -61,7 +61,7 @@ _families = {}
 
 
 def load(family):
-    """The kernels of a family ("_regression", ...) in the active kernel set."""
+    """The kernels of a family ("regression", ...) in the active kernel set."""
     if family not in _families:
         _families[family] = _Family(family)
     return _families[family]

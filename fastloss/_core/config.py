@@ -2,9 +2,10 @@
 
 The default follows OpenMP (OMP_NUM_THREADS, threadpoolctl limits, the affinity
 mask) and the CPU quota of the process's cgroup. Results never depend on it: the
-kernels reduce in fixed-size blocks (see fastloss._kernel).
+kernels reduce in fixed-size blocks (see fastloss._kernels.common).
 """
 
+import contextvars
 import math
 import operator
 import os
@@ -12,9 +13,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from fastloss import _dispatch, _kernel
+from fastloss._kernels import common as _kernel
+from fastloss._kernels import dispatch as _dispatch
 
-_override: int | None = None  # set by set_num_threads / threads(); None means the default
+# The thread-count override. set_num_threads sets the process-wide value; threads(n)
+# sets a context variable, so a `with fl.threads(n)` block in one Python thread (or
+# asyncio task, or Dask worker thread) never changes the count another one sees.
+# None means the default; _UNSET, outside any threads() block, means the process
+# value.
+_UNSET = 0
+_process_override: int | None = None
+_context_override: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "fastloss_threads", default=_UNSET
+)
 
 
 def _cgroup_cpu_quota() -> int | None:
@@ -62,27 +73,34 @@ def _check_num_threads(n: object) -> int | None:
 
 
 def get_num_threads() -> int:
-    """Number of threads the kernels use for inputs large enough to run in parallel."""
-    return _default_num_threads() if _override is None else _override
+    """Number of threads the kernels use for inputs large enough to run in parallel:
+    the innermost `threads(n)` block of this thread or task, else set_num_threads's
+    value, else the default."""
+    n = _context_override.get()
+    if n == _UNSET:
+        n = _process_override
+    return _default_num_threads() if n is None else n
 
 
 def set_num_threads(n: int | None) -> None:
-    """Set the thread count for the process (None restores the default)."""
-    global _override
-    _override = _check_num_threads(n)
+    """Set the thread count for the whole process (None restores the default).
+
+    A `threads(n)` block still takes precedence inside it.
+    """
+    global _process_override
+    _process_override = _check_num_threads(n)
 
 
 @contextmanager
 def threads(n: int | None) -> Iterator[None]:
-    """Context manager: run the block with n threads (None: the default), then restore."""
-    global _override
-    n = _check_num_threads(n)
-    previous = _override
-    _override = n
+    """Context manager: run the block with n threads (None: the default), then
+    restore. The setting is local to the current thread (a context variable):
+    other Python threads keep their own."""
+    token = _context_override.set(_check_num_threads(n))
     try:
         yield
     finally:
-        _override = previous
+        _context_override.reset(token)
 
 
 def openmp_runtime() -> str | None:
@@ -103,7 +121,7 @@ def openmp_runtime() -> str | None:
 
 def config() -> dict[str, Any]:
     """The build and runtime configuration as a dict (what show_config prints)."""
-    from fastloss import __version__
+    from fastloss._version import __version__
 
     spec = _kernel.openmp_spec()
     return {

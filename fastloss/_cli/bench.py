@@ -6,7 +6,7 @@ reads the registry below, so adding a loss to all of them is one `Workload` entr
 Workloads whose class this build does not export are left out, and a family appears
 as soon as it has one.
 
-How we measure (DESIGN.md): the machines are shared and noisy, so a claim is a ratio
+How we measure: the machines are shared and noisy, so a claim is a ratio
 of medians measured in one process on the same data, with the candidates run in
 interleaved rounds so that a burst of noise hits all of them alike.
 """
@@ -26,7 +26,7 @@ import numpy as np
 
 import fastloss
 from fastloss import reference
-from fastloss._base import Loss
+from fastloss._core.base import Loss
 
 MODES = ("value", "value_and_gradient")
 DTYPES = ("float64", "float32")
@@ -590,7 +590,7 @@ def add_arguments(parser):
 
 
 def metadata(torch=None):
-    from fastloss import _dispatch
+    from fastloss._kernels import dispatch as _dispatch
 
     return {
         "fastloss": fastloss.__version__, "kernel_set": _dispatch.KERNEL_SET,

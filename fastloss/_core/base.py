@@ -2,9 +2,9 @@
 
 Loss holds what every loss shares (reduction, repr, equality, pickling); Reduction,
 FloatArray and LossValue are the types of the public annotations. OnePassLoss adds
-the methods of API.md section 1 for losses computed by one kernel pass over
+the methods of contract section 1 for losses computed by one kernel pass over
 (y_true, y_pred); ElementwiseLoss is one for losses computed element by element by a
-generated kernel (fastloss._elementwise.tp).
+generated kernel (fastloss/_kernels/elementwise.tp).
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss import _config
-from fastloss import _kernel as modes  # kernel modes, thresholds, output allocation
-from fastloss._validation import (
+from fastloss._core import config as _config
+from fastloss._core.validation import (
     as_real_array,
     as_sample_weight,
     check_reduction,
     check_same_shape,
 )
+from fastloss._kernels import common as modes  # kernel modes, thresholds, output allocation
 
-#: The reduction of a loss over its elements or rows (API.md section 2).
+#: The reduction of a loss over its elements or rows (contract section 2).
 Reduction: TypeAlias = Literal["mean", "sum", "none"]
 #: A floating-point result array (float32 or float64, or y_pred's float dtype).
 FloatArray: TypeAlias = NDArray[np.floating[Any]]
@@ -78,35 +78,99 @@ def _params_key(loss):
 
 
 class OnePassLoss(Loss):
-    """The methods of API.md section 1 for a loss computed by one kernel pass over
-    (y_true, y_pred).
+    """The four public methods of contract section 1, implemented once for every loss
+    computed by one kernel pass, and the one reduction.
 
-    Subclasses implement `_prepare(y_true, y_pred, sample_weight)`, returning the
-    validated inputs as a tuple (targets, predictions, ...: the rest is theirs),
-    `_run(mode, inputs, out_a=None, out_b=None, scale=1.0)` (the kernel pass; its
-    weighted loss sum), `_denominator(inputs)` (the divisor of "mean") and
-    `_values_buffer(p)` (the array of "none" values).
+    A subclass implements:
+
+    - `_prepare(*arrays, **keywords)`: the public arguments (exactly those of the value
+      call) as a tuple of validated inputs;
+    - `_run(mode, inputs, out_a=None, out_b=None, scale=1.0)`: the kernel pass; returns
+      the weighted loss sum, and writes the per-item values, gradients or hessians into
+      the outputs (a buffer, or a tuple of buffers for a loss of several inputs);
+    - `_weight_total(inputs)`: (the divisor of "mean", the number of items);
+    - `_values_buffer(inputs)`: the array of "none" values.
+
+    It may override `_outputs(out, inputs, original)` (one result per prediction input:
+    see _Output) and `_items` (what "mean" averages over, for error messages).
+    Element-wise and multi-class losses take (y_true, y_pred) and inherit the public
+    methods as they are; the embedding and ranking families redefine them with their
+    own arguments, each a one-line call of `_value`, `_gradient`, `_value_and_gradient`
+    or `_gradient_hessian`.
     """
 
+    _items = "elements"
+    #: Why "mean" has nothing to divide by when there are items (for the error).
+    _zero_total = "sample weights summing to 0"
+
+    # -- the reduction ----------------------------------------------------------------
+
+    def _mean_divisor(self, inputs):
+        """sum(w) over what counts: "mean"'s divisor; ValueError when it is not > 0."""
+        total, count = self._weight_total(inputs)
+        if not total > 0:
+            what = f"no {self._items}" if count == 0 else self._zero_total
+            raise ValueError(f'reduction="mean" is undefined over {what}')
+        return total
+
     def _gradient_scale(self, inputs):
-        return 1.0 / self._denominator(inputs) if self.reduction == "mean" else 1.0
+        return 1.0 / self._mean_divisor(inputs) if self.reduction == "mean" else 1.0
+
+    def _outputs(self, out, inputs, original):
+        return _Output(out, original, inputs[1], inputs[0])
+
+    # -- the four methods, on prepared inputs -----------------------------------------
+
+    def _value(self, inputs):
+        if self.reduction == "none":
+            values = self._values_buffer(inputs)
+            self._run(modes.VALUE_NONE, inputs, values)
+            return values
+        total = self._run(modes.VALUE_SUM, inputs)
+        if self.reduction == "sum":
+            return float(total)
+        return float(total) / self._mean_divisor(inputs)
+
+    def _gradient(self, inputs, out, original):
+        scale = self._gradient_scale(inputs)
+        grad = self._outputs(out, inputs, original)
+        self._run(modes.GRADIENT, inputs, grad.buffer, scale=scale)
+        return grad.result()
+
+    def _value_and_gradient(self, inputs, out, original):
+        grad = self._outputs(out, inputs, original)
+        if self.reduction == "none":
+            values = self._values_buffer(inputs)
+            self._run(modes.VALUE_NONE_GRADIENT, inputs, values, grad.buffer)
+            return values, grad.result()
+        if self.reduction == "sum":
+            return float(self._run(modes.VALUE_GRADIENT, inputs, grad.buffer)), grad.result()
+        divisor = self._mean_divisor(inputs)
+        total = self._run(modes.VALUE_GRADIENT, inputs, grad.buffer, scale=1.0 / divisor)
+        return float(total) / divisor, grad.result()
+
+    def _gradient_hessian(self, inputs, original):
+        scale = self._gradient_scale(inputs)
+        grad = self._outputs(None, inputs, original)
+        hess = self._outputs(None, inputs, original)
+        self._run(modes.GRADIENT_HESSIAN, inputs, grad.buffer, hess.buffer, scale)
+        return grad.result(), hess.result()
 
     # -- public methods -------------------------------------------------------------
+
+    def weight_total(self, *arrays: Any, **keywords: Any) -> float:
+        """What "mean" divides by, for the arguments of the value call: sum(w_i) over
+        the elements or rows that count (with class weights, ignored labels or mined
+        triplets, those that the loss counts). Adapters that split the data (Dask,
+        boosting) use it to scale gradients by the global total."""
+        return float(self._weight_total(self._prepare(*arrays, **keywords))[0])
 
     def __call__(
         self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
     ) -> LossValue:
         """The loss value: float for "mean"/"sum", for "none" an array shaped like y_pred
         (one value per row for the row-wise losses)."""
-        inputs = self._prepare(y_true, y_pred, sample_weight)
-        if self.reduction == "none":
-            values = self._values_buffer(inputs[1])
-            self._run(modes.VALUE_NONE, inputs, values)
-            return values
-        total = self._run(modes.VALUE_SUM, inputs)
-        if self.reduction == "sum":
-            return total
-        return total / self._denominator(inputs)
+        return self._value(self._prepare(y_true, y_pred, sample_weight))
 
     def gradient(
         self,
@@ -117,11 +181,7 @@ class OnePassLoss(Loss):
         out: FloatArray | None = None,
     ) -> FloatArray:
         """d(reduced loss)/d(y_pred), shaped and typed like y_pred (into `out` if given)."""
-        inputs = self._prepare(y_true, y_pred, sample_weight)
-        scale = self._gradient_scale(inputs)
-        grad = _Output(out, y_pred, inputs[1], inputs[0])
-        self._run(modes.GRADIENT, inputs, grad.buffer, scale=scale)
-        return grad.result()
+        return self._gradient(self._prepare(y_true, y_pred, sample_weight), out, y_pred)
 
     def value_and_gradient(
         self,
@@ -133,28 +193,13 @@ class OnePassLoss(Loss):
     ) -> tuple[LossValue, FloatArray]:
         """(value, gradient) from one pass over the data; equal to the two separate calls."""
         inputs = self._prepare(y_true, y_pred, sample_weight)
-        grad = _Output(out, y_pred, inputs[1], inputs[0])
-        if self.reduction == "none":
-            values = self._values_buffer(inputs[1])
-            self._run(modes.VALUE_NONE_GRADIENT, inputs, values, grad.buffer)
-            return values, grad.result()
-        if self.reduction == "sum":
-            total = self._run(modes.VALUE_GRADIENT, inputs, grad.buffer)
-            return total, grad.result()
-        denominator = self._denominator(inputs)
-        total = self._run(modes.VALUE_GRADIENT, inputs, grad.buffer, scale=1.0 / denominator)
-        return total / denominator, grad.result()
+        return self._value_and_gradient(inputs, out, y_pred)
 
     def gradient_hessian(
         self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
     ) -> tuple[FloatArray, FloatArray]:
         """(gradient, diagonal hessian), both with the reduction's scaling."""
-        inputs = self._prepare(y_true, y_pred, sample_weight)
-        scale = self._gradient_scale(inputs)
-        grad = _Output(None, y_pred, inputs[1])
-        hess = _Output(None, y_pred, inputs[1])
-        self._run(modes.GRADIENT_HESSIAN, inputs, grad.buffer, hess.buffer, scale)
-        return grad.result(), hess.result()
+        return self._gradient_hessian(self._prepare(y_true, y_pred, sample_weight), y_pred)
 
 
 class ElementwiseLoss(OnePassLoss):
@@ -182,7 +227,7 @@ class ElementwiseLoss(OnePassLoss):
 
     # -- one pass of the kernel ---------------------------------------------------
 
-    def _prepare(self, y_true, y_pred, sample_weight):
+    def _prepare(self, y_true, y_pred, sample_weight=None):
         p = as_real_array(y_pred, "y_pred")
         y = as_real_array(y_true, "y_true", p.dtype)
         if y.shape != p.shape:
@@ -201,17 +246,13 @@ class ElementwiseLoss(OnePassLoss):
             self._kernel_id, mode, y, p, w, per_weight, out_a, out_b, scale, a, b, c, n_threads
         )
 
-    def _denominator(self, inputs):
-        """sum(w) over all elements for "mean" (n when unweighted)."""
+    def _weight_total(self, inputs):
+        """sum(w) over all elements (n when unweighted)."""
         _, p, w, per_weight = inputs
-        total = p.size if w is None else float(w.sum()) * per_weight
-        if total <= 0:
-            what = "no elements" if p.size == 0 else "sample weights summing to 0"
-            raise ValueError(f'reduction="mean" is undefined over {what}')
-        return total
+        return (p.size if w is None else float(w.sum()) * per_weight), p.size
 
-    def _values_buffer(self, p):
-        return modes.empty_like(p)
+    def _values_buffer(self, inputs):
+        return modes.empty_like(inputs[1])
 
 
 class _Output:
@@ -249,6 +290,30 @@ class _Output:
         if self.buffer is not self.out:
             self.out[...] = self.buffer
         return self.out
+
+
+class _Outputs:
+    """One _Output per prediction input, for a loss of several inputs (embedding
+    pairs and triplets): `buffer` is the tuple of their buffers."""
+
+    def __init__(self, outputs):
+        self.outputs = outputs
+        self.buffer = tuple(o.buffer for o in outputs)
+
+    def result(self):
+        return tuple(o.result() for o in self.outputs)
+
+
+def row_weights(sample_weight, n):
+    """sample_weight of a row-wise loss as C-contiguous float64 of shape (n,), or None."""
+    if sample_weight is None:
+        return None
+    return as_sample_weight(sample_weight, (n,), rowwise=True)[0]
+
+
+def row_total(n, w):
+    """(sum of the row weights, n): the weight total of a loss with one weight per row."""
+    return (n if w is None else float(w.sum())), n
 
 
 def _overlaps(out, a):

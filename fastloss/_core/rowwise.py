@@ -1,8 +1,8 @@
 """Row-wise losses: y_pred of shape (n, C), one loss per row (classes on the last axis).
 
-RowwiseLoss is the counterpart of fastloss._base.ElementwiseLoss for the multi-class
-kernels (fastloss._multiclass.pyx.tp): the same public methods (API.md section 1,
-from fastloss._base.OnePassLoss), with "none" returning one value per row (n,) and
+RowwiseLoss is the counterpart of fastloss._core.base.ElementwiseLoss for the multi-class
+kernels (fastloss._kernels.multiclass.pyx.tp): the same public methods (contract section 1,
+from fastloss._core.base.OnePassLoss), with "none" returning one value per row (n,) and
 sample weights one per row.
 
 Targets are probability rows of y_pred's shape ("dense") or integer class labels of
@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastloss import _config, _dispatch
-from fastloss._base import OnePassLoss, Reduction
-from fastloss._validation import (
+from fastloss._core import config as _config
+from fastloss._core.base import OnePassLoss, Reduction, row_total
+from fastloss._core.validation import (
     _to_ndarray,
     as_real_array,
     as_sample_weight,
     bad_value_error,
     check_same_shape,
 )
+from fastloss._kernels import dispatch as _dispatch
 
-_multiclass = _dispatch.load("_multiclass")
-_binary = _dispatch.load("_binary")
+_multiclass = _dispatch.load("multiclass")
+_binary = _dispatch.load("binary")
 _INT64 = np.dtype(np.int64)
 
 
@@ -83,6 +84,8 @@ class RowwiseLoss(OnePassLoss):
     _class_weights_rows = False
     _ignore_index = None
     _probability_input = False
+    _items = "rows"
+    _zero_total = "rows whose weights (sample, class or ignored) sum to 0"
 
     def __init__(self, *, reduction: Reduction = "mean") -> None:
         super().__init__(reduction=reduction)
@@ -97,7 +100,7 @@ class RowwiseLoss(OnePassLoss):
 
     # -- inputs ---------------------------------------------------------------------
 
-    def _prepare(self, y_true, y_pred, sample_weight):
+    def _prepare(self, y_true, y_pred, sample_weight=None):
         """Validated (targets, predictions, weights or None, sparse?)."""
         p = as_real_array(y_pred, "y_pred")
         if p.ndim != 2 or p.shape[1] == 0:
@@ -149,24 +152,17 @@ class RowwiseLoss(OnePassLoss):
             self._per_class, n_threads,
         )
 
-    def _denominator(self, inputs):
-        """sum_i w_i r_i for "mean" (see the module docstring)."""
+    def _weight_total(self, inputs):
+        """sum_i w_i r_i (see the module docstring) and the number of rows."""
         _, p, w, sparse = inputs
         if (self._class_weights_rows and self._per_class is not None) or (
             sparse and self._ignore_index is not None
         ):
-            total = self._run(self._kernels.MODE_ROW_WEIGHT_SUM, inputs)
-        else:
-            total = p.shape[0] if w is None else float(w.sum())
-        if not total > 0:
-            what = (
-                "no rows" if p.shape[0] == 0
-                else "rows whose weights (sample, class or ignored) sum to 0"
-            )
-            raise ValueError(f'reduction="mean" is undefined over {what}')
-        return total
+            return self._run(self._kernels.MODE_ROW_WEIGHT_SUM, inputs), p.shape[0]
+        return row_total(p.shape[0], w)
 
-    def _values_buffer(self, p):
+    def _values_buffer(self, inputs):
+        p = inputs[1]
         return np.empty(p.shape[0], dtype=p.dtype)
 
 

@@ -28,7 +28,7 @@ def _to_ndarray(x, name):
 
 
 def compute_dtype(dtype, name):
-    """The dtype a kernel computes in for input of `dtype` (API.md section 3)."""
+    """The dtype a kernel computes in for input of `dtype` (contract section 3)."""
     if dtype is _F64 or dtype is _F32:
         return dtype
     kind = dtype.kind

@@ -1,4 +1,4 @@
-"""Type stub of the compiled fastloss._kernel module (see _kernel.pyx)."""
+"""Type stub of the compiled fastloss._kernels.common module (see _kernel.pyx)."""
 
 from typing import Any, TypeVar
 

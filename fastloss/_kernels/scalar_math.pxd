@@ -2,7 +2,7 @@
 # Numerically stable scalar helpers shared by all kernels (inline, nogil, double).
 from libc.math cimport pow, fabs
 
-cimport fastloss._vmath as vm
+cimport fastloss._kernels.vmath as vm
 
 ctypedef struct Terms:
     double loss
@@ -35,7 +35,7 @@ cdef inline double times_or_zero(double x, double y) noexcept nogil:
 
 # ---- transcendental entry points ------------------------------------------------------
 # Kernels call exp/log/log1p/expm1 only through these: the vectorizable, branch-free
-# implementations of fastloss/_vmath.pxd (within 4 ulp, NaN/inf semantics kept), so
+# implementations of fastloss/_kernels/vmath.pxd (within 4 ulp, NaN/inf semantics kept), so
 # the kernels' loops are compiled to SIMD code instead of scalar libm calls.
 
 cdef inline double fl_exp(double x) noexcept nogil:

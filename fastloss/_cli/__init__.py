@@ -1,0 +1,1 @@
+"""The command line, python -m fastloss: demo, bench, config. Nothing imports it."""

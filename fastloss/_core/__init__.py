@@ -1,0 +1,1 @@
+"""The Python core: loss base classes, the one reduction, validation, threads."""
