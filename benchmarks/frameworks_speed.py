@@ -48,7 +48,7 @@ def timed(fn, rounds, inner=1):
 def interleaved(fns, rounds, inner=1):
     """Median seconds per call of each function, rounds interleaved."""
     samples = {name: [] for name in fns}
-    for name, fn in fns.items():  # warm-up
+    for fn in fns.values():  # warm-up
         fn()
     for _ in range(rounds):
         for name, fn in fns.items():

@@ -121,7 +121,8 @@ class _Call:
 
     def value_and_grads(self, operands):
         return jax.pure_callback(
-            self.host(True), (self.value_spec, self.grads_spec), *operands, vmap_method=_VMAP_METHOD)
+            self.host(True), (self.value_spec, self.grads_spec), *operands,
+            vmap_method=_VMAP_METHOD)
 
 
 def _make(call):

@@ -104,11 +104,13 @@ class Loss(keras.losses.Loss):
         )
 
     def _targets(self, y_true, y_pred):
-        """y_true shaped as fastloss expects (Keras passes labels as (n, 1) too)."""
+        """y_true as fastloss expects it: integer labels of shape (n,) (Keras passes
+        them as floats, and of shape (n, 1) too), elementwise targets of y_pred's shape."""
         true_rank, pred_rank = len(y_true.shape), len(y_pred.shape)
         if self._sparse or self._kind is _adapters.BATCH_TRIPLET:
             if true_rank == 2 and y_true.shape[-1] == 1:
-                return keras.ops.reshape(y_true, (-1,))
+                y_true = keras.ops.reshape(y_true, (-1,))
+            return keras.ops.cast(y_true, "int32")  # Keras passes labels as floats
         elif self._kind is _adapters.ELEMENTWISE and true_rank != pred_rank:
             if abs(true_rank - pred_rank) == 1 and int(np.prod(y_true.shape)) == int(
                     np.prod(y_pred.shape)):

@@ -81,7 +81,7 @@ def _array(t):
     """A CPU tensor as a NumPy array: a view, or a float32 copy for float16/bfloat16."""
     if t.dtype in _HALF:
         t = t.float()
-    return t.numpy()
+    return t.detach().numpy() if t.requires_grad else t.numpy()
 
 
 def _tensor(a, dtype):
@@ -90,13 +90,34 @@ def _tensor(a, dtype):
     return t if t.dtype == dtype else t.to(dtype)
 
 
+_NUMPY_DTYPES = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64)}
+
+
 def _value(value, dtype):
+    """The loss value (a float or an array) as a tensor of `dtype`."""
     if isinstance(value, np.ndarray):
         return _tensor(value, dtype)
-    return torch.tensor(value, dtype=dtype)
+    np_dtype = _NUMPY_DTYPES.get(dtype)
+    if np_dtype is None:  # float16, bfloat16
+        return torch.tensor(value, dtype=dtype)
+    return torch.from_numpy(np.array(value, dtype=np_dtype))
 
 
 # ---- the operators ----------------------------------------------------------------------
+
+def _loss2_impl(loss_id, a, b, weight, where, need_grad):
+    """(value, d value / d b) of a loss of two inputs (a, b) in its API order; the
+    gradient is empty when need_grad is False."""
+    loss, kind = _LOSSES[loss_id]
+    value, grads = _adapters.call(
+        loss, kind, (_array(a), _array(b)),
+        None if weight is None else _array(weight),
+        None if where is None else _array(where),
+        need_grad,
+    )
+    grad = _tensor(grads[0], b.dtype) if need_grad else b.new_empty((0,))
+    return _value(value, b.dtype), grad
+
 
 @torch.library.custom_op("fastloss::loss2", mutates_args=(), device_types="cpu")
 def _loss2(
@@ -104,15 +125,7 @@ def _loss2(
     where: torch.Tensor | None, need_grad: bool,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(value, d value / d b) of a loss of two inputs (a, b) in its API order."""
-    loss, kind = _LOSSES[loss_id]
-    value, grads = _adapters.call(
-        loss, kind, (_array(a), _array(b)),
-        None if weight is None else _array(weight),
-        None if where is None else where.numpy(),
-        need_grad,
-    )
-    grad = _tensor(grads[0], b.dtype) if need_grad else b.new_empty((0,))
-    return _value(value, b.dtype), grad
+    return _loss2_impl(loss_id, a, b, weight, where, need_grad)
 
 
 @_loss2.register_fake
@@ -140,11 +153,7 @@ def _loss2_backward(ctx, grad_value, _grad_grad):
 _loss2.register_autograd(_loss2_backward, setup_context=_loss2_setup)
 
 
-@torch.library.custom_op("fastloss::loss3", mutates_args=(), device_types="cpu")
-def _loss3(
-    loss_id: int, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
-    weight: torch.Tensor | None, need_grad: bool,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def _loss3_impl(loss_id, a, b, c, weight, need_grad):
     """(value, d/da, d/db, d/dc) of a loss of three inputs in its API order; the
     gradient of an input that takes none (Contrastive's `same`) is empty."""
     loss, kind = _LOSSES[loss_id]
@@ -158,6 +167,15 @@ def _loss3(
         for index, grad in zip(kind.differentiable, grads, strict=True):
             out[index] = _tensor(grad, inputs[index].dtype)
     return _value(value, b.dtype), *out
+
+
+@torch.library.custom_op("fastloss::loss3", mutates_args=(), device_types="cpu")
+def _loss3(
+    loss_id: int, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
+    weight: torch.Tensor | None, need_grad: bool,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(value, d/da, d/db, d/dc) of a loss of three inputs in its API order."""
+    return _loss3_impl(loss_id, a, b, c, weight, need_grad)
 
 
 @_loss3.register_fake
@@ -190,6 +208,31 @@ def _loss3_backward(ctx, grad_value, *_grad_grads):
 
 
 _loss3.register_autograd(_loss3_backward, setup_context=_loss3_setup)
+
+
+class _Loss2Eager(torch.autograd.Function):
+    """The operator's implementation and autograd formula without the dispatcher:
+    what eager mode runs (the dispatcher costs tens of microseconds per call)."""
+
+    @staticmethod
+    def forward(ctx, *inputs):
+        output = _loss2_impl(*inputs)
+        _loss2_setup(ctx, inputs, output)
+        return output
+
+    backward = staticmethod(_loss2_backward)
+
+
+class _Loss3Eager(torch.autograd.Function):
+    """As _Loss2Eager, for fastloss::loss3."""
+
+    @staticmethod
+    def forward(ctx, *inputs):
+        output = _loss3_impl(*inputs)
+        _loss3_setup(ctx, inputs, output)
+        return output
+
+    backward = staticmethod(_loss3_backward)
 
 
 def _scale(ctx, grad_value, grad):
@@ -242,8 +285,12 @@ def _two(loss_id, kind, a, b, weight, where):
         _check_tensor(weight, "weight")
     if where is not None:
         _check_tensor(where, "where")
-    value, _ = torch.ops.fastloss.loss2(loss_id, a, b, weight, where, _needs_grad(b))
-    return value
+    need_grad = _needs_grad(b)
+    if torch.compiler.is_compiling():
+        return torch.ops.fastloss.loss2(loss_id, a, b, weight, where, need_grad)[0]
+    if need_grad:
+        return _Loss2Eager.apply(loss_id, a, b, weight, where, True)[0]
+    return _loss2_impl(loss_id, a, b, weight, where, False)[0]
 
 
 def _three(loss_id, kind, a, b, c, weight):
@@ -260,8 +307,12 @@ def _three(loss_id, kind, a, b, c, weight):
             )
     if weight is not None:
         _check_tensor(weight, "weight")
-    out = torch.ops.fastloss.loss3(loss_id, a, b, c, weight, _needs_grad(*diff))
-    return out[0]
+    need_grad = _needs_grad(*diff)
+    if torch.compiler.is_compiling():
+        return torch.ops.fastloss.loss3(loss_id, a, b, c, weight, need_grad)[0]
+    if need_grad:
+        return _Loss3Eager.apply(loss_id, a, b, c, weight, True)[0]
+    return _loss3_impl(loss_id, a, b, c, weight, False)[0]
 
 
 def _pred_target(loss_id, kind, input, target, weight=None):  # noqa: A002 (torch's name)

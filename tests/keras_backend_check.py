@@ -70,10 +70,12 @@ def value_checks(rng):
                           keras.losses.CategoricalCrossentropy,
                           {"from_logits": True, "label_smoothing": 0.1}, onehot, logits),
     }
+    full = ("sum_over_batch_size", "sum", "mean_with_sample_weight", "none")
     results = {}
     for name, (loss, builtin, kwargs, y, p) in cases.items():
-        for reduction in ("sum_over_batch_size", "sum", "mean_with_sample_weight", "none"):
-            for weight in (None, w):
+        reductions = full if name in ("huber", "scce_logits") else ("sum_over_batch_size",)
+        for reduction in reductions:
+            for weight in (None, w) if name in ("huber", "scce_logits") else (w,):
                 ours = value_and_grad(flk.Loss(loss, reduction=reduction), y, p, weight)
                 theirs = value_and_grad(builtin(reduction=reduction, **kwargs), y, p, weight)
                 key = f"{name}/{reduction}/{'weighted' if weight is not None else 'plain'}"
@@ -138,6 +140,23 @@ def config_roundtrip():
     return again.loss == loss.loss and again.reduction == "sum"
 
 
+def errors():
+    """The exception raised by each unsupported construction (None: no error)."""
+    out = {}
+    for name, build in (
+        ("triplet", lambda: flk.Loss(fl.Triplet())),
+        ("contrastive", lambda: flk.Loss(fl.Contrastive())),
+        ("not_a_loss", lambda: flk.Loss(object())),
+        ("batch_triplet_sum", lambda: flk.Loss(fl.BatchTriplet(), reduction="sum")),
+    ):
+        try:
+            build()
+            out[name] = None
+        except (TypeError, ValueError) as exc:
+            out[name] = type(exc).__name__
+    return out
+
+
 def main():
     rng = np.random.default_rng(0)
     results = {
@@ -147,6 +166,7 @@ def main():
         "curves": curves(rng),
         "classifier": classifier(rng),
         "config": config_roundtrip(),
+        "errors": errors(),
     }
     json.dump(results, sys.stdout)
 

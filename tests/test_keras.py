@@ -5,6 +5,7 @@ tests/keras_backend_check.py in its own subprocess (one per backend per session)
 the tests below assert on what it measured.
 """
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -14,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("keras")
+if importlib.util.find_spec("keras") is None:  # importing it needs KERAS_BACKEND set
+    pytest.skip("could not import 'keras'", allow_module_level=True)
 
 pytestmark = pytest.mark.one_kernel_set
 
@@ -40,8 +42,10 @@ def test_backend(measured):
 
 
 def test_values_and_gradients_match_builtin_losses(measured):
-    """Every reduction, with and without sample_weight, float32: within 1e-6."""
-    assert len(measured["values"]) == 7 * 4 * 2
+    """Every reduction, with and without sample_weight (Huber, sparse cross-entropy),
+    and the default reduction with weights (MSE, log-cosh, binary and categorical
+    cross-entropy, labels of shape (n, 1)), float32: within 1e-6."""
+    assert len(measured["values"]) == 2 * 4 * 2 + 5
     for key, (value_diff, grad_diff, same_shape) in measured["values"].items():
         assert same_shape, key
         assert value_diff <= 1e-6, (key, value_diff)
@@ -71,20 +75,6 @@ def test_config_roundtrip(measured):
     assert measured["config"] is True
 
 
-def test_unsupported_losses_and_backend():
-    """Checked in-process only where keras is already importable with its default
-    backend: the constructor's errors do not depend on the backend."""
-    code = (
-        "import fastloss as fl, fastloss.keras as flk\n"
-        "for bad in (lambda: flk.Loss(fl.Triplet()), lambda: flk.Loss(fl.Contrastive()),"
-        " lambda: flk.Loss(object()),"
-        " lambda: flk.Loss(fl.BatchTriplet(), reduction='sum')):\n"
-        "    try:\n        bad()\n    except (TypeError, ValueError) as e:\n"
-        "        print(type(e).__name__)\n"
-    )
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
-    pytest.importorskip("jax")
-    proc = subprocess.run([sys.executable, "-P", "-c", code], env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert proc.stdout.split() == ["TypeError", "TypeError", "TypeError", "ValueError"], (
-        proc.stderr[-2000:])
+def test_unsupported_losses(measured):
+    assert measured["errors"] == {"triplet": "TypeError", "contrastive": "TypeError",
+                                  "not_a_loss": "TypeError", "batch_triplet_sum": "ValueError"}
