@@ -187,7 +187,7 @@ def function(loss):
         f = cache.get(key)
         if f is None:
             call = _Call(loss, kind, inputs, where is not None, sample_weight is not None)
-            f = cache[key] = _make(call)
+            f = cache[key] = jax.jit(_make(call))  # eager calls: no retracing
         operands = inputs + tuple(x for x in (where, sample_weight) if x is not None)
         return f(*operands)
 
