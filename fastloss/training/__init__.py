@@ -21,9 +21,9 @@ from fastloss.training.loop import GradientWarning, fit
 from fastloss.training.models import MLP, Linear
 from fastloss.training.optimizers import (
     SGD,
-    AddWeightDecay,
     Adam,
     AdamW,
+    AddWeightDecay,
     ClipByGlobalNorm,
     ClipByValue,
     Optimizer,
