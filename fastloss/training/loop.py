@@ -409,6 +409,6 @@ def _diagnose(history: History, epoch: int, report: Callable[[int, str, str], No
         growth = norms[-1] / min(norms[:-1])
         if growth > EXPLODING_RATIO and history.train_loss[-1] > history.train_loss[0]:
             report(epoch, "exploding", (
-                f"the gradient norm grew {growth:.0f}-fold to {norms[-1]:.3g} while the "
+                f"the gradient norm grew {growth:.3g}-fold to {norms[-1]:.3g} while the "
                 f"training loss rose from {history.train_loss[0]:.4g} to "
                 f"{history.train_loss[-1]:.4g}"))

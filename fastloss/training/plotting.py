@@ -33,7 +33,8 @@ def plot_history(history: History | Mapping[str, History], path: str | os.PathLi
                  title: str | None = None, width: float = 10.0, height: float = 3.6,
                  dpi: int = 100) -> str:
     """Write a PNG of the training and validation loss (left), the metrics (middle,
-    when recorded) and the learning rate (right) per epoch.
+    when recorded) and the learning rate per epoch (right; the mean gradient norm when
+    the learning rate never changed).
 
     The best epoch (``history.best_epoch``) is marked by a dot on the monitored curve
     and the epoch early stopping fired at by a dashed vertical line; a run that
@@ -70,25 +71,37 @@ def plot_history(history: History | Mapping[str, History], path: str | os.PathLi
             raise ValueError(f"{name} must be a number of inches in [1, 100]; got {value!r}")
     Figure = _pyplot()
     metric_names = sorted({name for h in runs.values() for name in h.metrics})
+    lr_varies = any(len(set(h.lr)) > 1 for h in runs.values())
     n_panels = 3 if metric_names else 2
     figure = Figure(figsize=(width, height), dpi=dpi)
     axes = figure.subplots(1, n_panels)
-    loss_ax, lr_ax = axes[0], axes[-1]
-    colours = ["C0", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"]
-    all_losses: list[float] = []
+    loss_ax, right_ax = axes[0], axes[-1]
+    # A diverging run would squash every other curve: the loss axis stops at 1000x the
+    # largest first-epoch loss and a diverged run's cross sits at that edge.
+    finite = [v for h in runs.values() for v in (*h.train_loss, *h.val_loss)
+              if math.isfinite(v)]
+    starts = [abs(h.train_loss[0]) for h in runs.values()
+              if h.train_loss and math.isfinite(h.train_loss[0])]
+    top = max(finite) if finite else 1.0
+    if starts and max(starts) > 0:
+        top = min(top, 1e3 * max(starts))
+    shown = [v for v in finite if v <= top]
+    log_loss = _log_scale(shown or [1.0])
+    colours = [f"C{i}" for i in range(10)]
     for index, (label, run) in enumerate(runs.items()):
         colour = colours[index % len(colours)]
         prefix = f"{label}: " if label else ""
         epochs = list(range(1, len(run) + 1))
-        loss_ax.plot(epochs, run.train_loss, color=colour, label=f"{prefix}train")
-        all_losses += run.train_loss
+        train = [v if math.isfinite(v) and v <= top else math.nan for v in run.train_loss]
+        loss_ax.plot(epochs, train, color=colour, label=f"{prefix}train")
         monitored = run.train_loss
         if run.val_loss:
-            loss_ax.plot(epochs[:len(run.val_loss)], run.val_loss, color=colour,
-                         linestyle="--", label=f"{prefix}validation")
-            all_losses += run.val_loss
+            val = [v if math.isfinite(v) and v <= top else math.nan for v in run.val_loss]
+            loss_ax.plot(epochs[:len(val)], val, color=colour, linestyle="--",
+                         label=f"{prefix}validation")
             monitored = run.val_loss
-        if run.best_epoch is not None and run.best_epoch < len(monitored):
+        marked = run.val_loss or run.stopped_epoch is not None
+        if marked and run.best_epoch is not None and run.best_epoch < len(monitored):
             loss_ax.plot([run.best_epoch + 1], [monitored[run.best_epoch]], "o", color=colour,
                          markersize=7, markeredgecolor="black",
                          label=f"{prefix}best epoch {run.best_epoch + 1}")
@@ -96,12 +109,9 @@ def plot_history(history: History | Mapping[str, History], path: str | os.PathLi
             loss_ax.axvline(run.stopped_epoch + 1, color=colour, linestyle=":", linewidth=1.5,
                             label=f"{prefix}early stop at {run.stopped_epoch + 1}")
         if run.diverged_epoch is not None:
-            finite = [(e, v) for e, v in zip(epochs, run.train_loss, strict=True)
-                      if math.isfinite(v)]
-            if finite:
-                loss_ax.plot([finite[-1][0]], [finite[-1][1]], "x", color=colour,
-                             markersize=10, markeredgewidth=2,
-                             label=f"{prefix}diverged at {run.diverged_epoch + 1}")
+            loss_ax.plot([run.diverged_epoch + 1], [top], "x", color=colour, markersize=10,
+                         markeredgewidth=2, clip_on=False,
+                         label=f"{prefix}diverged at {run.diverged_epoch + 1}")
         if metric_names:
             for j, name in enumerate(metric_names):
                 values = run.metrics.get(name)
@@ -109,11 +119,19 @@ def plot_history(history: History | Mapping[str, History], path: str | os.PathLi
                     axes[1].plot(epochs[:len(values)], values, color=colour,
                                  linestyle=["-", "--", "-.", ":"][j % 4],
                                  label=f"{prefix}{name}")
-        lr_ax.plot(epochs[:len(run.lr)], run.lr, color=colour, label=label or None)
+        if lr_varies:
+            right_ax.plot(epochs[:len(run.lr)], run.lr, color=colour, label=label or None)
+        else:
+            norms = [v if math.isfinite(v) else math.nan for v in run.grad_norm]
+            right_ax.plot(epochs[:len(norms)], norms, color=colour, label=label or None)
     loss_ax.set_title("loss")
     loss_ax.set_xlabel("epoch")
-    if _log_scale([v for v in all_losses if math.isfinite(v)] or [1.0]):
+    if log_loss:
         loss_ax.set_yscale("log")
+    if shown:
+        low = min(shown)
+        loss_ax.set_ylim((0.8 * low if log_loss else min(0.0, low)),
+                         top * (1.5 if log_loss else 1.05))
     loss_ax.legend(fontsize="x-small")
     loss_ax.grid(alpha=0.3)
     if metric_names:
@@ -122,12 +140,19 @@ def plot_history(history: History | Mapping[str, History], path: str | os.PathLi
         axes[1].set_xlabel("epoch")
         axes[1].legend(fontsize="x-small")
         axes[1].grid(alpha=0.3)
-    lr_ax.set_title("learning rate")
-    lr_ax.set_xlabel("epoch")
-    lr_values = [v for h in runs.values() for v in h.lr]
-    if _log_scale(lr_values):
-        lr_ax.set_yscale("log")
-    lr_ax.grid(alpha=0.3)
+    right_ax.set_xlabel("epoch")
+    if lr_varies:
+        right_ax.set_title("learning rate")
+        values = [v for h in runs.values() for v in h.lr]
+    else:
+        right_ax.set_title(f"gradient norm (learning rate {runs[next(iter(runs))].lr[0]:.3g})"
+                           if len({h.lr[0] for h in runs.values() if h.lr}) == 1
+                           else "gradient norm")
+        values = [v for h in runs.values() for v in h.grad_norm]
+    values = [v for v in values if math.isfinite(v)]
+    if values and _log_scale(values):
+        right_ax.set_yscale("log")
+    right_ax.grid(alpha=0.3)
     if title:
         figure.suptitle(title)
     figure.tight_layout()
