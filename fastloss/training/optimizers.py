@@ -353,7 +353,7 @@ class SGD(Optimizer):
             state = self.state[i]
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = grad.copy()
+                buf = state["momentum_buffer"] = np.array(grad, copy=True)
             else:
                 buf *= self.momentum
                 buf += (1.0 - self.dampening) * grad

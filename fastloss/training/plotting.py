@@ -59,6 +59,9 @@ def plot_history(history: History | Mapping[str, History], path: str | os.PathLi
     str
         The path written.
     """
+    if not isinstance(history, (History, Mapping)):
+        raise TypeError(f"history must be a History or a dict of label to History; got "
+                        f"{type(history).__name__}")
     runs = {"": history} if isinstance(history, History) else dict(history)
     if not runs or not all(isinstance(h, History) for h in runs.values()):
         raise TypeError("history must be a History or a non-empty dict of label to History")
