@@ -71,6 +71,7 @@ class Report:
         """Loss curves of `histories` (label -> History) as DIR/name.png."""
         if self.plots is None:
             return None
+        os.makedirs(self.plots, exist_ok=True)
         path = plot_history(histories, os.path.join(self.plots, f"{name}.png"), title=title)
         self.written.append(path)
         self.line(f"Loss curves: {path}")
@@ -1209,7 +1210,10 @@ def plateau_takeaway(results, epochs):
         return f"epoch {r['escape_epoch']}" if r["escape_epoch"] else f"not in {epochs} epochs"
 
     parts = [
-        f"Takeaway: plain SGD sat on the plateau until {left(sgd)}; {names[2]} left it at "
+        "Takeaway: plain SGD "
+        + (f"sat on the plateau until epoch {sgd['escape_epoch']}"
+           if sgd["escape_epoch"] else f"never left the plateau in {epochs} epochs")
+        + f"; {names[2]} left it at "
         f"{left(rms)} and {names[3]} at {left(adam)}. Near the saddle every gradient is "
         f"tiny, so a fixed step moves slowly; RMSprop and Adam divide by the gradients' "
         f"running scale and take full-size steps at once."
