@@ -215,8 +215,8 @@ def fit(model: Any, loss: Any, X: Any, y: Any, *, optimizer: Optimizer | None = 
     >>> model = Linear(1)
     >>> history = fit(model, fl.MeanSquaredError(), X, y, epochs=500, batch_size=None,
     ...               optimizer=SGD(model.params, lr=0.1))
-    >>> np.round(model.params[0], 3), np.round(model.params[1], 3)
-    (array([2.]), array(1.))
+    >>> round(float(model.params[0][0]), 3), round(float(model.params[1]), 3)
+    (2.0, 1.0)
     """
     for attribute in ("params", "forward", "backward"):
         if not hasattr(model, attribute):
