@@ -1,11 +1,11 @@
 """Base of losses with one value per row of several input arrays: embedding pairs
 and triplets, anchors of a batch, ranked lists (API.md section 2, row-wise)."""
 
-from fastloss._base import Loss
+from fastloss._base import Loss, ValueT
 from fastloss._validation import as_sample_weight
 
 
-class RowLoss(Loss):
+class RowLoss(Loss[ValueT]):
     """Reductions over rows: "mean" = sum(w_i l_i) / sum(w_i), "sum", "none" (w_i l_i)."""
 
     @staticmethod

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastloss import _config, _dispatch
-from fastloss._base import OnePassLoss, Reduction
+from fastloss._base import OnePassLoss, Reduction, ValueT
 from fastloss._validation import (
     _to_ndarray,
     as_real_array,
@@ -66,7 +66,7 @@ def as_labels(y_true, n_rows, n_classes, ignore_index=None):
     return labels
 
 
-class RowwiseLoss(OnePassLoss):
+class RowwiseLoss(OnePassLoss[ValueT]):
     """A loss with one value per row of y_pred (n, C).
 
     Subclasses set `_targets` (a tuple of "dense" and/or "sparse") and implement

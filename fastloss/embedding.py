@@ -11,14 +11,14 @@ inputs have different dtypes, float64 is used for all. Reductions are over rows:
 from __future__ import annotations
 
 import math
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from fastloss import _config, _dispatch
 from fastloss import _kernel as modes
-from fastloss._base import FloatArray, LossValue, Reduction, _Output
+from fastloss._base import FloatArray, LossValue, Reduction, ValueT, _Output
 from fastloss._rowloss import RowLoss
 from fastloss._validation import (
     _to_ndarray,
@@ -74,7 +74,7 @@ def _outputs(out, originals, arrays, names):
     return [_Output(o, original, x) for o, original, x in zip(out, originals, arrays, strict=True)]
 
 
-class _RowEmbeddingLoss(RowLoss):
+class _RowEmbeddingLoss(RowLoss[ValueT]):
     """Contrastive and Triplet: one compiled row kernel, every mode in one pass."""
 
     _kind = None
@@ -134,7 +134,7 @@ class _RowEmbeddingLoss(RowLoss):
         return tuple(g.result() for g in grads), tuple(h.result() for h in hessians)
 
 
-class Contrastive(_RowEmbeddingLoss):
+class Contrastive(_RowEmbeddingLoss[ValueT]):
     """Contrastive loss (Hadsell, Chopra & LeCun 2006) over pairs of embeddings.
 
     ``loss(same, x1, x2)``: l_i = s_i d_i^2 + (1 - s_i) max(0, margin - d_i)^2 with
@@ -160,6 +160,18 @@ class Contrastive(_RowEmbeddingLoss):
     _input_names = ("x1", "x2")
     margin: float
 
+    @overload
+    def __init__(
+        self: Contrastive[float], *, margin: float = ..., reduction: Literal["mean", "sum"] = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Contrastive[FloatArray], *, margin: float = ..., reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Contrastive[LossValue], *, margin: float = ..., reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
         self.margin = _nonnegative("margin", margin)
         super().__init__(reduction=reduction)
@@ -181,7 +193,7 @@ class Contrastive(_RowEmbeddingLoss):
     def __call__(
         self, same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
         sample_weight: ArrayLike | None = None,
-    ) -> LossValue:
+    ) -> ValueT:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
         return self._value((x1, x2), same, sample_weight)
 
@@ -195,7 +207,7 @@ class Contrastive(_RowEmbeddingLoss):
     def value_and_gradient(
         self, same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
         sample_weight: ArrayLike | None = None, out: Pair | None = None,
-    ) -> tuple[LossValue, Pair]:
+    ) -> tuple[ValueT, Pair]:
         """(value, (d/dx1, d/dx2)) from one pass over the data."""
         return self._value_and_gradient((x1, x2), same, sample_weight, out, True)
 
@@ -207,7 +219,7 @@ class Contrastive(_RowEmbeddingLoss):
         return self._gradient_hessian((x1, x2), same, sample_weight)
 
 
-class Triplet(_RowEmbeddingLoss):
+class Triplet(_RowEmbeddingLoss[ValueT]):
     """Triplet margin loss, torch.nn.functional.triplet_margin_loss's definition.
 
     ``loss(anchor, positive, negative)``, each (n, dim):
@@ -244,6 +256,21 @@ class Triplet(_RowEmbeddingLoss):
     swap: bool
     eps: float
 
+    @overload
+    def __init__(
+        self: Triplet[float], *, margin: float = ..., p: float = ..., swap: bool = ...,
+        eps: float = ..., reduction: Literal["mean", "sum"] = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Triplet[FloatArray], *, margin: float = ..., p: float = ..., swap: bool = ...,
+        eps: float = ..., reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Triplet[LossValue], *, margin: float = ..., p: float = ..., swap: bool = ...,
+        eps: float = ..., reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, margin: float = 1.0, p: float = 2.0, swap: bool = False,
                  eps: float = 1e-6, reduction: Reduction = "mean") -> None:
         self.margin = _nonnegative("margin", margin)
@@ -262,7 +289,7 @@ class Triplet(_RowEmbeddingLoss):
     def __call__(
         self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
         sample_weight: ArrayLike | None = None,
-    ) -> LossValue:
+    ) -> ValueT:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
         return self._value((anchor, positive, negative), None, sample_weight)
 
@@ -277,7 +304,7 @@ class Triplet(_RowEmbeddingLoss):
     def value_and_gradient(
         self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
         sample_weight: ArrayLike | None = None, out: Triple | None = None,
-    ) -> tuple[LossValue, Triple]:
+    ) -> tuple[ValueT, Triple]:
         """(value, (d/danchor, d/dpositive, d/dnegative)) from one pass over the data."""
         return self._value_and_gradient(
             (anchor, positive, negative), None, sample_weight, out, True)
@@ -290,7 +317,7 @@ class Triplet(_RowEmbeddingLoss):
         return self._gradient_hessian((anchor, positive, negative), None, sample_weight)
 
 
-class BatchTriplet(RowLoss):
+class BatchTriplet(RowLoss[ValueT]):
     """Triplet loss with triplets mined inside the batch (Euclidean distances).
 
     ``loss(labels, embeddings)``: labels (n,) of any integer dtype, embeddings
@@ -347,6 +374,21 @@ class BatchTriplet(RowLoss):
     margin: float
     strategy: Strategy
 
+    @overload
+    def __init__(
+        self: BatchTriplet[float], *, margin: float = ..., strategy: Strategy = ...,
+        reduction: Literal["mean", "sum"] = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: BatchTriplet[FloatArray], *, margin: float = ..., strategy: Strategy = ...,
+        reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: BatchTriplet[LossValue], *, margin: float = ..., strategy: Strategy = ...,
+        reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, margin: float = 1.0, strategy: Strategy = "hard",
                  reduction: Reduction = "mean") -> None:
         self.margin = _nonnegative("margin", margin)
@@ -462,7 +504,7 @@ class BatchTriplet(RowLoss):
 
     def __call__(
         self, labels: ArrayLike, embeddings: ArrayLike, *, sample_weight: ArrayLike | None = None
-    ) -> LossValue:
+    ) -> ValueT:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
         lab, X, w = self._prepare(labels, embeddings, sample_weight)
         loss, count, _, _ = self._compute(lab, X, w, None, False, False)
@@ -479,7 +521,7 @@ class BatchTriplet(RowLoss):
     def value_and_gradient(
         self, labels: ArrayLike, embeddings: ArrayLike, *,
         sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
-    ) -> tuple[LossValue, FloatArray]:
+    ) -> tuple[ValueT, FloatArray]:
         """(value, gradient) from one Gram matrix and one mining pass."""
         lab, X, w = self._prepare(labels, embeddings, sample_weight)
         result = _Output(out, embeddings, X)
@@ -556,6 +598,21 @@ def _all_gradient(X, dist, coef, anchor_scale, want_hess):
 
 # ---- function shortcuts: the value in one call, hyper-parameters as keywords --------
 
+@overload
+def contrastive(
+    same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = ...,
+    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+) -> float: ...
+@overload
+def contrastive(
+    same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = ...,
+    reduction: Literal["none"], sample_weight: ArrayLike | None = ...,
+) -> FloatArray: ...
+@overload
+def contrastive(
+    same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = ..., reduction: Reduction,
+    sample_weight: ArrayLike | None = ...,
+) -> LossValue: ...
 def contrastive(
     same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = 1.0,
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
@@ -565,6 +622,24 @@ def contrastive(
     return loss(same, x1, x2, sample_weight=sample_weight)
 
 
+@overload
+def triplet(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = ...,
+    p: float = ..., swap: bool = ..., eps: float = ..., reduction: Literal["mean", "sum"] = ...,
+    sample_weight: ArrayLike | None = ...,
+) -> float: ...
+@overload
+def triplet(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = ...,
+    p: float = ..., swap: bool = ..., eps: float = ..., reduction: Literal["none"],
+    sample_weight: ArrayLike | None = ...,
+) -> FloatArray: ...
+@overload
+def triplet(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = ...,
+    p: float = ..., swap: bool = ..., eps: float = ..., reduction: Reduction,
+    sample_weight: ArrayLike | None = ...,
+) -> LossValue: ...
 def triplet(
     anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = 1.0,
     p: float = 2.0, swap: bool = False, eps: float = 1e-6, reduction: Reduction = "mean",
@@ -575,6 +650,21 @@ def triplet(
     return loss(anchor, positive, negative, sample_weight=sample_weight)
 
 
+@overload
+def batch_triplet(
+    labels: ArrayLike, embeddings: ArrayLike, *, margin: float = ..., strategy: Strategy = ...,
+    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+) -> float: ...
+@overload
+def batch_triplet(
+    labels: ArrayLike, embeddings: ArrayLike, *, margin: float = ..., strategy: Strategy = ...,
+    reduction: Literal["none"], sample_weight: ArrayLike | None = ...,
+) -> FloatArray: ...
+@overload
+def batch_triplet(
+    labels: ArrayLike, embeddings: ArrayLike, *, margin: float = ..., strategy: Strategy = ...,
+    reduction: Reduction, sample_weight: ArrayLike | None = ...,
+) -> LossValue: ...
 def batch_triplet(
     labels: ArrayLike, embeddings: ArrayLike, *, margin: float = 1.0,
     strategy: Strategy = "hard", reduction: Reduction = "mean",

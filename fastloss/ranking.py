@@ -22,13 +22,14 @@ propagate into their list's value and gradient.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from fastloss import _config, _dispatch
 from fastloss import _kernel as modes
-from fastloss._base import FloatArray, LossValue, Reduction, _Output
+from fastloss._base import FloatArray, LossValue, Reduction, ValueT, _Output
 from fastloss._rowloss import RowLoss
 from fastloss._validation import (
     _to_ndarray,
@@ -46,7 +47,7 @@ __all__ = [
 _kernels = _dispatch.load("_ranking")
 
 
-class _RankingLoss(RowLoss):
+class _RankingLoss(RowLoss[ValueT]):
     """The methods of every ranking loss; subclasses set the kernel kind."""
 
     _kind = None
@@ -91,14 +92,14 @@ class _RankingLoss(RowLoss):
     def __call__(
         self, relevance: ArrayLike, scores: ArrayLike, *, where: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None,
-    ) -> LossValue:
+    ) -> ValueT:
         """The loss value: float for "mean"/"sum", an (n_lists,) array for "none"."""
         r, s, mask, w = self._prepare(relevance, scores, where, sample_weight)
         n = s.shape[0]
         if self.reduction == "none":
             values = np.empty(n, dtype=s.dtype)
             self._run(modes.VALUE_NONE, r, s, mask, w, values)
-            return values
+            return values  # type: ignore[return-value]  # "none": ValueT is the array
         return self._reduce(self._run(modes.VALUE_SUM, r, s, mask, w), None, n, w)
 
     def gradient(
@@ -115,7 +116,7 @@ class _RankingLoss(RowLoss):
     def value_and_gradient(
         self, relevance: ArrayLike, scores: ArrayLike, *, where: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
-    ) -> tuple[LossValue, FloatArray]:
+    ) -> tuple[ValueT, FloatArray]:
         """(value, gradient) from one pass over the lists."""
         r, s, mask, w = self._prepare(relevance, scores, where, sample_weight)
         n = s.shape[0]
@@ -125,7 +126,7 @@ class _RankingLoss(RowLoss):
             values = np.empty(n, dtype=s.dtype)
             self._run(modes.VALUE_NONE_GRADIENT, r, s, mask, w, values, grad.buffer, None,
                       scale)
-            return values, grad.result()
+            return values, grad.result()  # type: ignore[return-value]  # as in __call__
         total = self._run(modes.VALUE_GRADIENT, r, s, mask, w, None, grad.buffer, None, scale)
         return self._reduce(total, None, n, w), grad.result()
 
@@ -141,7 +142,7 @@ class _RankingLoss(RowLoss):
         return grad.result(), hess.result()
 
 
-class PairwiseHinge(_RankingLoss):
+class PairwiseHinge(_RankingLoss[ValueT]):
     """Pairwise hinge loss: l = sum over pairs rel_i > rel_j of max(0, margin - (s_i - s_j)).
 
     rax's pairwise_hinge_loss (margin 1) with a margin parameter (Herbrich et al.
@@ -164,6 +165,18 @@ class PairwiseHinge(_RankingLoss):
     _kind = _kernels.HINGE
     margin: float
 
+    @overload
+    def __init__(
+        self: PairwiseHinge[float], *, margin: float = ..., reduction: Literal["mean", "sum"] = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: PairwiseHinge[FloatArray], *, margin: float = ..., reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: PairwiseHinge[LossValue], *, margin: float = ..., reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
         self.margin = check_number(
             "margin", margin, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
@@ -173,7 +186,7 @@ class PairwiseHinge(_RankingLoss):
         return self.margin, 0
 
 
-class PairwiseLogistic(_RankingLoss):
+class PairwiseLogistic(_RankingLoss[ValueT]):
     """RankNet (Burges et al. 2005): l = sum over pairs rel_i > rel_j of
     log(1 + exp(-(s_i - s_j))), rax's pairwise_logistic_loss.
 
@@ -191,8 +204,19 @@ class PairwiseLogistic(_RankingLoss):
 
     _kind = _kernels.LOGISTIC
 
+    if TYPE_CHECKING:  # the types of the inherited constructor
+        @overload
+        def __init__(
+            self: PairwiseLogistic[float], *, reduction: Literal["mean", "sum"] = ...,
+        ) -> None: ...
+        @overload
+        def __init__(self: PairwiseLogistic[FloatArray], *, reduction: Literal["none"]) -> None: ...
+        @overload
+        def __init__(self: PairwiseLogistic[LossValue], *, reduction: Reduction) -> None: ...
+        def __init__(self, *, reduction: Reduction = ...) -> None: ...
 
-class ListwiseSoftmax(_RankingLoss):
+
+class ListwiseSoftmax(_RankingLoss[ValueT]):
     """ListNet's top-one softmax cross-entropy (Cao et al. 2007):
     l = -sum_i (rel_i / sum_j rel_j) log softmax(s)_i over the valid items.
 
@@ -216,8 +240,19 @@ class ListwiseSoftmax(_RankingLoss):
     _kind = _kernels.SOFTMAX
     _relevance_nonnegative = True
 
+    if TYPE_CHECKING:  # the types of the inherited constructor
+        @overload
+        def __init__(
+            self: ListwiseSoftmax[float], *, reduction: Literal["mean", "sum"] = ...,
+        ) -> None: ...
+        @overload
+        def __init__(self: ListwiseSoftmax[FloatArray], *, reduction: Literal["none"]) -> None: ...
+        @overload
+        def __init__(self: ListwiseSoftmax[LossValue], *, reduction: Reduction) -> None: ...
+        def __init__(self, *, reduction: Reduction = ...) -> None: ...
 
-class ListMLE(_RankingLoss):
+
+class ListMLE(_RankingLoss[ValueT]):
     """ListMLE (Xia et al. 2008), rax's listmle_loss: the Plackett-Luce negative
     log-likelihood of the order by relevance,
     l = sum_i (log sum_{j >= i} exp(s_pi(j)) - s_pi(i)), pi sorting relevance
@@ -236,8 +271,17 @@ class ListMLE(_RankingLoss):
 
     _kind = _kernels.LISTMLE
 
+    if TYPE_CHECKING:  # the types of the inherited constructor
+        @overload
+        def __init__(self: ListMLE[float], *, reduction: Literal["mean", "sum"] = ...) -> None: ...
+        @overload
+        def __init__(self: ListMLE[FloatArray], *, reduction: Literal["none"]) -> None: ...
+        @overload
+        def __init__(self: ListMLE[LossValue], *, reduction: Reduction) -> None: ...
+        def __init__(self, *, reduction: Reduction = ...) -> None: ...
 
-class LambdaRank(_RankingLoss):
+
+class LambdaRank(_RankingLoss[ValueT]):
     """LambdaRank: RankNet pairs weighted by the change of NDCG@k when swapping them.
 
     l = sum over pairs rel_i > rel_j of lambda_ij log(1 + exp(-(s_i - s_j))) with
@@ -265,6 +309,18 @@ class LambdaRank(_RankingLoss):
     _relevance_nonnegative = True
     k: int | None
 
+    @overload
+    def __init__(
+        self: LambdaRank[float], *, k: int | None = ..., reduction: Literal["mean", "sum"] = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: LambdaRank[FloatArray], *, k: int | None = ..., reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: LambdaRank[LossValue], *, k: int | None = ..., reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, k: int | None = None, reduction: Reduction = "mean") -> None:
         if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer))
                               or k < 1):
@@ -278,6 +334,22 @@ class LambdaRank(_RankingLoss):
 
 # ---- function shortcuts: the value in one call, hyper-parameters as keywords --------
 
+@overload
+def pairwise_hinge(
+    relevance: ArrayLike, scores: ArrayLike, *, margin: float = ...,
+    reduction: Literal["mean", "sum"] = ..., where: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = ...,
+) -> float: ...
+@overload
+def pairwise_hinge(
+    relevance: ArrayLike, scores: ArrayLike, *, margin: float = ..., reduction: Literal["none"],
+    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+) -> FloatArray: ...
+@overload
+def pairwise_hinge(
+    relevance: ArrayLike, scores: ArrayLike, *, margin: float = ..., reduction: Reduction,
+    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+) -> LossValue: ...
 def pairwise_hinge(
     relevance: ArrayLike, scores: ArrayLike, *, margin: float = 1.0,
     reduction: Reduction = "mean", where: ArrayLike | None = None,
@@ -288,6 +360,21 @@ def pairwise_hinge(
     return loss(relevance, scores, where=where, sample_weight=sample_weight)
 
 
+@overload
+def pairwise_logistic(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["mean", "sum"] = ...,
+    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+) -> float: ...
+@overload
+def pairwise_logistic(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["none"],
+    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+) -> FloatArray: ...
+@overload
+def pairwise_logistic(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction, where: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = ...,
+) -> LossValue: ...
 def pairwise_logistic(
     relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction = "mean",
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
@@ -297,6 +384,21 @@ def pairwise_logistic(
     return loss(relevance, scores, where=where, sample_weight=sample_weight)
 
 
+@overload
+def listwise_softmax(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["mean", "sum"] = ...,
+    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+) -> float: ...
+@overload
+def listwise_softmax(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["none"],
+    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+) -> FloatArray: ...
+@overload
+def listwise_softmax(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction, where: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = ...,
+) -> LossValue: ...
 def listwise_softmax(
     relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction = "mean",
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
@@ -306,6 +408,21 @@ def listwise_softmax(
     return loss(relevance, scores, where=where, sample_weight=sample_weight)
 
 
+@overload
+def list_mle(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["mean", "sum"] = ...,
+    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+) -> float: ...
+@overload
+def list_mle(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["none"],
+    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+) -> FloatArray: ...
+@overload
+def list_mle(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction, where: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = ...,
+) -> LossValue: ...
 def list_mle(
     relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction = "mean",
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
@@ -314,6 +431,22 @@ def list_mle(
     return ListMLE(reduction=reduction)(relevance, scores, where=where, sample_weight=sample_weight)
 
 
+@overload
+def lambda_rank(
+    relevance: ArrayLike, scores: ArrayLike, *, k: int | None = ...,
+    reduction: Literal["mean", "sum"] = ..., where: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = ...,
+) -> float: ...
+@overload
+def lambda_rank(
+    relevance: ArrayLike, scores: ArrayLike, *, k: int | None = ..., reduction: Literal["none"],
+    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+) -> FloatArray: ...
+@overload
+def lambda_rank(
+    relevance: ArrayLike, scores: ArrayLike, *, k: int | None = ..., reduction: Reduction,
+    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+) -> LossValue: ...
 def lambda_rank(
     relevance: ArrayLike, scores: ArrayLike, *, k: int | None = None,
     reduction: Reduction = "mean", where: ArrayLike | None = None,
