@@ -813,23 +813,29 @@ def run(args):
               "the NumPy reference (one thread), 'read' NumPy summing the inputs (the bytes "
               "any loss must read).", flush=True)
     rows = []
-    for index, (workload, cases) in enumerate(plan, 1):
-        started = time.perf_counter()
-        for n, dtype, t, mode in cases:
-            progress.begin(f"{workload.name} {mode} n={_size_text(n)} {dtype}"
-                           + (f" {t} threads" if len(threads) > 1 else ""))
-            rows.append(measure(workload, mode, n, dtype, t, torch=torch,
-                                rounds=rounds, target=target))
-            progress.end()
-        progress.workload_done(workload.name, len(cases), time.perf_counter() - started,
-                               index, len(plan))
-        family = workload.family
-        last_of_family = index == len(plan) or plan[index][0].family != family
-        if last_of_family and not args.json:
-            progress.clear()
-            print(f"\n{family}\n")
-            print(format_table([r for r in rows if r["family"] == family], torch is not None),
-                  flush=True)
+    try:
+        for index, (workload, cases) in enumerate(plan, 1):
+            started = time.perf_counter()
+            for n, dtype, t, mode in cases:
+                progress.begin(f"{workload.name} {mode} n={_size_text(n)} {dtype}"
+                               + (f" {t} threads" if len(threads) > 1 else ""))
+                rows.append(measure(workload, mode, n, dtype, t, torch=torch,
+                                    rounds=rounds, target=target))
+                progress.end()
+            progress.workload_done(workload.name, len(cases), time.perf_counter() - started,
+                                   index, len(plan))
+            family = workload.family
+            last_of_family = index == len(plan) or plan[index][0].family != family
+            if last_of_family and not args.json:
+                progress.clear()
+                print(f"\n{family}\n")
+                print(format_table([r for r in rows if r["family"] == family],
+                                   torch is not None), flush=True)
+    except KeyboardInterrupt:
+        progress.clear()
+        print(f"interrupted after {progress.done} of {progress.total} measurements",
+              file=sys.stderr)
+        return 130
     progress.finish()
     if args.json:
         json.dump({"meta": meta, "rows": rows}, sys.stdout, indent=1)
