@@ -189,8 +189,12 @@ CLASSES = 100  # classes of the multi-class workloads: n elements are n // 100 r
 #: Jacobian: O(n C) memory, so they are run up to 10^6 elements only, and they take
 #: seconds per call there.
 REF_ROWWISE_MAX = 10**6
+#: The default sweep's multi-class size: 100 rows, where those gradients take tens of
+#: milliseconds.
+ROWWISE_SWEEP_SIZE = 10**4
 ROWWISE_REFERENCE = {"reference_max_size": REF_ROWWISE_MAX,
-                     "asv_gradient_ratio_max_size": ASV_RATIO_SLOW_GRADIENT_MAX}
+                     "asv_gradient_ratio_max_size": ASV_RATIO_SLOW_GRADIENT_MAX,
+                     "sweep_size": ROWWISE_SWEEP_SIZE}
 
 
 def _class_rows(targets):
@@ -228,8 +232,12 @@ EMBEDDING_DIM = 128
 #: Embedding sizes in elements: 10^2, 10^4 and 10^5 rows (10^5: the issue's Triplet size).
 EMBEDDING_SIZES = tuple(EMBEDDING_DIM * rows for rows in (10**2, 10**4, 10**5))
 EMBEDDING_MAX = EMBEDDING_DIM * 10**5
+#: The default sweep's Contrastive and Triplet: 10^4 rows.
+EMBEDDING_SWEEP_SIZE = EMBEDDING_DIM * 10**4
 #: BatchTriplet batches of 256 and 2048 rows; its memory and time grow as rows^2.
 BATCH_SIZES = (EMBEDDING_DIM * 256, EMBEDDING_DIM * 2048)
+#: The default sweep's BatchTriplet batches: 256 rows (every strategy's reference runs).
+BATCH_SWEEP_SIZE = EMBEDDING_DIM * 256
 BATCH_MAX = EMBEDDING_DIM * 4096
 #: The "all" reference lists every active triplet as a Python tuple: O(rows^3).
 BATCH_ALL_REFERENCE_MAX = EMBEDDING_DIM * 512
@@ -287,6 +295,9 @@ def _torch_contrastive(F, params):
 LIST_SIZE = 100
 #: Ranking sizes in elements: 10^2 and 10^4 lists of LIST_SIZE items (the issue's size).
 RANKING_SIZES = (LIST_SIZE * 10**2, LIST_SIZE * 10**4)
+#: The default sweep's ranking workloads: 10^3 lists (the pairwise references build
+#: (lists, L, L) arrays).
+RANKING_SWEEP_SIZE = LIST_SIZE * 10**3
 #: The ListMLE reference forms (lists, L, L) arrays at once.
 LIST_MLE_REFERENCE_MAX = LIST_SIZE * 10**3
 
@@ -334,7 +345,8 @@ WORKLOADS = (
              {"from_logits": True}, **ROWWISE_REFERENCE),
     Workload("SparseCategoricalFocal", "sparse_categorical_focal", _class_rows("labels"),
              {"from_logits": True}, **ROWWISE_REFERENCE),
-    Workload("CategoricalHinge", "categorical_hinge", _class_rows("onehot")),
+    Workload("CategoricalHinge", "categorical_hinge", _class_rows("onehot"),
+             sweep_size=ROWWISE_SWEEP_SIZE),
     Workload("KLDivergence", "kl_divergence", _class_rows("soft"), {"from_logits": True},
              torch=_torch_kl_div_logits, **ROWWISE_REFERENCE),
     Workload("PolyLoss", "poly_loss", _class_rows("onehot"), {"from_logits": True},
@@ -343,25 +355,31 @@ WORKLOADS = (
              {"from_logits": True}, **ROWWISE_REFERENCE),
     # embedding: rows of EMBEDDING_DIM, against the paired references
     Workload("Contrastive", "contrastive", _pairs, {"margin": 1.0}, sizes=EMBEDDING_SIZES,
-             max_size=EMBEDDING_MAX, torch=_torch_contrastive, wrt=(1, 2), paired=True),
+             sweep_size=EMBEDDING_SWEEP_SIZE, max_size=EMBEDDING_MAX,
+             torch=_torch_contrastive, wrt=(1, 2), paired=True),
     Workload("Triplet", "triplet", _triplets, {"margin": 1.0}, sizes=EMBEDDING_SIZES,
-             max_size=EMBEDDING_MAX, torch=_torch_triplet, wrt=(0, 1, 2), paired=True),
+             sweep_size=EMBEDDING_SWEEP_SIZE, max_size=EMBEDDING_MAX, torch=_torch_triplet,
+             wrt=(0, 1, 2), paired=True),
     *(Workload("BatchTriplet", "batch_triplet", _labelled_batch, {"strategy": strategy},
-               sizes=BATCH_SIZES, max_size=BATCH_MAX, reference_max_size=reference_max,
-               paired=True, label=f"BatchTriplet[{strategy}]")
+               sizes=BATCH_SIZES, sweep_size=BATCH_SWEEP_SIZE, max_size=BATCH_MAX,
+               reference_max_size=reference_max, paired=True,
+               label=f"BatchTriplet[{strategy}]")
       for strategy, reference_max in (("hard", None), ("semihard", None),
                                       ("all", BATCH_ALL_REFERENCE_MAX))),
     # ranking: lists of LIST_SIZE items, against the paired references (the pairwise
     # ones build (lists, L, L) arrays of pairs: seconds per call at 10^4 lists)
     Workload("PairwiseHinge", "pairwise_hinge", _lists, {"margin": 1.0}, sizes=RANKING_SIZES,
-             paired=True, asv_gradient_ratio_max_size=ASV_RATIO_SLOW_GRADIENT_MAX),
+             sweep_size=RANKING_SWEEP_SIZE, paired=True,
+             asv_gradient_ratio_max_size=ASV_RATIO_SLOW_GRADIENT_MAX),
     Workload("PairwiseLogistic", "pairwise_logistic", _lists, sizes=RANKING_SIZES,
-             paired=True, asv_gradient_ratio_max_size=ASV_RATIO_SLOW_GRADIENT_MAX),
+             sweep_size=RANKING_SWEEP_SIZE, paired=True,
+             asv_gradient_ratio_max_size=ASV_RATIO_SLOW_GRADIENT_MAX),
     Workload("ListwiseSoftmax", "listwise_softmax", _lists, sizes=RANKING_SIZES,
-             torch=_torch_listnet, paired=True),
-    Workload("ListMLE", "list_mle", _lists, sizes=RANKING_SIZES,
+             sweep_size=RANKING_SWEEP_SIZE, torch=_torch_listnet, paired=True),
+    Workload("ListMLE", "list_mle", _lists, sizes=RANKING_SIZES, sweep_size=RANKING_SWEEP_SIZE,
              reference_max_size=LIST_MLE_REFERENCE_MAX, paired=True),
-    Workload("LambdaRank", "lambda_rank", _lists, sizes=RANKING_SIZES, paired=True,
+    Workload("LambdaRank", "lambda_rank", _lists, sizes=RANKING_SIZES,
+             sweep_size=RANKING_SWEEP_SIZE, paired=True,
              asv_gradient_ratio_max_size=ASV_RATIO_SLOW_GRADIENT_MAX),
 )
 
