@@ -146,19 +146,19 @@ class BinaryCrossEntropy(_ProbabilisticBinary[ValueT]):
 
     @overload
     def __init__(
-        self: BinaryCrossEntropy[float], *, from_logits: bool = ..., label_smoothing: float = ...,
-        pos_weight: ArrayLike | None = ..., reduction: Literal["mean", "sum"] = ...,
+        self: BinaryCrossEntropy[float], *, from_logits: bool = False, label_smoothing: float = 0.0,
+        pos_weight: ArrayLike | None = None, reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: BinaryCrossEntropy[FloatArray], *, from_logits: bool = ...,
-        label_smoothing: float = ..., pos_weight: ArrayLike | None = ...,
+        self: BinaryCrossEntropy[FloatArray], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, pos_weight: ArrayLike | None = None,
         reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: BinaryCrossEntropy[LossValue], *, from_logits: bool = ...,
-        label_smoothing: float = ..., pos_weight: ArrayLike | None = ..., reduction: Reduction,
+        self: BinaryCrossEntropy[LossValue], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, pos_weight: ArrayLike | None = None, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
                  pos_weight: ArrayLike | None = None, reduction: Reduction = "mean") -> None:
@@ -213,18 +213,18 @@ class BinaryFocal(_ProbabilisticBinary[ValueT]):
 
     @overload
     def __init__(
-        self: BinaryFocal[float], *, gamma: float = ..., alpha: float | None = ...,
-        from_logits: bool = ..., reduction: Literal["mean", "sum"] = ...,
+        self: BinaryFocal[float], *, gamma: float = 2.0, alpha: float | None = 0.25,
+        from_logits: bool = False, reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: BinaryFocal[FloatArray], *, gamma: float = ..., alpha: float | None = ...,
-        from_logits: bool = ..., reduction: Literal["none"],
+        self: BinaryFocal[FloatArray], *, gamma: float = 2.0, alpha: float | None = 0.25,
+        from_logits: bool = False, reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: BinaryFocal[LossValue], *, gamma: float = ..., alpha: float | None = ...,
-        from_logits: bool = ..., reduction: Reduction,
+        self: BinaryFocal[LossValue], *, gamma: float = 2.0, alpha: float | None = 0.25,
+        from_logits: bool = False, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, gamma: float = 2.0, alpha: float | None = 0.25,
                  from_logits: bool = False, reduction: Reduction = "mean") -> None:
@@ -272,12 +272,12 @@ class Hinge(_SignLabels[ValueT]):
 
     if TYPE_CHECKING:  # the types of the inherited constructor
         @overload
-        def __init__(self: Hinge[float], *, reduction: Literal["mean", "sum"] = ...) -> None: ...
+        def __init__(self: Hinge[float], *, reduction: Literal["mean", "sum"] = "mean") -> None: ...
         @overload
         def __init__(self: Hinge[FloatArray], *, reduction: Literal["none"]) -> None: ...
         @overload
         def __init__(self: Hinge[LossValue], *, reduction: Reduction) -> None: ...
-        def __init__(self, *, reduction: Reduction = ...) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
 
     def _kernel_spec(self):
         return ("hinge",)
@@ -301,13 +301,13 @@ class SquaredHinge(_SignLabels[ValueT]):
     if TYPE_CHECKING:  # the types of the inherited constructor
         @overload
         def __init__(
-            self: SquaredHinge[float], *, reduction: Literal["mean", "sum"] = ...,
+            self: SquaredHinge[float], *, reduction: Literal["mean", "sum"] = "mean",
         ) -> None: ...
         @overload
         def __init__(self: SquaredHinge[FloatArray], *, reduction: Literal["none"]) -> None: ...
         @overload
         def __init__(self: SquaredHinge[LossValue], *, reduction: Reduction) -> None: ...
-        def __init__(self, *, reduction: Reduction = ...) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
 
     def _kernel_spec(self):
         return ("squared_hinge",)
@@ -370,20 +370,20 @@ class CategoricalCrossEntropy(_Categorical[ValueT]):
 
     @overload
     def __init__(
-        self: CategoricalCrossEntropy[float], *, from_logits: bool = ...,
-        label_smoothing: float = ..., class_weight: ArrayLike | None = ...,
-        reduction: Literal["mean", "sum"] = ...,
+        self: CategoricalCrossEntropy[float], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+        reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: CategoricalCrossEntropy[FloatArray], *, from_logits: bool = ...,
-        label_smoothing: float = ..., class_weight: ArrayLike | None = ...,
+        self: CategoricalCrossEntropy[FloatArray], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
         reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: CategoricalCrossEntropy[LossValue], *, from_logits: bool = ...,
-        label_smoothing: float = ..., class_weight: ArrayLike | None = ..., reduction: Reduction,
+        self: CategoricalCrossEntropy[LossValue], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
                  class_weight: ArrayLike | None = None, reduction: Reduction = "mean") -> None:
@@ -422,21 +422,21 @@ class SparseCategoricalCrossEntropy(CategoricalCrossEntropy[ValueT]):
 
     @overload
     def __init__(
-        self: SparseCategoricalCrossEntropy[float], *, from_logits: bool = ...,
-        label_smoothing: float = ..., class_weight: ArrayLike | None = ...,
-        ignore_index: int | None = ..., reduction: Literal["mean", "sum"] = ...,
+        self: SparseCategoricalCrossEntropy[float], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+        ignore_index: int | None = None, reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: SparseCategoricalCrossEntropy[FloatArray], *, from_logits: bool = ...,
-        label_smoothing: float = ..., class_weight: ArrayLike | None = ...,
-        ignore_index: int | None = ..., reduction: Literal["none"],
+        self: SparseCategoricalCrossEntropy[FloatArray], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+        ignore_index: int | None = None, reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: SparseCategoricalCrossEntropy[LossValue], *, from_logits: bool = ...,
-        label_smoothing: float = ..., class_weight: ArrayLike | None = ...,
-        ignore_index: int | None = ..., reduction: Reduction,
+        self: SparseCategoricalCrossEntropy[LossValue], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+        ignore_index: int | None = None, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
                  class_weight: ArrayLike | None = None, ignore_index: int | None = None,
@@ -482,18 +482,18 @@ class CategoricalFocal(_Categorical[ValueT]):
 
     @overload
     def __init__(
-        self: CategoricalFocal[float], *, gamma: float = ..., alpha: ArrayLike | None = ...,
-        from_logits: bool = ..., reduction: Literal["mean", "sum"] = ...,
+        self: CategoricalFocal[float], *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+        from_logits: bool = False, reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: CategoricalFocal[FloatArray], *, gamma: float = ..., alpha: ArrayLike | None = ...,
-        from_logits: bool = ..., reduction: Literal["none"],
+        self: CategoricalFocal[FloatArray], *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+        from_logits: bool = False, reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: CategoricalFocal[LossValue], *, gamma: float = ..., alpha: ArrayLike | None = ...,
-        from_logits: bool = ..., reduction: Reduction,
+        self: CategoricalFocal[LossValue], *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+        from_logits: bool = False, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
                  from_logits: bool = False, reduction: Reduction = "mean") -> None:
@@ -525,23 +525,23 @@ class SparseCategoricalFocal(CategoricalFocal[ValueT]):
     if TYPE_CHECKING:  # the types of the inherited constructor
         @overload
         def __init__(
-            self: SparseCategoricalFocal[float], *, gamma: float = ...,
-            alpha: ArrayLike | None = ..., from_logits: bool = ...,
-            reduction: Literal["mean", "sum"] = ...,
+            self: SparseCategoricalFocal[float], *, gamma: float = 2.0,
+            alpha: ArrayLike | None = None, from_logits: bool = False,
+            reduction: Literal["mean", "sum"] = "mean",
         ) -> None: ...
         @overload
         def __init__(
-            self: SparseCategoricalFocal[FloatArray], *, gamma: float = ...,
-            alpha: ArrayLike | None = ..., from_logits: bool = ..., reduction: Literal["none"],
+            self: SparseCategoricalFocal[FloatArray], *, gamma: float = 2.0,
+            alpha: ArrayLike | None = None, from_logits: bool = False, reduction: Literal["none"],
         ) -> None: ...
         @overload
         def __init__(
-            self: SparseCategoricalFocal[LossValue], *, gamma: float = ...,
-            alpha: ArrayLike | None = ..., from_logits: bool = ..., reduction: Reduction,
+            self: SparseCategoricalFocal[LossValue], *, gamma: float = 2.0,
+            alpha: ArrayLike | None = None, from_logits: bool = False, reduction: Reduction,
         ) -> None: ...
         def __init__(
-            self, *, gamma: float = ..., alpha: ArrayLike | None = ..., from_logits: bool = ...,
-            reduction: Reduction = ...,
+            self, *, gamma: float = 2.0, alpha: ArrayLike | None = None, from_logits: bool = False,
+            reduction: Reduction = "mean",
         ) -> None: ...
 
 
@@ -573,16 +573,16 @@ class CategoricalHinge(RowwiseLoss[ValueT]):
 
     @overload
     def __init__(
-        self: CategoricalHinge[float], *, margin: float = ...,
-        reduction: Literal["mean", "sum"] = ...,
+        self: CategoricalHinge[float], *, margin: float = 1.0,
+        reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: CategoricalHinge[FloatArray], *, margin: float = ..., reduction: Literal["none"],
+        self: CategoricalHinge[FloatArray], *, margin: float = 1.0, reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: CategoricalHinge[LossValue], *, margin: float = ..., reduction: Reduction,
+        self: CategoricalHinge[LossValue], *, margin: float = 1.0, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
         self.margin = check_number("margin", margin, math.isfinite, "a finite number")
@@ -613,16 +613,16 @@ class KLDivergence(_Categorical[ValueT]):
 
     @overload
     def __init__(
-        self: KLDivergence[float], *, from_logits: bool = ...,
-        reduction: Literal["mean", "sum"] = ...,
+        self: KLDivergence[float], *, from_logits: bool = False,
+        reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: KLDivergence[FloatArray], *, from_logits: bool = ..., reduction: Literal["none"],
+        self: KLDivergence[FloatArray], *, from_logits: bool = False, reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: KLDivergence[LossValue], *, from_logits: bool = ..., reduction: Reduction,
+        self: KLDivergence[LossValue], *, from_logits: bool = False, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, from_logits: bool = False, reduction: Reduction = "mean") -> None:
         super().__init__(from_logits=from_logits, reduction=reduction)
@@ -655,17 +655,17 @@ class PolyLoss(_Categorical[ValueT]):
 
     @overload
     def __init__(
-        self: PolyLoss[float], *, epsilon: float = ..., from_logits: bool = ...,
-        reduction: Literal["mean", "sum"] = ...,
+        self: PolyLoss[float], *, epsilon: float = 1.0, from_logits: bool = False,
+        reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: PolyLoss[FloatArray], *, epsilon: float = ..., from_logits: bool = ...,
+        self: PolyLoss[FloatArray], *, epsilon: float = 1.0, from_logits: bool = False,
         reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: PolyLoss[LossValue], *, epsilon: float = ..., from_logits: bool = ...,
+        self: PolyLoss[LossValue], *, epsilon: float = 1.0, from_logits: bool = False,
         reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, epsilon: float = 1.0, from_logits: bool = False,
@@ -703,17 +703,17 @@ class GeneralizedCrossEntropy(_Categorical[ValueT]):
 
     @overload
     def __init__(
-        self: GeneralizedCrossEntropy[float], *, q: float = ..., from_logits: bool = ...,
-        reduction: Literal["mean", "sum"] = ...,
+        self: GeneralizedCrossEntropy[float], *, q: float = 0.7, from_logits: bool = False,
+        reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: GeneralizedCrossEntropy[FloatArray], *, q: float = ..., from_logits: bool = ...,
+        self: GeneralizedCrossEntropy[FloatArray], *, q: float = 0.7, from_logits: bool = False,
         reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: GeneralizedCrossEntropy[LossValue], *, q: float = ..., from_logits: bool = ...,
+        self: GeneralizedCrossEntropy[LossValue], *, q: float = 0.7, from_logits: bool = False,
         reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, q: float = 0.7, from_logits: bool = False,
@@ -729,20 +729,21 @@ class GeneralizedCrossEntropy(_Categorical[ValueT]):
 
 @overload
 def binary_cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = ..., label_smoothing: float = ...,
-    pos_weight: ArrayLike | None = ..., reduction: Literal["mean", "sum"] = ...,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, pos_weight: ArrayLike | None = None,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def binary_cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = ..., label_smoothing: float = ...,
-    pos_weight: ArrayLike | None = ..., reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, pos_weight: ArrayLike | None = None, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def binary_cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = ..., label_smoothing: float = ...,
-    pos_weight: ArrayLike | None = ..., reduction: Reduction, sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, pos_weight: ArrayLike | None = None, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def binary_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
@@ -759,19 +760,19 @@ def binary_cross_entropy(
 
 @overload
 def binary_focal(
-    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = ..., alpha: float | None = ...,
-    from_logits: bool = ..., reduction: Literal["mean", "sum"] = ...,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: float | None = 0.25,
+    from_logits: bool = False, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def binary_focal(
-    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = ..., alpha: float | None = ...,
-    from_logits: bool = ..., reduction: Literal["none"], sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: float | None = 0.25,
+    from_logits: bool = False, reduction: Literal["none"], sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def binary_focal(
-    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = ..., alpha: float | None = ...,
-    from_logits: bool = ..., reduction: Reduction, sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: float | None = 0.25,
+    from_logits: bool = False, reduction: Reduction, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def binary_focal(
     y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: float | None = 0.25,
@@ -785,18 +786,18 @@ def binary_focal(
 
 @overload
 def hinge(
-    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = ...,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def hinge(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def hinge(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def hinge(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
@@ -808,18 +809,18 @@ def hinge(
 
 @overload
 def squared_hinge(
-    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = ...,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def squared_hinge(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def squared_hinge(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def squared_hinge(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
@@ -831,21 +832,21 @@ def squared_hinge(
 
 @overload
 def categorical_cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = ..., label_smoothing: float = ...,
-    class_weight: ArrayLike | None = ..., reduction: Literal["mean", "sum"] = ...,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def categorical_cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = ..., label_smoothing: float = ...,
-    class_weight: ArrayLike | None = ..., reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def categorical_cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = ..., label_smoothing: float = ...,
-    class_weight: ArrayLike | None = ..., reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def categorical_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
@@ -862,21 +863,23 @@ def categorical_cross_entropy(
 
 @overload
 def sparse_categorical_cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = ..., label_smoothing: float = ...,
-    class_weight: ArrayLike | None = ..., ignore_index: int | None = ...,
-    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def sparse_categorical_cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = ..., label_smoothing: float = ...,
-    class_weight: ArrayLike | None = ..., ignore_index: int | None = ...,
-    reduction: Literal["none"], sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def sparse_categorical_cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = ..., label_smoothing: float = ...,
-    class_weight: ArrayLike | None = ..., ignore_index: int | None = ..., reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, reduction: Reduction, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def sparse_categorical_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
@@ -894,19 +897,19 @@ def sparse_categorical_cross_entropy(
 
 @overload
 def categorical_focal(
-    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = ..., alpha: ArrayLike | None = ...,
-    from_logits: bool = ..., reduction: Literal["mean", "sum"] = ...,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+    from_logits: bool = False, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def categorical_focal(
-    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = ..., alpha: ArrayLike | None = ...,
-    from_logits: bool = ..., reduction: Literal["none"], sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+    from_logits: bool = False, reduction: Literal["none"], sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def categorical_focal(
-    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = ..., alpha: ArrayLike | None = ...,
-    from_logits: bool = ..., reduction: Reduction, sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+    from_logits: bool = False, reduction: Reduction, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def categorical_focal(
     y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0,
@@ -920,19 +923,19 @@ def categorical_focal(
 
 @overload
 def sparse_categorical_focal(
-    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = ..., alpha: ArrayLike | None = ...,
-    from_logits: bool = ..., reduction: Literal["mean", "sum"] = ...,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+    from_logits: bool = False, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def sparse_categorical_focal(
-    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = ..., alpha: ArrayLike | None = ...,
-    from_logits: bool = ..., reduction: Literal["none"], sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+    from_logits: bool = False, reduction: Literal["none"], sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def sparse_categorical_focal(
-    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = ..., alpha: ArrayLike | None = ...,
-    from_logits: bool = ..., reduction: Reduction, sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+    from_logits: bool = False, reduction: Reduction, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def sparse_categorical_focal(
     y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0,
@@ -948,18 +951,18 @@ def sparse_categorical_focal(
 
 @overload
 def categorical_hinge(
-    y_true: ArrayLike, y_pred: ArrayLike, *, margin: float = ...,
-    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, margin: float = 1.0,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def categorical_hinge(
-    y_true: ArrayLike, y_pred: ArrayLike, *, margin: float = ..., reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, margin: float = 1.0, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def categorical_hinge(
-    y_true: ArrayLike, y_pred: ArrayLike, *, margin: float = ..., reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, margin: float = 1.0, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def categorical_hinge(
     y_true: ArrayLike, y_pred: ArrayLike, *, margin: float = 1.0,
@@ -972,18 +975,18 @@ def categorical_hinge(
 
 @overload
 def kl_divergence(
-    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = ...,
-    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def kl_divergence(
-    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = ..., reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def kl_divergence(
-    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = ..., reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def kl_divergence(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
@@ -996,18 +999,18 @@ def kl_divergence(
 
 @overload
 def poly_loss(
-    y_true: ArrayLike, y_pred: ArrayLike, *, epsilon: float = ..., from_logits: bool = ...,
-    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, epsilon: float = 1.0, from_logits: bool = False,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def poly_loss(
-    y_true: ArrayLike, y_pred: ArrayLike, *, epsilon: float = ..., from_logits: bool = ...,
-    reduction: Literal["none"], sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, epsilon: float = 1.0, from_logits: bool = False,
+    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def poly_loss(
-    y_true: ArrayLike, y_pred: ArrayLike, *, epsilon: float = ..., from_logits: bool = ...,
-    reduction: Reduction, sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, epsilon: float = 1.0, from_logits: bool = False,
+    reduction: Reduction, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def poly_loss(
     y_true: ArrayLike, y_pred: ArrayLike, *, epsilon: float = 1.0, from_logits: bool = False,
@@ -1020,18 +1023,18 @@ def poly_loss(
 
 @overload
 def generalized_cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, *, q: float = ..., from_logits: bool = ...,
-    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, q: float = 0.7, from_logits: bool = False,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def generalized_cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, *, q: float = ..., from_logits: bool = ...,
-    reduction: Literal["none"], sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, q: float = 0.7, from_logits: bool = False,
+    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def generalized_cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, *, q: float = ..., from_logits: bool = ...,
-    reduction: Reduction, sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, q: float = 0.7, from_logits: bool = False,
+    reduction: Reduction, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def generalized_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, q: float = 0.7, from_logits: bool = False,

@@ -162,15 +162,16 @@ class Contrastive(_RowEmbeddingLoss[ValueT]):
 
     @overload
     def __init__(
-        self: Contrastive[float], *, margin: float = ..., reduction: Literal["mean", "sum"] = ...,
+        self: Contrastive[float], *, margin: float = 1.0,
+        reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: Contrastive[FloatArray], *, margin: float = ..., reduction: Literal["none"],
+        self: Contrastive[FloatArray], *, margin: float = 1.0, reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: Contrastive[LossValue], *, margin: float = ..., reduction: Reduction,
+        self: Contrastive[LossValue], *, margin: float = 1.0, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
         self.margin = _nonnegative("margin", margin)
@@ -258,18 +259,18 @@ class Triplet(_RowEmbeddingLoss[ValueT]):
 
     @overload
     def __init__(
-        self: Triplet[float], *, margin: float = ..., p: float = ..., swap: bool = ...,
-        eps: float = ..., reduction: Literal["mean", "sum"] = ...,
+        self: Triplet[float], *, margin: float = 1.0, p: float = 2.0, swap: bool = False,
+        eps: float = 1e-06, reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: Triplet[FloatArray], *, margin: float = ..., p: float = ..., swap: bool = ...,
-        eps: float = ..., reduction: Literal["none"],
+        self: Triplet[FloatArray], *, margin: float = 1.0, p: float = 2.0, swap: bool = False,
+        eps: float = 1e-06, reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: Triplet[LossValue], *, margin: float = ..., p: float = ..., swap: bool = ...,
-        eps: float = ..., reduction: Reduction,
+        self: Triplet[LossValue], *, margin: float = 1.0, p: float = 2.0, swap: bool = False,
+        eps: float = 1e-06, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, margin: float = 1.0, p: float = 2.0, swap: bool = False,
                  eps: float = 1e-6, reduction: Reduction = "mean") -> None:
@@ -376,17 +377,17 @@ class BatchTriplet(RowLoss[ValueT]):
 
     @overload
     def __init__(
-        self: BatchTriplet[float], *, margin: float = ..., strategy: Strategy = ...,
-        reduction: Literal["mean", "sum"] = ...,
+        self: BatchTriplet[float], *, margin: float = 1.0, strategy: Strategy = "hard",
+        reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: BatchTriplet[FloatArray], *, margin: float = ..., strategy: Strategy = ...,
+        self: BatchTriplet[FloatArray], *, margin: float = 1.0, strategy: Strategy = "hard",
         reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: BatchTriplet[LossValue], *, margin: float = ..., strategy: Strategy = ...,
+        self: BatchTriplet[LossValue], *, margin: float = 1.0, strategy: Strategy = "hard",
         reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, margin: float = 1.0, strategy: Strategy = "hard",
@@ -600,18 +601,18 @@ def _all_gradient(X, dist, coef, anchor_scale, want_hess):
 
 @overload
 def contrastive(
-    same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = ...,
-    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+    same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = 1.0,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def contrastive(
-    same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = ...,
-    reduction: Literal["none"], sample_weight: ArrayLike | None = ...,
+    same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = 1.0,
+    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def contrastive(
-    same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = ..., reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = 1.0, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def contrastive(
     same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = 1.0,
@@ -624,21 +625,21 @@ def contrastive(
 
 @overload
 def triplet(
-    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = ...,
-    p: float = ..., swap: bool = ..., eps: float = ..., reduction: Literal["mean", "sum"] = ...,
-    sample_weight: ArrayLike | None = ...,
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = 1.0,
+    p: float = 2.0, swap: bool = False, eps: float = 1e-06,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def triplet(
-    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = ...,
-    p: float = ..., swap: bool = ..., eps: float = ..., reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = 1.0,
+    p: float = 2.0, swap: bool = False, eps: float = 1e-06, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def triplet(
-    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = ...,
-    p: float = ..., swap: bool = ..., eps: float = ..., reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = 1.0,
+    p: float = 2.0, swap: bool = False, eps: float = 1e-06, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def triplet(
     anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = 1.0,
@@ -652,18 +653,18 @@ def triplet(
 
 @overload
 def batch_triplet(
-    labels: ArrayLike, embeddings: ArrayLike, *, margin: float = ..., strategy: Strategy = ...,
-    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+    labels: ArrayLike, embeddings: ArrayLike, *, margin: float = 1.0, strategy: Strategy = "hard",
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def batch_triplet(
-    labels: ArrayLike, embeddings: ArrayLike, *, margin: float = ..., strategy: Strategy = ...,
-    reduction: Literal["none"], sample_weight: ArrayLike | None = ...,
+    labels: ArrayLike, embeddings: ArrayLike, *, margin: float = 1.0, strategy: Strategy = "hard",
+    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def batch_triplet(
-    labels: ArrayLike, embeddings: ArrayLike, *, margin: float = ..., strategy: Strategy = ...,
-    reduction: Reduction, sample_weight: ArrayLike | None = ...,
+    labels: ArrayLike, embeddings: ArrayLike, *, margin: float = 1.0, strategy: Strategy = "hard",
+    reduction: Reduction, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def batch_triplet(
     labels: ArrayLike, embeddings: ArrayLike, *, margin: float = 1.0,

@@ -167,15 +167,16 @@ class PairwiseHinge(_RankingLoss[ValueT]):
 
     @overload
     def __init__(
-        self: PairwiseHinge[float], *, margin: float = ..., reduction: Literal["mean", "sum"] = ...,
+        self: PairwiseHinge[float], *, margin: float = 1.0,
+        reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: PairwiseHinge[FloatArray], *, margin: float = ..., reduction: Literal["none"],
+        self: PairwiseHinge[FloatArray], *, margin: float = 1.0, reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: PairwiseHinge[LossValue], *, margin: float = ..., reduction: Reduction,
+        self: PairwiseHinge[LossValue], *, margin: float = 1.0, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
         self.margin = check_number(
@@ -207,13 +208,13 @@ class PairwiseLogistic(_RankingLoss[ValueT]):
     if TYPE_CHECKING:  # the types of the inherited constructor
         @overload
         def __init__(
-            self: PairwiseLogistic[float], *, reduction: Literal["mean", "sum"] = ...,
+            self: PairwiseLogistic[float], *, reduction: Literal["mean", "sum"] = "mean",
         ) -> None: ...
         @overload
         def __init__(self: PairwiseLogistic[FloatArray], *, reduction: Literal["none"]) -> None: ...
         @overload
         def __init__(self: PairwiseLogistic[LossValue], *, reduction: Reduction) -> None: ...
-        def __init__(self, *, reduction: Reduction = ...) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
 
 
 class ListwiseSoftmax(_RankingLoss[ValueT]):
@@ -243,13 +244,13 @@ class ListwiseSoftmax(_RankingLoss[ValueT]):
     if TYPE_CHECKING:  # the types of the inherited constructor
         @overload
         def __init__(
-            self: ListwiseSoftmax[float], *, reduction: Literal["mean", "sum"] = ...,
+            self: ListwiseSoftmax[float], *, reduction: Literal["mean", "sum"] = "mean",
         ) -> None: ...
         @overload
         def __init__(self: ListwiseSoftmax[FloatArray], *, reduction: Literal["none"]) -> None: ...
         @overload
         def __init__(self: ListwiseSoftmax[LossValue], *, reduction: Reduction) -> None: ...
-        def __init__(self, *, reduction: Reduction = ...) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
 
 
 class ListMLE(_RankingLoss[ValueT]):
@@ -273,12 +274,14 @@ class ListMLE(_RankingLoss[ValueT]):
 
     if TYPE_CHECKING:  # the types of the inherited constructor
         @overload
-        def __init__(self: ListMLE[float], *, reduction: Literal["mean", "sum"] = ...) -> None: ...
+        def __init__(
+            self: ListMLE[float], *, reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
         @overload
         def __init__(self: ListMLE[FloatArray], *, reduction: Literal["none"]) -> None: ...
         @overload
         def __init__(self: ListMLE[LossValue], *, reduction: Reduction) -> None: ...
-        def __init__(self, *, reduction: Reduction = ...) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
 
 
 class LambdaRank(_RankingLoss[ValueT]):
@@ -311,15 +314,16 @@ class LambdaRank(_RankingLoss[ValueT]):
 
     @overload
     def __init__(
-        self: LambdaRank[float], *, k: int | None = ..., reduction: Literal["mean", "sum"] = ...,
+        self: LambdaRank[float], *, k: int | None = None,
+        reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: LambdaRank[FloatArray], *, k: int | None = ..., reduction: Literal["none"],
+        self: LambdaRank[FloatArray], *, k: int | None = None, reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: LambdaRank[LossValue], *, k: int | None = ..., reduction: Reduction,
+        self: LambdaRank[LossValue], *, k: int | None = None, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, k: int | None = None, reduction: Reduction = "mean") -> None:
         if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer))
@@ -336,19 +340,19 @@ class LambdaRank(_RankingLoss[ValueT]):
 
 @overload
 def pairwise_hinge(
-    relevance: ArrayLike, scores: ArrayLike, *, margin: float = ...,
-    reduction: Literal["mean", "sum"] = ..., where: ArrayLike | None = ...,
-    sample_weight: ArrayLike | None = ...,
+    relevance: ArrayLike, scores: ArrayLike, *, margin: float = 1.0,
+    reduction: Literal["mean", "sum"] = "mean", where: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def pairwise_hinge(
-    relevance: ArrayLike, scores: ArrayLike, *, margin: float = ..., reduction: Literal["none"],
-    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+    relevance: ArrayLike, scores: ArrayLike, *, margin: float = 1.0, reduction: Literal["none"],
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def pairwise_hinge(
-    relevance: ArrayLike, scores: ArrayLike, *, margin: float = ..., reduction: Reduction,
-    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+    relevance: ArrayLike, scores: ArrayLike, *, margin: float = 1.0, reduction: Reduction,
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def pairwise_hinge(
     relevance: ArrayLike, scores: ArrayLike, *, margin: float = 1.0,
@@ -362,18 +366,18 @@ def pairwise_hinge(
 
 @overload
 def pairwise_logistic(
-    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["mean", "sum"] = ...,
-    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def pairwise_logistic(
     relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["none"],
-    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def pairwise_logistic(
-    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction, where: ArrayLike | None = ...,
-    sample_weight: ArrayLike | None = ...,
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction,
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def pairwise_logistic(
     relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction = "mean",
@@ -386,18 +390,18 @@ def pairwise_logistic(
 
 @overload
 def listwise_softmax(
-    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["mean", "sum"] = ...,
-    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def listwise_softmax(
     relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["none"],
-    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def listwise_softmax(
-    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction, where: ArrayLike | None = ...,
-    sample_weight: ArrayLike | None = ...,
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction,
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def listwise_softmax(
     relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction = "mean",
@@ -410,18 +414,18 @@ def listwise_softmax(
 
 @overload
 def list_mle(
-    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["mean", "sum"] = ...,
-    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def list_mle(
     relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["none"],
-    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def list_mle(
-    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction, where: ArrayLike | None = ...,
-    sample_weight: ArrayLike | None = ...,
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction,
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def list_mle(
     relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction = "mean",
@@ -433,19 +437,19 @@ def list_mle(
 
 @overload
 def lambda_rank(
-    relevance: ArrayLike, scores: ArrayLike, *, k: int | None = ...,
-    reduction: Literal["mean", "sum"] = ..., where: ArrayLike | None = ...,
-    sample_weight: ArrayLike | None = ...,
+    relevance: ArrayLike, scores: ArrayLike, *, k: int | None = None,
+    reduction: Literal["mean", "sum"] = "mean", where: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def lambda_rank(
-    relevance: ArrayLike, scores: ArrayLike, *, k: int | None = ..., reduction: Literal["none"],
-    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+    relevance: ArrayLike, scores: ArrayLike, *, k: int | None = None, reduction: Literal["none"],
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def lambda_rank(
-    relevance: ArrayLike, scores: ArrayLike, *, k: int | None = ..., reduction: Reduction,
-    where: ArrayLike | None = ..., sample_weight: ArrayLike | None = ...,
+    relevance: ArrayLike, scores: ArrayLike, *, k: int | None = None, reduction: Reduction,
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def lambda_rank(
     relevance: ArrayLike, scores: ArrayLike, *, k: int | None = None,

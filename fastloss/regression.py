@@ -60,13 +60,13 @@ class MeanSquaredError(_Regression[ValueT]):
     if TYPE_CHECKING:  # the types of the inherited constructor
         @overload
         def __init__(
-            self: MeanSquaredError[float], *, reduction: Literal["mean", "sum"] = ...,
+            self: MeanSquaredError[float], *, reduction: Literal["mean", "sum"] = "mean",
         ) -> None: ...
         @overload
         def __init__(self: MeanSquaredError[FloatArray], *, reduction: Literal["none"]) -> None: ...
         @overload
         def __init__(self: MeanSquaredError[LossValue], *, reduction: Reduction) -> None: ...
-        def __init__(self, *, reduction: Reduction = ...) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
 
     def _kernel_spec(self):
         return ("mse",)
@@ -96,7 +96,7 @@ class MeanAbsoluteError(_Regression[ValueT]):
     if TYPE_CHECKING:  # the types of the inherited constructor
         @overload
         def __init__(
-            self: MeanAbsoluteError[float], *, reduction: Literal["mean", "sum"] = ...,
+            self: MeanAbsoluteError[float], *, reduction: Literal["mean", "sum"] = "mean",
         ) -> None: ...
         @overload
         def __init__(
@@ -104,7 +104,7 @@ class MeanAbsoluteError(_Regression[ValueT]):
         ) -> None: ...
         @overload
         def __init__(self: MeanAbsoluteError[LossValue], *, reduction: Reduction) -> None: ...
-        def __init__(self, *, reduction: Reduction = ...) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
 
     def _kernel_spec(self):
         return ("mae",)
@@ -133,14 +133,14 @@ class Huber(_Regression[ValueT]):
 
     @overload
     def __init__(
-        self: Huber[float], *, delta: float = ..., reduction: Literal["mean", "sum"] = ...,
+        self: Huber[float], *, delta: float = 1.0, reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: Huber[FloatArray], *, delta: float = ..., reduction: Literal["none"],
+        self: Huber[FloatArray], *, delta: float = 1.0, reduction: Literal["none"],
     ) -> None: ...
     @overload
-    def __init__(self: Huber[LossValue], *, delta: float = ..., reduction: Reduction) -> None: ...
+    def __init__(self: Huber[LossValue], *, delta: float = 1.0, reduction: Reduction) -> None: ...
     def __init__(self, *, delta: float = 1.0, reduction: Reduction = "mean") -> None:
         self.delta = _positive("delta", delta)
         super().__init__(reduction=reduction)
@@ -171,14 +171,14 @@ class SmoothL1(_Regression[ValueT]):
 
     @overload
     def __init__(
-        self: SmoothL1[float], *, beta: float = ..., reduction: Literal["mean", "sum"] = ...,
+        self: SmoothL1[float], *, beta: float = 1.0, reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: SmoothL1[FloatArray], *, beta: float = ..., reduction: Literal["none"],
+        self: SmoothL1[FloatArray], *, beta: float = 1.0, reduction: Literal["none"],
     ) -> None: ...
     @overload
-    def __init__(self: SmoothL1[LossValue], *, beta: float = ..., reduction: Reduction) -> None: ...
+    def __init__(self: SmoothL1[LossValue], *, beta: float = 1.0, reduction: Reduction) -> None: ...
     def __init__(self, *, beta: float = 1.0, reduction: Reduction = "mean") -> None:
         self.beta = check_number(
             "beta", beta, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"
@@ -211,15 +211,15 @@ class PseudoHuber(_Regression[ValueT]):
 
     @overload
     def __init__(
-        self: PseudoHuber[float], *, delta: float = ..., reduction: Literal["mean", "sum"] = ...,
+        self: PseudoHuber[float], *, delta: float = 1.0, reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: PseudoHuber[FloatArray], *, delta: float = ..., reduction: Literal["none"],
+        self: PseudoHuber[FloatArray], *, delta: float = 1.0, reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: PseudoHuber[LossValue], *, delta: float = ..., reduction: Reduction,
+        self: PseudoHuber[LossValue], *, delta: float = 1.0, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, delta: float = 1.0, reduction: Reduction = "mean") -> None:
         self.delta = _positive("delta", delta)
@@ -246,12 +246,14 @@ class LogCosh(_Regression[ValueT]):
 
     if TYPE_CHECKING:  # the types of the inherited constructor
         @overload
-        def __init__(self: LogCosh[float], *, reduction: Literal["mean", "sum"] = ...) -> None: ...
+        def __init__(
+            self: LogCosh[float], *, reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
         @overload
         def __init__(self: LogCosh[FloatArray], *, reduction: Literal["none"]) -> None: ...
         @overload
         def __init__(self: LogCosh[LossValue], *, reduction: Reduction) -> None: ...
-        def __init__(self, *, reduction: Reduction = ...) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
 
     def _kernel_spec(self):
         return ("log_cosh",)
@@ -280,15 +282,15 @@ class Quantile(_Regression[ValueT]):
 
     @overload
     def __init__(
-        self: Quantile[float], *, quantile: float = ..., reduction: Literal["mean", "sum"] = ...,
+        self: Quantile[float], *, quantile: float = 0.5, reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: Quantile[FloatArray], *, quantile: float = ..., reduction: Literal["none"],
+        self: Quantile[FloatArray], *, quantile: float = 0.5, reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: Quantile[LossValue], *, quantile: float = ..., reduction: Reduction,
+        self: Quantile[LossValue], *, quantile: float = 0.5, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, quantile: float = 0.5, reduction: Reduction = "mean") -> None:
         self.quantile = check_number(
@@ -345,17 +347,18 @@ class Poisson(_CountLoss[ValueT]):
     if TYPE_CHECKING:  # the types of the inherited constructor
         @overload
         def __init__(
-            self: Poisson[float], *, log_input: bool = ..., reduction: Literal["mean", "sum"] = ...,
+            self: Poisson[float], *, log_input: bool = True,
+            reduction: Literal["mean", "sum"] = "mean",
         ) -> None: ...
         @overload
         def __init__(
-            self: Poisson[FloatArray], *, log_input: bool = ..., reduction: Literal["none"],
+            self: Poisson[FloatArray], *, log_input: bool = True, reduction: Literal["none"],
         ) -> None: ...
         @overload
         def __init__(
-            self: Poisson[LossValue], *, log_input: bool = ..., reduction: Reduction,
+            self: Poisson[LossValue], *, log_input: bool = True, reduction: Reduction,
         ) -> None: ...
-        def __init__(self, *, log_input: bool = ..., reduction: Reduction = ...) -> None: ...
+        def __init__(self, *, log_input: bool = True, reduction: Reduction = "mean") -> None: ...
 
     def _kernel_spec(self):
         return ("poisson" if self.log_input else "poisson_mean",)
@@ -383,17 +386,18 @@ class Gamma(_CountLoss[ValueT]):
     if TYPE_CHECKING:  # the types of the inherited constructor
         @overload
         def __init__(
-            self: Gamma[float], *, log_input: bool = ..., reduction: Literal["mean", "sum"] = ...,
+            self: Gamma[float], *, log_input: bool = True,
+            reduction: Literal["mean", "sum"] = "mean",
         ) -> None: ...
         @overload
         def __init__(
-            self: Gamma[FloatArray], *, log_input: bool = ..., reduction: Literal["none"],
+            self: Gamma[FloatArray], *, log_input: bool = True, reduction: Literal["none"],
         ) -> None: ...
         @overload
         def __init__(
-            self: Gamma[LossValue], *, log_input: bool = ..., reduction: Reduction,
+            self: Gamma[LossValue], *, log_input: bool = True, reduction: Reduction,
         ) -> None: ...
-        def __init__(self, *, log_input: bool = ..., reduction: Reduction = ...) -> None: ...
+        def __init__(self, *, log_input: bool = True, reduction: Reduction = "mean") -> None: ...
 
     def _kernel_spec(self):
         return ("gamma" if self.log_input else "gamma_mean",)
@@ -422,17 +426,17 @@ class Tweedie(_CountLoss[ValueT]):
 
     @overload
     def __init__(
-        self: Tweedie[float], *, power: float = ..., log_input: bool = ...,
-        reduction: Literal["mean", "sum"] = ...,
+        self: Tweedie[float], *, power: float = 1.5, log_input: bool = True,
+        reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
-        self: Tweedie[FloatArray], *, power: float = ..., log_input: bool = ...,
+        self: Tweedie[FloatArray], *, power: float = 1.5, log_input: bool = True,
         reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
-        self: Tweedie[LossValue], *, power: float = ..., log_input: bool = ...,
+        self: Tweedie[LossValue], *, power: float = 1.5, log_input: bool = True,
         reduction: Reduction,
     ) -> None: ...
     def __init__(
@@ -453,18 +457,18 @@ class Tweedie(_CountLoss[ValueT]):
 
 @overload
 def mse(
-    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = ...,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def mse(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def mse(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def mse(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
@@ -476,18 +480,18 @@ def mse(
 
 @overload
 def mae(
-    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = ...,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def mae(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def mae(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def mae(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
@@ -499,18 +503,18 @@ def mae(
 
 @overload
 def huber(
-    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = ...,
-    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def huber(
-    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = ..., reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def huber(
-    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = ..., reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def huber(
     y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Reduction = "mean",
@@ -522,18 +526,18 @@ def huber(
 
 @overload
 def smooth_l1(
-    y_true: ArrayLike, y_pred: ArrayLike, *, beta: float = ...,
-    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, beta: float = 1.0,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def smooth_l1(
-    y_true: ArrayLike, y_pred: ArrayLike, *, beta: float = ..., reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, beta: float = 1.0, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def smooth_l1(
-    y_true: ArrayLike, y_pred: ArrayLike, *, beta: float = ..., reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, beta: float = 1.0, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def smooth_l1(
     y_true: ArrayLike, y_pred: ArrayLike, *, beta: float = 1.0, reduction: Reduction = "mean",
@@ -545,18 +549,18 @@ def smooth_l1(
 
 @overload
 def pseudo_huber(
-    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = ...,
-    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def pseudo_huber(
-    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = ..., reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def pseudo_huber(
-    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = ..., reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def pseudo_huber(
     y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Reduction = "mean",
@@ -569,18 +573,18 @@ def pseudo_huber(
 
 @overload
 def log_cosh(
-    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = ...,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def log_cosh(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def log_cosh(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def log_cosh(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
@@ -592,18 +596,18 @@ def log_cosh(
 
 @overload
 def quantile(
-    y_true: ArrayLike, y_pred: ArrayLike, *, quantile: float = ...,
-    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, quantile: float = 0.5,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def quantile(
-    y_true: ArrayLike, y_pred: ArrayLike, *, quantile: float = ..., reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, quantile: float = 0.5, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def quantile(
-    y_true: ArrayLike, y_pred: ArrayLike, *, quantile: float = ..., reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, quantile: float = 0.5, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def quantile(
     y_true: ArrayLike, y_pred: ArrayLike, *, quantile: float = 0.5,
@@ -616,18 +620,18 @@ def quantile(
 
 @overload
 def poisson(
-    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = ...,
-    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def poisson(
-    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = ..., reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def poisson(
-    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = ..., reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def poisson(
     y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True,
@@ -640,18 +644,18 @@ def poisson(
 
 @overload
 def gamma(
-    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = ...,
-    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def gamma(
-    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = ..., reduction: Literal["none"],
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def gamma(
-    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = ..., reduction: Reduction,
-    sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def gamma(
     y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True,
@@ -664,18 +668,18 @@ def gamma(
 
 @overload
 def tweedie(
-    y_true: ArrayLike, y_pred: ArrayLike, *, power: float = ..., log_input: bool = ...,
-    reduction: Literal["mean", "sum"] = ..., sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, power: float = 1.5, log_input: bool = True,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def tweedie(
-    y_true: ArrayLike, y_pred: ArrayLike, *, power: float = ..., log_input: bool = ...,
-    reduction: Literal["none"], sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, power: float = 1.5, log_input: bool = True,
+    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def tweedie(
-    y_true: ArrayLike, y_pred: ArrayLike, *, power: float = ..., log_input: bool = ...,
-    reduction: Reduction, sample_weight: ArrayLike | None = ...,
+    y_true: ArrayLike, y_pred: ArrayLike, *, power: float = 1.5, log_input: bool = True,
+    reduction: Reduction, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def tweedie(
     y_true: ArrayLike, y_pred: ArrayLike, *, power: float = 1.5, log_input: bool = True,
