@@ -270,7 +270,7 @@ class Hinge(_SignLabels[ValueT]):
 
     exact_hessian = False
 
-    if TYPE_CHECKING:  # the types of the inherited constructor
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
         @overload
         def __init__(self: Hinge[float], *, reduction: Literal["mean", "sum"] = "mean") -> None: ...
         @overload
@@ -298,7 +298,7 @@ class SquaredHinge(_SignLabels[ValueT]):
     array([0.25, 2.25])
     """
 
-    if TYPE_CHECKING:  # the types of the inherited constructor
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
         @overload
         def __init__(
             self: SquaredHinge[float], *, reduction: Literal["mean", "sum"] = "mean",
@@ -522,7 +522,7 @@ class SparseCategoricalFocal(CategoricalFocal[ValueT]):
 
     _targets = ("sparse",)
 
-    if TYPE_CHECKING:  # the types of the inherited constructor
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
         @overload
         def __init__(
             self: SparseCategoricalFocal[float], *, gamma: float = 2.0,

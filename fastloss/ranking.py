@@ -205,7 +205,7 @@ class PairwiseLogistic(_RankingLoss[ValueT]):
 
     _kind = _kernels.LOGISTIC
 
-    if TYPE_CHECKING:  # the types of the inherited constructor
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
         @overload
         def __init__(
             self: PairwiseLogistic[float], *, reduction: Literal["mean", "sum"] = "mean",
@@ -241,7 +241,7 @@ class ListwiseSoftmax(_RankingLoss[ValueT]):
     _kind = _kernels.SOFTMAX
     _relevance_nonnegative = True
 
-    if TYPE_CHECKING:  # the types of the inherited constructor
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
         @overload
         def __init__(
             self: ListwiseSoftmax[float], *, reduction: Literal["mean", "sum"] = "mean",
@@ -272,7 +272,7 @@ class ListMLE(_RankingLoss[ValueT]):
 
     _kind = _kernels.LISTMLE
 
-    if TYPE_CHECKING:  # the types of the inherited constructor
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
         @overload
         def __init__(
             self: ListMLE[float], *, reduction: Literal["mean", "sum"] = "mean",

@@ -57,7 +57,7 @@ class MeanSquaredError(_Regression[ValueT]):
     array([1., 2.])
     """
 
-    if TYPE_CHECKING:  # the types of the inherited constructor
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
         @overload
         def __init__(
             self: MeanSquaredError[float], *, reduction: Literal["mean", "sum"] = "mean",
@@ -93,7 +93,7 @@ class MeanAbsoluteError(_Regression[ValueT]):
 
     exact_hessian = False
 
-    if TYPE_CHECKING:  # the types of the inherited constructor
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
         @overload
         def __init__(
             self: MeanAbsoluteError[float], *, reduction: Literal["mean", "sum"] = "mean",
@@ -244,7 +244,7 @@ class LogCosh(_Regression[ValueT]):
     array([4.33780830e-01, 9.99306853e+02])
     """
 
-    if TYPE_CHECKING:  # the types of the inherited constructor
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
         @overload
         def __init__(
             self: LogCosh[float], *, reduction: Literal["mean", "sum"] = "mean",
@@ -344,7 +344,7 @@ class Poisson(_CountLoss[ValueT]):
     0.613705638...
     """
 
-    if TYPE_CHECKING:  # the types of the inherited constructor
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
         @overload
         def __init__(
             self: Poisson[float], *, log_input: bool = True,
@@ -383,7 +383,7 @@ class Gamma(_CountLoss[ValueT]):
 
     _targets_positive = True
 
-    if TYPE_CHECKING:  # the types of the inherited constructor
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
         @overload
         def __init__(
             self: Gamma[float], *, log_input: bool = True,
