@@ -576,7 +576,7 @@ assert_type(array_value, FloatArray)
 each, (g1, g2) = fl.Contrastive(reduction="none").value_and_gradient(same, x1, x2)
 total, (ga, gp, gn) = fl.Triplet(reduction="sum").value_and_gradient(x1, x2, x3)
 each, grad = fl.BatchTriplet(reduction="none").value_and_gradient(classes_of, x1)
-mean, grad = fl.SparseCategoricalCrossEntropy().value_and_gradient(labels, scores)
+mean, grad = fl.SparseCategoricalCrossEntropy(from_logits=True).value_and_gradient(labels, scores)
 mean, grad = fl.LambdaRank(k=3).value_and_gradient(relevance, ranking_scores)
 check_values(mean, total, each)
 
