@@ -135,6 +135,7 @@ def parse_bench(*argv):
     return parser.parse_args(argv)
 
 
+@pytest.mark.one_kernel_set
 def test_bench_default_is_a_sweep_of_one_size_per_workload():
     rounds, target, dtypes, sizes = _bench._plan(parse_bench())
     assert (rounds, dtypes) == (5, ["float64", "float32"])
@@ -155,6 +156,7 @@ def test_bench_default_is_a_sweep_of_one_size_per_workload():
         10, 20]
 
 
+@pytest.mark.one_kernel_set
 def test_bench_full_and_quick_exclude_each_other():
     done = run_fastloss("bench", "--full", "--quick")
     assert done.returncode == 2 and "not allowed with argument" in done.stderr
@@ -165,6 +167,7 @@ PROGRESS_LINE = re.compile(
     r"\d+:\d\d elapsed, ~\d+:\d\d left")
 
 
+@pytest.mark.one_kernel_set
 def test_bench_progress_on_stderr_one_line_per_workload_and_json_on_stdout():
     done = run_fastloss("bench", "--rounds", "1", "--sizes", "64,128", "--dtypes", "float64",
                         "--mode", "value", "--no-torch", "--loss", "mse,Contrastive,Huber",
@@ -183,6 +186,7 @@ def test_bench_progress_on_stderr_one_line_per_workload_and_json_on_stdout():
     assert re.fullmatch(r"6 measurements in \d+:\d\d", last)
 
 
+@pytest.mark.one_kernel_set
 def test_bench_default_sweep_size_and_no_progress():
     done = run_fastloss("bench", "--rounds", "1", "--dtypes", "float64", "--mode", "value",
                         "--no-torch", "--loss", "mse", "--json", "--no-progress")
@@ -192,6 +196,7 @@ def test_bench_default_sweep_size_and_no_progress():
     assert row["n"] == _bench.find("mse").sweep_size
 
 
+@pytest.mark.one_kernel_set
 def test_bench_tables_go_out_as_each_family_completes():
     """Text output: the header, then each family's table; progress on standard error."""
     done = run_fastloss("bench", "--rounds", "1", "--sizes", "64", "--dtypes", "float32",
@@ -199,10 +204,12 @@ def test_bench_tables_go_out_as_each_family_completes():
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.startswith("fastloss ") and "measurements" not in out
-    assert out.index("\nregression\n") < out.index("\nembedding\n")
+    # the families in the order of the selection, each table as soon as it is complete
+    assert out.index("\nembedding\n") < out.index("\nregression\n")
     assert len(done.stderr.splitlines()) == 3  # two workloads and the total
 
 
+@pytest.mark.one_kernel_set
 def test_bench_progress_bar_on_a_terminal():
     """On a terminal, standard error shows a bar redrawn in place (carriage returns),
     erased before each table and at the end."""
@@ -242,6 +249,7 @@ def test_bench_progress_bar_on_a_terminal():
     assert "\nregression\n" in done.stdout
 
 
+@pytest.mark.one_kernel_set
 def test_progress_estimates_the_time_left():
     class Terminal(io.StringIO):
         def isatty(self):

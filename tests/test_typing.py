@@ -53,6 +53,7 @@ def test_package_ships_its_types():
     assert (PACKAGE / "_kernel.pyi").is_file()
 
 
+@pytest.mark.one_kernel_set  # a type check: the kernels play no part
 def test_mypy_strict_accepts_the_user_script(tmp_path):
     config = tmp_path / "mypy.ini"
     config.write_text(MYPY_CONFIG)
@@ -66,6 +67,7 @@ def test_mypy_strict_accepts_the_user_script(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.one_kernel_set  # a type check: the kernels play no part
 def test_pyright_strict_accepts_the_user_script(tmp_path):
     if importlib.util.find_spec("pyright") is None:
         pytest.skip("pyright is not installed (pip install pyright)")
@@ -144,6 +146,7 @@ REDUCTION_OVERLOADS = [
 ]
 
 
+@pytest.mark.one_kernel_set
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is new in 3.11")
 @pytest.mark.parametrize("shortcut", [f for f, _ in shortcuts()], ids=lambda f: f.__name__)
 def test_shortcut_overloads_follow_the_reduction(shortcut):
