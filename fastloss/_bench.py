@@ -38,9 +38,10 @@ MODES = ("value", "value_and_gradient")
 DTYPES = ("float64", "float32")
 DEFAULT_SIZES = (10**2, 10**4, 10**6)
 QUICK_SIZES = (10**3, 10**5)
-#: The size of the elementwise workloads in the default sweep; the others set theirs
-#: where their NumPy references would take too long at this size.
-SWEEP_SIZE = 10**6
+#: The size of the elementwise workloads in the default sweep (the kernels' time, not
+#: the call overhead, at this size); the others set theirs where their NumPy
+#: references would take too long at this size.
+SWEEP_SIZE = 10**5
 
 
 # -- workloads ----------------------------------------------------------------------
@@ -232,12 +233,14 @@ EMBEDDING_DIM = 128
 #: Embedding sizes in elements: 10^2, 10^4 and 10^5 rows (10^5: the issue's Triplet size).
 EMBEDDING_SIZES = tuple(EMBEDDING_DIM * rows for rows in (10**2, 10**4, 10**5))
 EMBEDDING_MAX = EMBEDDING_DIM * 10**5
-#: The default sweep's Contrastive and Triplet: 10^4 rows.
-EMBEDDING_SWEEP_SIZE = EMBEDDING_DIM * 10**4
+#: The default sweep's Contrastive and Triplet: 10^3 rows.
+EMBEDDING_SWEEP_SIZE = EMBEDDING_DIM * 10**3
 #: BatchTriplet batches of 256 and 2048 rows; its memory and time grow as rows^2.
 BATCH_SIZES = (EMBEDDING_DIM * 256, EMBEDDING_DIM * 2048)
-#: The default sweep's BatchTriplet batches: 256 rows (every strategy's reference runs).
+#: The default sweep's BatchTriplet batches: 256 rows, 64 for "all" (its reference
+#: takes seconds per call at 256 rows).
 BATCH_SWEEP_SIZE = EMBEDDING_DIM * 256
+BATCH_ALL_SWEEP_SIZE = EMBEDDING_DIM * 64
 BATCH_MAX = EMBEDDING_DIM * 4096
 #: The "all" reference lists every active triplet as a Python tuple: O(rows^3).
 BATCH_ALL_REFERENCE_MAX = EMBEDDING_DIM * 512
@@ -295,9 +298,9 @@ def _torch_contrastive(F, params):
 LIST_SIZE = 100
 #: Ranking sizes in elements: 10^2 and 10^4 lists of LIST_SIZE items (the issue's size).
 RANKING_SIZES = (LIST_SIZE * 10**2, LIST_SIZE * 10**4)
-#: The default sweep's ranking workloads: 10^3 lists (the pairwise references build
-#: (lists, L, L) arrays).
-RANKING_SWEEP_SIZE = LIST_SIZE * 10**3
+#: The default sweep's ranking workloads: 10^2 lists (the pairwise references build
+#: (lists, L, L) arrays: about a second per call at 10^3 lists).
+RANKING_SWEEP_SIZE = LIST_SIZE * 10**2
 #: The ListMLE reference forms (lists, L, L) arrays at once.
 LIST_MLE_REFERENCE_MAX = LIST_SIZE * 10**3
 
@@ -361,11 +364,12 @@ WORKLOADS = (
              sweep_size=EMBEDDING_SWEEP_SIZE, max_size=EMBEDDING_MAX, torch=_torch_triplet,
              wrt=(0, 1, 2), paired=True),
     *(Workload("BatchTriplet", "batch_triplet", _labelled_batch, {"strategy": strategy},
-               sizes=BATCH_SIZES, sweep_size=BATCH_SWEEP_SIZE, max_size=BATCH_MAX,
+               sizes=BATCH_SIZES, sweep_size=sweep_size, max_size=BATCH_MAX,
                reference_max_size=reference_max, paired=True,
                label=f"BatchTriplet[{strategy}]")
-      for strategy, reference_max in (("hard", None), ("semihard", None),
-                                      ("all", BATCH_ALL_REFERENCE_MAX))),
+      for strategy, reference_max, sweep_size in (
+          ("hard", None, BATCH_SWEEP_SIZE), ("semihard", None, BATCH_SWEEP_SIZE),
+          ("all", BATCH_ALL_REFERENCE_MAX, BATCH_ALL_SWEEP_SIZE))),
     # ranking: lists of LIST_SIZE items, against the paired references (the pairwise
     # ones build (lists, L, L) arrays of pairs: seconds per call at 10^4 lists)
     Workload("PairwiseHinge", "pairwise_hinge", _lists, {"margin": 1.0}, sizes=RANKING_SIZES,
