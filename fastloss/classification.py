@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss._core import config as _config
-from fastloss._core.base import ElementwiseLoss, LossValue, Reduction
+from fastloss._core.base import ElementwiseLoss, FloatArray, LossValue, Reduction, ValueT
 from fastloss._core.rowwise import RowwiseLoss, check_unit
 from fastloss._core.validation import bad_value_error, check_number
 from fastloss._kernels import common as modes
@@ -85,7 +86,7 @@ def _weights_or_scalar(name, value, allow_none=True, bounds=(0.0, math.inf)):
 
 # ---- binary and multi-label (elementwise) -------------------------------------------
 
-class _Binary(ElementwiseLoss):
+class _Binary(ElementwiseLoss[ValueT]):
     _kernels = _binary
     #: Per-column parameter (one per label of the last axis), or None.
     _per_label = None
@@ -100,7 +101,7 @@ class _Binary(ElementwiseLoss):
         )
 
 
-class _ProbabilisticBinary(_Binary):
+class _ProbabilisticBinary(_Binary[ValueT]):
     """Targets in [0, 1]; with from_logits=False, predictions in [0, 1] too.
 
     The kernels check the targets in their loss loop (TARGET_CHECK in _binary.pyx.tp)
@@ -112,7 +113,7 @@ class _ProbabilisticBinary(_Binary):
             check_unit(y_pred, "y_pred (probabilities, from_logits=False)", nan_invalid=False)
 
 
-class BinaryCrossEntropy(_ProbabilisticBinary):
+class BinaryCrossEntropy(_ProbabilisticBinary[ValueT]):
     """Binary cross-entropy, one independent problem per element (multi-label for 2-D).
 
     l = -(pw t log(p) + (1 - t) log(1 - p)), p = sigmoid(y_pred) with from_logits=True,
@@ -144,6 +145,22 @@ class BinaryCrossEntropy(_ProbabilisticBinary):
     label_smoothing: float
     pos_weight: float | NDArray[np.float64] | None
 
+    @overload
+    def __init__(
+        self: BinaryCrossEntropy[float], *, from_logits: bool = False, label_smoothing: float = 0.0,
+        pos_weight: ArrayLike | None = None, reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: BinaryCrossEntropy[FloatArray], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, pos_weight: ArrayLike | None = None,
+        reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: BinaryCrossEntropy[LossValue], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, pos_weight: ArrayLike | None = None, reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
                  pos_weight: ArrayLike | None = None, reduction: Reduction = "mean") -> None:
         self.from_logits = _flag("from_logits", from_logits)
@@ -171,7 +188,7 @@ class BinaryCrossEntropy(_ProbabilisticBinary):
         super()._check_inputs(y_true, y_pred)
 
 
-class BinaryFocal(_ProbabilisticBinary):
+class BinaryFocal(_ProbabilisticBinary[ValueT]):
     """Binary focal loss (Lin et al. 2017), torchvision ``sigmoid_focal_loss``.
 
     l = a_t ce (1 - p_t)^gamma with ce the binary cross-entropy, p = sigmoid(y_pred)
@@ -195,6 +212,21 @@ class BinaryFocal(_ProbabilisticBinary):
     alpha: float | None
     from_logits: bool
 
+    @overload
+    def __init__(
+        self: BinaryFocal[float], *, gamma: float = 2.0, alpha: float | None = 0.25,
+        from_logits: bool = False, reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: BinaryFocal[FloatArray], *, gamma: float = 2.0, alpha: float | None = 0.25,
+        from_logits: bool = False, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: BinaryFocal[LossValue], *, gamma: float = 2.0, alpha: float | None = 0.25,
+        from_logits: bool = False, reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, gamma: float = 2.0, alpha: float | None = 0.25,
                  from_logits: bool = False, reduction: Reduction = "mean") -> None:
         self.gamma = _nonnegative("gamma", gamma)
@@ -209,7 +241,7 @@ class BinaryFocal(_ProbabilisticBinary):
         return ("focal_logits" if self.from_logits else "focal_probs", self.gamma, alpha)
 
 
-class _SignLabels(_Binary):
+class _SignLabels(_Binary[ValueT]):
     """Targets are labels in {0, 1} or in {-1, 1} (0 and -1 both mean negative)."""
 
     def _check_inputs(self, y_true, y_pred):
@@ -220,7 +252,7 @@ class _SignLabels(_Binary):
             )
 
 
-class Hinge(_SignLabels):
+class Hinge(_SignLabels[ValueT]):
     """Hinge loss: l = max(0, 1 - t y_pred), t = +1 for label 1 and -1 for 0 or -1.
 
     Keras ``Hinge`` (which also maps {0, 1} labels to {-1, 1}); y_pred are scores.
@@ -239,11 +271,20 @@ class Hinge(_SignLabels):
 
     exact_hessian = False
 
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
+        @overload
+        def __init__(self: Hinge[float], *, reduction: Literal["mean", "sum"] = "mean") -> None: ...
+        @overload
+        def __init__(self: Hinge[FloatArray], *, reduction: Literal["none"]) -> None: ...
+        @overload
+        def __init__(self: Hinge[LossValue], *, reduction: Reduction) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
+
     def _kernel_spec(self):
         return ("hinge",)
 
 
-class SquaredHinge(_SignLabels):
+class SquaredHinge(_SignLabels[ValueT]):
     """Squared hinge: l = max(0, 1 - t y_pred)^2, t as in Hinge (Keras ``SquaredHinge``).
 
     Gradient -2 t max(0, 1 - t y_pred); hessian 2 where the margin is violated, else 0.
@@ -257,6 +298,17 @@ class SquaredHinge(_SignLabels):
     >>> fl.SquaredHinge(reduction="none")([1, -1], [0.5, 0.5])
     array([0.25, 2.25])
     """
+
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
+        @overload
+        def __init__(
+            self: SquaredHinge[float], *, reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
+        @overload
+        def __init__(self: SquaredHinge[FloatArray], *, reduction: Literal["none"]) -> None: ...
+        @overload
+        def __init__(self: SquaredHinge[LossValue], *, reduction: Reduction) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
 
     def _kernel_spec(self):
         return ("squared_hinge",)
@@ -273,7 +325,7 @@ def _per_class(name, value):
     return _weights_or_scalar(name, value)
 
 
-class _Categorical(RowwiseLoss):
+class _Categorical(RowwiseLoss[ValueT]):
     """from_logits selects softmax logits or probability rows for y_pred."""
 
     from_logits: bool
@@ -287,7 +339,7 @@ class _Categorical(RowwiseLoss):
         return base + ("_logits" if self.from_logits else "_probs")
 
 
-class CategoricalCrossEntropy(_Categorical):
+class CategoricalCrossEntropy(_Categorical[ValueT]):
     """Cross-entropy over probability-row targets: l = -sum_k a_k log p_k, per row.
 
     p = softmax(y_pred) with from_logits=True (log-sum-exp with the row max, never
@@ -317,6 +369,23 @@ class CategoricalCrossEntropy(_Categorical):
     label_smoothing: float
     class_weight: NDArray[np.float64] | None
 
+    @overload
+    def __init__(
+        self: CategoricalCrossEntropy[float], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: CategoricalCrossEntropy[FloatArray], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+        reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: CategoricalCrossEntropy[LossValue], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
                  class_weight: ArrayLike | None = None, reduction: Reduction = "mean") -> None:
         self.label_smoothing = _smoothing(label_smoothing)
@@ -328,7 +397,7 @@ class CategoricalCrossEntropy(_Categorical):
         return (self._kernel_name("ce"), self.label_smoothing)
 
 
-class SparseCategoricalCrossEntropy(CategoricalCrossEntropy):
+class SparseCategoricalCrossEntropy(CategoricalCrossEntropy[ValueT]):
     """Cross-entropy with integer class labels y_true of shape (n,) (any integer dtype).
 
     The same loss as CategoricalCrossEntropy with one-hot targets, as torch
@@ -352,6 +421,24 @@ class SparseCategoricalCrossEntropy(CategoricalCrossEntropy):
     _targets = ("sparse",)
     ignore_index: int | None
 
+    @overload
+    def __init__(
+        self: SparseCategoricalCrossEntropy[float], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+        ignore_index: int | None = None, reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SparseCategoricalCrossEntropy[FloatArray], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+        ignore_index: int | None = None, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SparseCategoricalCrossEntropy[LossValue], *, from_logits: bool = False,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+        ignore_index: int | None = None, reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
                  class_weight: ArrayLike | None = None, ignore_index: int | None = None,
                  reduction: Reduction = "mean") -> None:
@@ -372,7 +459,7 @@ class SparseCategoricalCrossEntropy(CategoricalCrossEntropy):
         return super()._kernel_spec(sparse)
 
 
-class CategoricalFocal(_Categorical):
+class CategoricalFocal(_Categorical[ValueT]):
     """Focal loss over classes (Lin et al. 2017; Keras ``CategoricalFocalCrossentropy``).
 
     l = -sum_k alpha_k t_k (1 - p_k)^gamma log p_k per row, p = softmax(y_pred) with
@@ -394,6 +481,21 @@ class CategoricalFocal(_Categorical):
     gamma: float
     alpha: float | NDArray[np.float64] | None
 
+    @overload
+    def __init__(
+        self: CategoricalFocal[float], *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+        from_logits: bool = False, reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: CategoricalFocal[FloatArray], *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+        from_logits: bool = False, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: CategoricalFocal[LossValue], *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+        from_logits: bool = False, reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
                  from_logits: bool = False, reduction: Reduction = "mean") -> None:
         self.gamma = _nonnegative("gamma", gamma)
@@ -406,7 +508,7 @@ class CategoricalFocal(_Categorical):
         return (self._kernel_name("focal"), self.gamma, alpha)
 
 
-class SparseCategoricalFocal(CategoricalFocal):
+class SparseCategoricalFocal(CategoricalFocal[ValueT]):
     """CategoricalFocal with integer class labels y_true of shape (n,):
     l = -alpha_y (1 - p_y)^gamma log p_y.
 
@@ -421,8 +523,30 @@ class SparseCategoricalFocal(CategoricalFocal):
 
     _targets = ("sparse",)
 
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
+        @overload
+        def __init__(
+            self: SparseCategoricalFocal[float], *, gamma: float = 2.0,
+            alpha: ArrayLike | None = None, from_logits: bool = False,
+            reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: SparseCategoricalFocal[FloatArray], *, gamma: float = 2.0,
+            alpha: ArrayLike | None = None, from_logits: bool = False, reduction: Literal["none"],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: SparseCategoricalFocal[LossValue], *, gamma: float = 2.0,
+            alpha: ArrayLike | None = None, from_logits: bool = False, reduction: Reduction,
+        ) -> None: ...
+        def __init__(
+            self, *, gamma: float = 2.0, alpha: ArrayLike | None = None, from_logits: bool = False,
+            reduction: Reduction = "mean",
+        ) -> None: ...
 
-class CategoricalHinge(RowwiseLoss):
+
+class CategoricalHinge(RowwiseLoss[ValueT]):
     """Crammer–Singer multi-class hinge: l = max(0, margin + neg - pos) per row.
 
     pos = sum_k t_k s_k and neg = max over classes with t_k < 1 of (1 - t_k) s_k, for
@@ -448,6 +572,19 @@ class CategoricalHinge(RowwiseLoss):
     _targets = ("dense", "sparse")
     margin: float
 
+    @overload
+    def __init__(
+        self: CategoricalHinge[float], *, margin: float = 1.0,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: CategoricalHinge[FloatArray], *, margin: float = 1.0, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: CategoricalHinge[LossValue], *, margin: float = 1.0, reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
         self.margin = check_number("margin", margin, math.isfinite, "a finite number")
         super().__init__(reduction=reduction)
@@ -456,7 +593,7 @@ class CategoricalHinge(RowwiseLoss):
         return ("hinge", self.margin)
 
 
-class KLDivergence(_Categorical):
+class KLDivergence(_Categorical[ValueT]):
     """Kullback–Leibler divergence KL(t || p) = sum_k t_k (log t_k - log p_k) per row.
 
     t: target probability rows (0 log 0 = 0); p = softmax(y_pred) with from_logits=True,
@@ -475,6 +612,19 @@ class KLDivergence(_Categorical):
 
     _param_names = ("from_logits",)
 
+    @overload
+    def __init__(
+        self: KLDivergence[float], *, from_logits: bool = False,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: KLDivergence[FloatArray], *, from_logits: bool = False, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: KLDivergence[LossValue], *, from_logits: bool = False, reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, from_logits: bool = False, reduction: Reduction = "mean") -> None:
         super().__init__(from_logits=from_logits, reduction=reduction)
 
@@ -482,7 +632,7 @@ class KLDivergence(_Categorical):
         return (self._kernel_name("kl"),)
 
 
-class PolyLoss(_Categorical):
+class PolyLoss(_Categorical[ValueT]):
     """Poly-1 loss (Leng et al. 2022, "PolyLoss"): l = CE + epsilon (1 - p_t) per row.
 
     p_t = sum_k t_k p_k, the probability of the target class. Targets are probability
@@ -504,6 +654,21 @@ class PolyLoss(_Categorical):
     _targets = ("dense", "sparse")
     epsilon: float
 
+    @overload
+    def __init__(
+        self: PolyLoss[float], *, epsilon: float = 1.0, from_logits: bool = False,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: PolyLoss[FloatArray], *, epsilon: float = 1.0, from_logits: bool = False,
+        reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: PolyLoss[LossValue], *, epsilon: float = 1.0, from_logits: bool = False,
+        reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, epsilon: float = 1.0, from_logits: bool = False,
                  reduction: Reduction = "mean") -> None:
         self.epsilon = check_number(
@@ -515,7 +680,7 @@ class PolyLoss(_Categorical):
         return (self._kernel_name("poly"), self.epsilon)
 
 
-class GeneralizedCrossEntropy(_Categorical):
+class GeneralizedCrossEntropy(_Categorical[ValueT]):
     """Generalized cross-entropy (Zhang & Sabuncu 2018): l = sum_k t_k (1 - p_k^q) / q.
 
     Robust to label noise: q -> 0 is cross-entropy, q = 1 is the MAE of the
@@ -537,6 +702,21 @@ class GeneralizedCrossEntropy(_Categorical):
     _targets = ("dense", "sparse")
     q: float
 
+    @overload
+    def __init__(
+        self: GeneralizedCrossEntropy[float], *, q: float = 0.7, from_logits: bool = False,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: GeneralizedCrossEntropy[FloatArray], *, q: float = 0.7, from_logits: bool = False,
+        reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: GeneralizedCrossEntropy[LossValue], *, q: float = 0.7, from_logits: bool = False,
+        reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, q: float = 0.7, from_logits: bool = False,
                  reduction: Reduction = "mean") -> None:
         self.q = check_number("q", q, lambda v: 0.0 < v <= 1.0, "in (0, 1]")
@@ -548,6 +728,24 @@ class GeneralizedCrossEntropy(_Categorical):
 
 # ---- function shortcuts: the value in one call, hyper-parameters as keywords --------
 
+@overload
+def binary_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, pos_weight: ArrayLike | None = None,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def binary_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, pos_weight: ArrayLike | None = None, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def binary_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, pos_weight: ArrayLike | None = None, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def binary_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
     label_smoothing: float = 0.0, pos_weight: ArrayLike | None = None,
@@ -561,6 +759,22 @@ def binary_cross_entropy(
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def binary_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: float | None = 0.25,
+    from_logits: bool = False, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def binary_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: float | None = 0.25,
+    from_logits: bool = False, reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def binary_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: float | None = 0.25,
+    from_logits: bool = False, reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def binary_focal(
     y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: float | None = 0.25,
     from_logits: bool = False, reduction: Reduction = "mean",
@@ -571,6 +785,21 @@ def binary_focal(
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def hinge(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
     sample_weight: ArrayLike | None = None,
@@ -579,6 +808,21 @@ def hinge(
     return Hinge(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def squared_hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def squared_hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def squared_hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def squared_hinge(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
     sample_weight: ArrayLike | None = None,
@@ -587,6 +831,24 @@ def squared_hinge(
     return SquaredHinge(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def categorical_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def categorical_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def categorical_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def categorical_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
     label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
@@ -600,6 +862,26 @@ def categorical_cross_entropy(
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def sparse_categorical_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def sparse_categorical_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def sparse_categorical_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def sparse_categorical_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
     label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
@@ -614,6 +896,22 @@ def sparse_categorical_cross_entropy(
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def categorical_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+    from_logits: bool = False, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def categorical_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+    from_logits: bool = False, reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def categorical_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+    from_logits: bool = False, reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def categorical_focal(
     y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0,
     alpha: ArrayLike | None = None, from_logits: bool = False, reduction: Reduction = "mean",
@@ -624,6 +922,22 @@ def categorical_focal(
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def sparse_categorical_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+    from_logits: bool = False, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def sparse_categorical_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+    from_logits: bool = False, reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def sparse_categorical_focal(
+    y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
+    from_logits: bool = False, reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def sparse_categorical_focal(
     y_true: ArrayLike, y_pred: ArrayLike, *, gamma: float = 2.0,
     alpha: ArrayLike | None = None, from_logits: bool = False, reduction: Reduction = "mean",
@@ -636,6 +950,21 @@ def sparse_categorical_focal(
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def categorical_hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, margin: float = 1.0,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def categorical_hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, margin: float = 1.0, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def categorical_hinge(
+    y_true: ArrayLike, y_pred: ArrayLike, *, margin: float = 1.0, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def categorical_hinge(
     y_true: ArrayLike, y_pred: ArrayLike, *, margin: float = 1.0,
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
@@ -645,6 +974,21 @@ def categorical_hinge(
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def kl_divergence(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def kl_divergence(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def kl_divergence(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def kl_divergence(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
@@ -654,6 +998,21 @@ def kl_divergence(
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def poly_loss(
+    y_true: ArrayLike, y_pred: ArrayLike, *, epsilon: float = 1.0, from_logits: bool = False,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def poly_loss(
+    y_true: ArrayLike, y_pred: ArrayLike, *, epsilon: float = 1.0, from_logits: bool = False,
+    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def poly_loss(
+    y_true: ArrayLike, y_pred: ArrayLike, *, epsilon: float = 1.0, from_logits: bool = False,
+    reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def poly_loss(
     y_true: ArrayLike, y_pred: ArrayLike, *, epsilon: float = 1.0, from_logits: bool = False,
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
@@ -663,6 +1022,21 @@ def poly_loss(
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def generalized_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, q: float = 0.7, from_logits: bool = False,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def generalized_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, q: float = 0.7, from_logits: bool = False,
+    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def generalized_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, q: float = 0.7, from_logits: bool = False,
+    reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def generalized_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, q: float = 0.7, from_logits: bool = False,
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,

@@ -11,7 +11,7 @@ inputs have different dtypes, float64 is used for all. Reductions are over rows:
 from __future__ import annotations
 
 import math
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -22,6 +22,7 @@ from fastloss._core.base import (
     LossValue,
     OnePassLoss,
     Reduction,
+    ValueT,
     _Output,
     _Outputs,
     row_total,
@@ -83,7 +84,7 @@ def _embedding_outputs(out, originals, arrays, names):
     return [_Output(o, original, x) for o, original, x in zip(out, originals, arrays, strict=True)]
 
 
-class _RowEmbeddingLoss(OnePassLoss):
+class _RowEmbeddingLoss(OnePassLoss[ValueT]):
     """Contrastive and Triplet: one compiled row kernel, every mode in one pass."""
 
     _kind = None
@@ -125,7 +126,7 @@ class _RowEmbeddingLoss(OnePassLoss):
         return _Outputs(_embedding_outputs(out, original, inputs[0], self._input_names))
 
 
-class Contrastive(_RowEmbeddingLoss):
+class Contrastive(_RowEmbeddingLoss[ValueT]):
     """Contrastive loss (Hadsell, Chopra & LeCun 2006) over pairs of embeddings.
 
     ``loss(same, x1, x2)``: l_i = s_i d_i^2 + (1 - s_i) max(0, margin - d_i)^2 with
@@ -151,6 +152,19 @@ class Contrastive(_RowEmbeddingLoss):
     _input_names = ("x1", "x2")
     margin: float
 
+    @overload
+    def __init__(
+        self: Contrastive[float], *, margin: float = 1.0,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Contrastive[FloatArray], *, margin: float = 1.0, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Contrastive[LossValue], *, margin: float = 1.0, reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
         self.margin = _nonnegative("margin", margin)
         super().__init__(reduction=reduction)
@@ -175,7 +189,7 @@ class Contrastive(_RowEmbeddingLoss):
     def __call__(
         self, same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
         sample_weight: ArrayLike | None = None,
-    ) -> LossValue:
+    ) -> ValueT:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
         return self._value(self._prepare(same, x1, x2, sample_weight))
 
@@ -189,7 +203,7 @@ class Contrastive(_RowEmbeddingLoss):
     def value_and_gradient(
         self, same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
         sample_weight: ArrayLike | None = None, out: Pair | None = None,
-    ) -> tuple[LossValue, Pair]:
+    ) -> tuple[ValueT, Pair]:
         """(value, (d/dx1, d/dx2)) from one pass over the data."""
         return self._value_and_gradient(
             self._prepare(same, x1, x2, sample_weight), out, (x1, x2))
@@ -202,7 +216,7 @@ class Contrastive(_RowEmbeddingLoss):
         return self._gradient_hessian(self._prepare(same, x1, x2, sample_weight), (x1, x2))
 
 
-class Triplet(_RowEmbeddingLoss):
+class Triplet(_RowEmbeddingLoss[ValueT]):
     """Triplet margin loss, torch.nn.functional.triplet_margin_loss's definition.
 
     ``loss(anchor, positive, negative)``, each (n, dim):
@@ -239,6 +253,21 @@ class Triplet(_RowEmbeddingLoss):
     swap: bool
     eps: float
 
+    @overload
+    def __init__(
+        self: Triplet[float], *, margin: float = 1.0, p: float = 2.0, swap: bool = False,
+        eps: float = 1e-06, reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Triplet[FloatArray], *, margin: float = 1.0, p: float = 2.0, swap: bool = False,
+        eps: float = 1e-06, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Triplet[LossValue], *, margin: float = 1.0, p: float = 2.0, swap: bool = False,
+        eps: float = 1e-06, reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, margin: float = 1.0, p: float = 2.0, swap: bool = False,
                  eps: float = 1e-6, reduction: Reduction = "mean") -> None:
         self.margin = _nonnegative("margin", margin)
@@ -260,7 +289,7 @@ class Triplet(_RowEmbeddingLoss):
     def __call__(
         self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
         sample_weight: ArrayLike | None = None,
-    ) -> LossValue:
+    ) -> ValueT:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
         return self._value(self._prepare(anchor, positive, negative, sample_weight))
 
@@ -275,7 +304,7 @@ class Triplet(_RowEmbeddingLoss):
     def value_and_gradient(
         self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
         sample_weight: ArrayLike | None = None, out: Triple | None = None,
-    ) -> tuple[LossValue, Triple]:
+    ) -> tuple[ValueT, Triple]:
         """(value, (d/danchor, d/dpositive, d/dnegative)) from one pass over the data."""
         inputs = self._prepare(anchor, positive, negative, sample_weight)
         return self._value_and_gradient(inputs, out, (anchor, positive, negative))
@@ -289,7 +318,7 @@ class Triplet(_RowEmbeddingLoss):
         return self._gradient_hessian(inputs, (anchor, positive, negative))
 
 
-class BatchTriplet(OnePassLoss):
+class BatchTriplet(OnePassLoss[ValueT]):
     """Triplet loss with triplets mined inside the batch (Euclidean distances).
 
     ``loss(labels, embeddings)``: labels (n,) of any integer dtype, embeddings
@@ -347,6 +376,21 @@ class BatchTriplet(OnePassLoss):
     margin: float
     strategy: Strategy
 
+    @overload
+    def __init__(
+        self: BatchTriplet[float], *, margin: float = 1.0, strategy: Strategy = "hard",
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: BatchTriplet[FloatArray], *, margin: float = 1.0, strategy: Strategy = "hard",
+        reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: BatchTriplet[LossValue], *, margin: float = 1.0, strategy: Strategy = "hard",
+        reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, margin: float = 1.0, strategy: Strategy = "hard",
                  reduction: Reduction = "mean") -> None:
         self.margin = _nonnegative("margin", margin)
@@ -469,7 +513,7 @@ class BatchTriplet(OnePassLoss):
 
     def __call__(
         self, labels: ArrayLike, embeddings: ArrayLike, *, sample_weight: ArrayLike | None = None
-    ) -> LossValue:
+    ) -> ValueT:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
         lab, X, w = inputs = self._prepare(labels, embeddings, sample_weight)
         loss, count, _, _ = self._compute(lab, X, w, None, False, False)
@@ -494,7 +538,7 @@ class BatchTriplet(OnePassLoss):
     def value_and_gradient(
         self, labels: ArrayLike, embeddings: ArrayLike, *,
         sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
-    ) -> tuple[LossValue, FloatArray]:
+    ) -> tuple[ValueT, FloatArray]:
         """(value, gradient) from one Gram matrix and one mining pass."""
         lab, X, w = inputs = self._prepare(labels, embeddings, sample_weight)
         result = _Output(out, embeddings, X)
@@ -571,6 +615,21 @@ def _all_gradient(X, dist, coef, anchor_scale, want_hess):
 
 # ---- function shortcuts: the value in one call, hyper-parameters as keywords --------
 
+@overload
+def contrastive(
+    same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = 1.0,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def contrastive(
+    same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = 1.0,
+    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def contrastive(
+    same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = 1.0, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def contrastive(
     same: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = 1.0,
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
@@ -580,6 +639,24 @@ def contrastive(
     return loss(same, x1, x2, sample_weight=sample_weight)
 
 
+@overload
+def triplet(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = 1.0,
+    p: float = 2.0, swap: bool = False, eps: float = 1e-06,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def triplet(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = 1.0,
+    p: float = 2.0, swap: bool = False, eps: float = 1e-06, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def triplet(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = 1.0,
+    p: float = 2.0, swap: bool = False, eps: float = 1e-06, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def triplet(
     anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = 1.0,
     p: float = 2.0, swap: bool = False, eps: float = 1e-6, reduction: Reduction = "mean",
@@ -590,6 +667,21 @@ def triplet(
     return loss(anchor, positive, negative, sample_weight=sample_weight)
 
 
+@overload
+def batch_triplet(
+    labels: ArrayLike, embeddings: ArrayLike, *, margin: float = 1.0, strategy: Strategy = "hard",
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def batch_triplet(
+    labels: ArrayLike, embeddings: ArrayLike, *, margin: float = 1.0, strategy: Strategy = "hard",
+    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def batch_triplet(
+    labels: ArrayLike, embeddings: ArrayLike, *, margin: float = 1.0, strategy: Strategy = "hard",
+    reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def batch_triplet(
     labels: ArrayLike, embeddings: ArrayLike, *, margin: float = 1.0,
     strategy: Strategy = "hard", reduction: Reduction = "mean",

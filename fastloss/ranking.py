@@ -22,6 +22,7 @@ propagate into their list's value and gradient.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -32,6 +33,7 @@ from fastloss._core.base import (
     LossValue,
     OnePassLoss,
     Reduction,
+    ValueT,
     row_total,
     row_weights,
 )
@@ -53,7 +55,7 @@ __all__ = [
 _kernels = _dispatch.load("ranking")
 
 
-class _RankingLoss(OnePassLoss):
+class _RankingLoss(OnePassLoss[ValueT]):
     """The methods of every ranking loss; subclasses set the kernel kind."""
 
     _kind = None
@@ -111,7 +113,7 @@ class _RankingLoss(OnePassLoss):
     def __call__(
         self, relevance: ArrayLike, scores: ArrayLike, *, where: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None,
-    ) -> LossValue:
+    ) -> ValueT:
         """The loss value: float for "mean"/"sum", an (n_lists,) array for "none"."""
         return self._value(self._prepare(relevance, scores, where, sample_weight))
 
@@ -125,7 +127,7 @@ class _RankingLoss(OnePassLoss):
     def value_and_gradient(
         self, relevance: ArrayLike, scores: ArrayLike, *, where: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
-    ) -> tuple[LossValue, FloatArray]:
+    ) -> tuple[ValueT, FloatArray]:
         """(value, gradient) from one pass over the lists."""
         inputs = self._prepare(relevance, scores, where, sample_weight)
         return self._value_and_gradient(inputs, out, scores)
@@ -139,7 +141,7 @@ class _RankingLoss(OnePassLoss):
                                       scores)
 
 
-class PairwiseHinge(_RankingLoss):
+class PairwiseHinge(_RankingLoss[ValueT]):
     """Pairwise hinge loss: l = sum over pairs rel_i > rel_j of max(0, margin - (s_i - s_j)).
 
     rax's pairwise_hinge_loss (margin 1) with a margin parameter (Herbrich et al.
@@ -162,6 +164,19 @@ class PairwiseHinge(_RankingLoss):
     _kind = _kernels.HINGE
     margin: float
 
+    @overload
+    def __init__(
+        self: PairwiseHinge[float], *, margin: float = 1.0,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: PairwiseHinge[FloatArray], *, margin: float = 1.0, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: PairwiseHinge[LossValue], *, margin: float = 1.0, reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
         self.margin = check_number(
             "margin", margin, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
@@ -171,7 +186,7 @@ class PairwiseHinge(_RankingLoss):
         return self.margin, 0
 
 
-class PairwiseLogistic(_RankingLoss):
+class PairwiseLogistic(_RankingLoss[ValueT]):
     """RankNet (Burges et al. 2005): l = sum over pairs rel_i > rel_j of
     log(1 + exp(-(s_i - s_j))), rax's pairwise_logistic_loss.
 
@@ -189,8 +204,19 @@ class PairwiseLogistic(_RankingLoss):
 
     _kind = _kernels.LOGISTIC
 
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
+        @overload
+        def __init__(
+            self: PairwiseLogistic[float], *, reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
+        @overload
+        def __init__(self: PairwiseLogistic[FloatArray], *, reduction: Literal["none"]) -> None: ...
+        @overload
+        def __init__(self: PairwiseLogistic[LossValue], *, reduction: Reduction) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
 
-class ListwiseSoftmax(_RankingLoss):
+
+class ListwiseSoftmax(_RankingLoss[ValueT]):
     """ListNet's top-one softmax cross-entropy (Cao et al. 2007):
     l = -sum_i (rel_i / sum_j rel_j) log softmax(s)_i over the valid items.
 
@@ -214,8 +240,19 @@ class ListwiseSoftmax(_RankingLoss):
     _kind = _kernels.SOFTMAX
     _relevance_nonnegative = True
 
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
+        @overload
+        def __init__(
+            self: ListwiseSoftmax[float], *, reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
+        @overload
+        def __init__(self: ListwiseSoftmax[FloatArray], *, reduction: Literal["none"]) -> None: ...
+        @overload
+        def __init__(self: ListwiseSoftmax[LossValue], *, reduction: Reduction) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
 
-class ListMLE(_RankingLoss):
+
+class ListMLE(_RankingLoss[ValueT]):
     """ListMLE (Xia et al. 2008), rax's listmle_loss: the Plackett-Luce negative
     log-likelihood of the order by relevance,
     l = sum_i (log sum_{j >= i} exp(s_pi(j)) - s_pi(i)), pi sorting relevance
@@ -234,8 +271,19 @@ class ListMLE(_RankingLoss):
 
     _kind = _kernels.LISTMLE
 
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
+        @overload
+        def __init__(
+            self: ListMLE[float], *, reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
+        @overload
+        def __init__(self: ListMLE[FloatArray], *, reduction: Literal["none"]) -> None: ...
+        @overload
+        def __init__(self: ListMLE[LossValue], *, reduction: Reduction) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
 
-class LambdaRank(_RankingLoss):
+
+class LambdaRank(_RankingLoss[ValueT]):
     """LambdaRank: RankNet pairs weighted by the change of NDCG@k when swapping them.
 
     l = sum over pairs rel_i > rel_j of lambda_ij log(1 + exp(-(s_i - s_j))) with
@@ -263,6 +311,19 @@ class LambdaRank(_RankingLoss):
     _relevance_nonnegative = True
     k: int | None
 
+    @overload
+    def __init__(
+        self: LambdaRank[float], *, k: int | None = None,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: LambdaRank[FloatArray], *, k: int | None = None, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: LambdaRank[LossValue], *, k: int | None = None, reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, k: int | None = None, reduction: Reduction = "mean") -> None:
         if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer))
                               or k < 1):
@@ -276,6 +337,22 @@ class LambdaRank(_RankingLoss):
 
 # ---- function shortcuts: the value in one call, hyper-parameters as keywords --------
 
+@overload
+def pairwise_hinge(
+    relevance: ArrayLike, scores: ArrayLike, *, margin: float = 1.0,
+    reduction: Literal["mean", "sum"] = "mean", where: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def pairwise_hinge(
+    relevance: ArrayLike, scores: ArrayLike, *, margin: float = 1.0, reduction: Literal["none"],
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def pairwise_hinge(
+    relevance: ArrayLike, scores: ArrayLike, *, margin: float = 1.0, reduction: Reduction,
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def pairwise_hinge(
     relevance: ArrayLike, scores: ArrayLike, *, margin: float = 1.0,
     reduction: Reduction = "mean", where: ArrayLike | None = None,
@@ -286,6 +363,21 @@ def pairwise_hinge(
     return loss(relevance, scores, where=where, sample_weight=sample_weight)
 
 
+@overload
+def pairwise_logistic(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def pairwise_logistic(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["none"],
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def pairwise_logistic(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction,
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def pairwise_logistic(
     relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction = "mean",
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
@@ -295,6 +387,21 @@ def pairwise_logistic(
     return loss(relevance, scores, where=where, sample_weight=sample_weight)
 
 
+@overload
+def listwise_softmax(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def listwise_softmax(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["none"],
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def listwise_softmax(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction,
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def listwise_softmax(
     relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction = "mean",
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
@@ -304,6 +411,21 @@ def listwise_softmax(
     return loss(relevance, scores, where=where, sample_weight=sample_weight)
 
 
+@overload
+def list_mle(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def list_mle(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Literal["none"],
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def list_mle(
+    relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction,
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def list_mle(
     relevance: ArrayLike, scores: ArrayLike, *, reduction: Reduction = "mean",
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
@@ -312,6 +434,22 @@ def list_mle(
     return ListMLE(reduction=reduction)(relevance, scores, where=where, sample_weight=sample_weight)
 
 
+@overload
+def lambda_rank(
+    relevance: ArrayLike, scores: ArrayLike, *, k: int | None = None,
+    reduction: Literal["mean", "sum"] = "mean", where: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def lambda_rank(
+    relevance: ArrayLike, scores: ArrayLike, *, k: int | None = None, reduction: Literal["none"],
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def lambda_rank(
+    relevance: ArrayLike, scores: ArrayLike, *, k: int | None = None, reduction: Reduction,
+    where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def lambda_rank(
     relevance: ArrayLike, scores: ArrayLike, *, k: int | None = None,
     reduction: Reduction = "mean", where: ArrayLike | None = None,

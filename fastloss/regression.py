@@ -8,10 +8,11 @@ are taken with respect to y_pred. Formulas are stated with e = y_pred - y_true.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Literal, overload
 
 from numpy.typing import ArrayLike
 
-from fastloss._core.base import ElementwiseLoss, LossValue, Reduction
+from fastloss._core.base import ElementwiseLoss, FloatArray, LossValue, Reduction, ValueT
 from fastloss._core.validation import bad_value_error, check_number
 from fastloss._kernels import dispatch as _dispatch
 from fastloss._kernels.common import first_index_below
@@ -35,11 +36,11 @@ def _require(values, name, bound, inclusive, nan_invalid, requirement):
         raise bad_value_error(name, values, index, requirement)
 
 
-class _Regression(ElementwiseLoss):
+class _Regression(ElementwiseLoss[ValueT]):
     _kernels = _dispatch.load("regression")
 
 
-class MeanSquaredError(_Regression):
+class MeanSquaredError(_Regression[ValueT]):
     """Mean squared error: l = (y_pred - y_true)^2.
 
     Gradient 2e, hessian 2. Keras ``MeanSquaredError``, torch ``MSELoss``.
@@ -56,11 +57,22 @@ class MeanSquaredError(_Regression):
     array([1., 2.])
     """
 
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
+        @overload
+        def __init__(
+            self: MeanSquaredError[float], *, reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
+        @overload
+        def __init__(self: MeanSquaredError[FloatArray], *, reduction: Literal["none"]) -> None: ...
+        @overload
+        def __init__(self: MeanSquaredError[LossValue], *, reduction: Reduction) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
+
     def _kernel_spec(self):
         return ("mse",)
 
 
-class MeanAbsoluteError(_Regression):
+class MeanAbsoluteError(_Regression[ValueT]):
     """Mean absolute error: ``l = |y_pred - y_true|``.
 
     Keras ``MeanAbsoluteError``, torch ``L1Loss``. Gradient sign(e) (0 at e = 0). The
@@ -81,11 +93,24 @@ class MeanAbsoluteError(_Regression):
 
     exact_hessian = False
 
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
+        @overload
+        def __init__(
+            self: MeanAbsoluteError[float], *, reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: MeanAbsoluteError[FloatArray], *, reduction: Literal["none"],
+        ) -> None: ...
+        @overload
+        def __init__(self: MeanAbsoluteError[LossValue], *, reduction: Reduction) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
+
     def _kernel_spec(self):
         return ("mae",)
 
 
-class Huber(_Regression):
+class Huber(_Regression[ValueT]):
     """Huber loss: ``l = e^2/2`` for ``|e| <= delta``, ``delta (|e| - delta/2)`` beyond.
 
     Huber (1964); torch ``HuberLoss``, Keras ``Huber``. Gradient clip(e, -delta, delta),
@@ -106,6 +131,16 @@ class Huber(_Regression):
     _param_names = ("delta",)
     delta: float
 
+    @overload
+    def __init__(
+        self: Huber[float], *, delta: float = 1.0, reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Huber[FloatArray], *, delta: float = 1.0, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(self: Huber[LossValue], *, delta: float = 1.0, reduction: Reduction) -> None: ...
     def __init__(self, *, delta: float = 1.0, reduction: Reduction = "mean") -> None:
         self.delta = _positive("delta", delta)
         super().__init__(reduction=reduction)
@@ -114,7 +149,7 @@ class Huber(_Regression):
         return ("huber", self.delta)
 
 
-class SmoothL1(_Regression):
+class SmoothL1(_Regression[ValueT]):
     """Smooth L1: ``l = e^2 / (2 beta)`` for ``|e| < beta``, ``|e| - beta/2`` beyond.
 
     torch ``SmoothL1Loss``. Equals Huber(delta=beta) / beta for beta > 0. beta = 0 is
@@ -134,6 +169,16 @@ class SmoothL1(_Regression):
     _param_names = ("beta",)
     beta: float
 
+    @overload
+    def __init__(
+        self: SmoothL1[float], *, beta: float = 1.0, reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SmoothL1[FloatArray], *, beta: float = 1.0, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(self: SmoothL1[LossValue], *, beta: float = 1.0, reduction: Reduction) -> None: ...
     def __init__(self, *, beta: float = 1.0, reduction: Reduction = "mean") -> None:
         self.beta = check_number(
             "beta", beta, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"
@@ -146,7 +191,7 @@ class SmoothL1(_Regression):
         return ("smooth_l1", self.beta)
 
 
-class PseudoHuber(_Regression):
+class PseudoHuber(_Regression[ValueT]):
     """Pseudo-Huber: l = delta^2 (sqrt(1 + (e/delta)^2) - 1).
 
     Charbonnier et al. (1997); XGBoost ``reg:pseudohubererror``. Gradient
@@ -164,6 +209,18 @@ class PseudoHuber(_Regression):
     _param_names = ("delta",)
     delta: float
 
+    @overload
+    def __init__(
+        self: PseudoHuber[float], *, delta: float = 1.0, reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: PseudoHuber[FloatArray], *, delta: float = 1.0, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: PseudoHuber[LossValue], *, delta: float = 1.0, reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, delta: float = 1.0, reduction: Reduction = "mean") -> None:
         self.delta = _positive("delta", delta)
         super().__init__(reduction=reduction)
@@ -172,7 +229,7 @@ class PseudoHuber(_Regression):
         return ("pseudo_huber", self.delta)
 
 
-class LogCosh(_Regression):
+class LogCosh(_Regression[ValueT]):
     """Log-cosh: l = log(cosh(e)). Gradient tanh(e), hessian 1/cosh(e)^2.
 
     Keras ``LogCosh``. Finite for every finite e (``|e| + log1p(exp(-2|e|)) - log 2``
@@ -187,11 +244,22 @@ class LogCosh(_Regression):
     array([4.33780830e-01, 9.99306853e+02])
     """
 
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
+        @overload
+        def __init__(
+            self: LogCosh[float], *, reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
+        @overload
+        def __init__(self: LogCosh[FloatArray], *, reduction: Literal["none"]) -> None: ...
+        @overload
+        def __init__(self: LogCosh[LossValue], *, reduction: Reduction) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
+
     def _kernel_spec(self):
         return ("log_cosh",)
 
 
-class Quantile(_Regression):
+class Quantile(_Regression[ValueT]):
     """Pinball (quantile) loss: l = q r for r = y_true - y_pred >= 0, (q - 1) r below.
 
     Koenker & Bassett (1978); scikit-learn ``PinballLoss``. Gradient -q where
@@ -212,6 +280,18 @@ class Quantile(_Regression):
     _param_names = ("quantile",)
     quantile: float
 
+    @overload
+    def __init__(
+        self: Quantile[float], *, quantile: float = 0.5, reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Quantile[FloatArray], *, quantile: float = 0.5, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Quantile[LossValue], *, quantile: float = 0.5, reduction: Reduction,
+    ) -> None: ...
     def __init__(self, *, quantile: float = 0.5, reduction: Reduction = "mean") -> None:
         self.quantile = check_number(
             "quantile", quantile, lambda v: 0 < v < 1, "strictly between 0 and 1"
@@ -222,7 +302,7 @@ class Quantile(_Regression):
         return ("quantile", self.quantile)
 
 
-class _CountLoss(_Regression):
+class _CountLoss(_Regression[ValueT]):
     """Base of Poisson/Gamma/Tweedie: y_pred is log(mean) or, with log_input=False, the mean."""
 
     _param_names = ("log_input",)
@@ -245,7 +325,7 @@ class _CountLoss(_Regression):
             _require(y_pred, "y_pred (the mean, log_input=False)", 0.0, True, False, "> 0")
 
 
-class Poisson(_CountLoss):
+class Poisson(_CountLoss[ValueT]):
     """Poisson negative log-likelihood without the log(y!) term.
 
     l = exp(p) - y p for p = log(mean) (log_input=True), l = mu - y log(mu) for the
@@ -264,11 +344,27 @@ class Poisson(_CountLoss):
     0.613705638...
     """
 
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
+        @overload
+        def __init__(
+            self: Poisson[float], *, log_input: bool = True,
+            reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: Poisson[FloatArray], *, log_input: bool = True, reduction: Literal["none"],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: Poisson[LossValue], *, log_input: bool = True, reduction: Reduction,
+        ) -> None: ...
+        def __init__(self, *, log_input: bool = True, reduction: Reduction = "mean") -> None: ...
+
     def _kernel_spec(self):
         return ("poisson" if self.log_input else "poisson_mean",)
 
 
-class Gamma(_CountLoss):
+class Gamma(_CountLoss[ValueT]):
     """Gamma negative log-likelihood up to terms in y alone (log link).
 
     l = p + y exp(-p) for p = log(mean) (log_input=True), l = log(mu) + y / mu for the
@@ -287,11 +383,27 @@ class Gamma(_CountLoss):
 
     _targets_positive = True
 
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
+        @overload
+        def __init__(
+            self: Gamma[float], *, log_input: bool = True,
+            reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: Gamma[FloatArray], *, log_input: bool = True, reduction: Literal["none"],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: Gamma[LossValue], *, log_input: bool = True, reduction: Reduction,
+        ) -> None: ...
+        def __init__(self, *, log_input: bool = True, reduction: Reduction = "mean") -> None: ...
+
     def _kernel_spec(self):
         return ("gamma" if self.log_input else "gamma_mean",)
 
 
-class Tweedie(_CountLoss):
+class Tweedie(_CountLoss[ValueT]):
     """Tweedie negative log-likelihood up to terms in y alone, power r >= 1.
 
     l = mu^(2-r)/(2-r) - y mu^(1-r)/(1-r) with mu = exp(y_pred) (log_input=True) or
@@ -312,6 +424,21 @@ class Tweedie(_CountLoss):
     _param_names = ("power", "log_input")
     power: float
 
+    @overload
+    def __init__(
+        self: Tweedie[float], *, power: float = 1.5, log_input: bool = True,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Tweedie[FloatArray], *, power: float = 1.5, log_input: bool = True,
+        reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Tweedie[LossValue], *, power: float = 1.5, log_input: bool = True,
+        reduction: Reduction,
+    ) -> None: ...
     def __init__(
         self, *, power: float = 1.5, log_input: bool = True, reduction: Reduction = "mean"
     ) -> None:
@@ -328,6 +455,21 @@ class Tweedie(_CountLoss):
 
 # ---- function shortcuts: the value in one call, hyper-parameters as keywords --------
 
+@overload
+def mse(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def mse(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def mse(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def mse(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
     sample_weight: ArrayLike | None = None,
@@ -336,6 +478,21 @@ def mse(
     return MeanSquaredError(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def mae(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def mae(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def mae(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def mae(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
     sample_weight: ArrayLike | None = None,
@@ -344,6 +501,21 @@ def mae(
     return MeanAbsoluteError(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def huber(
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def huber(
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def huber(
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def huber(
     y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Reduction = "mean",
     sample_weight: ArrayLike | None = None,
@@ -352,6 +524,21 @@ def huber(
     return Huber(delta=delta, reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def smooth_l1(
+    y_true: ArrayLike, y_pred: ArrayLike, *, beta: float = 1.0,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def smooth_l1(
+    y_true: ArrayLike, y_pred: ArrayLike, *, beta: float = 1.0, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def smooth_l1(
+    y_true: ArrayLike, y_pred: ArrayLike, *, beta: float = 1.0, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def smooth_l1(
     y_true: ArrayLike, y_pred: ArrayLike, *, beta: float = 1.0, reduction: Reduction = "mean",
     sample_weight: ArrayLike | None = None,
@@ -360,6 +547,21 @@ def smooth_l1(
     return SmoothL1(beta=beta, reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def pseudo_huber(
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def pseudo_huber(
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def pseudo_huber(
+    y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def pseudo_huber(
     y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0, reduction: Reduction = "mean",
     sample_weight: ArrayLike | None = None,
@@ -369,6 +571,21 @@ def pseudo_huber(
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def log_cosh(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def log_cosh(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def log_cosh(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def log_cosh(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
     sample_weight: ArrayLike | None = None,
@@ -377,6 +594,21 @@ def log_cosh(
     return LogCosh(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def quantile(
+    y_true: ArrayLike, y_pred: ArrayLike, *, quantile: float = 0.5,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def quantile(
+    y_true: ArrayLike, y_pred: ArrayLike, *, quantile: float = 0.5, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def quantile(
+    y_true: ArrayLike, y_pred: ArrayLike, *, quantile: float = 0.5, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def quantile(
     y_true: ArrayLike, y_pred: ArrayLike, *, quantile: float = 0.5,
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
@@ -386,6 +618,21 @@ def quantile(
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def poisson(
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def poisson(
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def poisson(
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def poisson(
     y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True,
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
@@ -395,6 +642,21 @@ def poisson(
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def gamma(
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def gamma(
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def gamma(
+    y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def gamma(
     y_true: ArrayLike, y_pred: ArrayLike, *, log_input: bool = True,
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
@@ -404,6 +666,21 @@ def gamma(
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
+@overload
+def tweedie(
+    y_true: ArrayLike, y_pred: ArrayLike, *, power: float = 1.5, log_input: bool = True,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def tweedie(
+    y_true: ArrayLike, y_pred: ArrayLike, *, power: float = 1.5, log_input: bool = True,
+    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def tweedie(
+    y_true: ArrayLike, y_pred: ArrayLike, *, power: float = 1.5, log_input: bool = True,
+    reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
 def tweedie(
     y_true: ArrayLike, y_pred: ArrayLike, *, power: float = 1.5, log_input: bool = True,
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,

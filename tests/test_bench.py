@@ -1,9 +1,14 @@
 """The measuring instruments: `python -m fastloss bench`, the workload registry and
 the benchmark-regression check, run on tiny sizes (these test the tools, not speed)."""
 
+import argparse
 import importlib.util
+import io
 import itertools
 import json
+import os
+import re
+import struct
 import subprocess
 import sys
 import time
@@ -122,6 +127,148 @@ def test_bench_rejects_bad_options(option, value, message):
     done = run_fastloss("bench", "--quick", option, value)
     assert done.returncode == 2
     assert message in done.stderr
+
+
+def parse_bench(*argv):
+    parser = argparse.ArgumentParser()
+    _bench.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+@pytest.mark.one_kernel_set
+def test_bench_default_is_a_sweep_of_one_size_per_workload():
+    rounds, target, dtypes, sizes = _bench._plan(parse_bench())
+    assert (rounds, dtypes) == (5, ["float64", "float32"])
+    for w in _bench.workloads():
+        assert sizes(w) == (w.sweep_size,)
+        assert w.sweep_size <= w.max_size
+        for mode in _bench.MODES:  # the sweep compares with the reference wherever --full does
+            assert (w.reference(mode, w.sweep_size) is None) == (w.reference(mode) is None), (
+                w.name, mode)
+    assert len({w.family for w in _bench.workloads()}) == 4
+    full_rounds, full_target, full_dtypes, full_sizes = _bench._plan(parse_bench("--full"))
+    assert (full_rounds, full_dtypes) == (7, ["float64", "float32"]) and full_target > target
+    assert all(full_sizes(w) == w.sizes for w in _bench.workloads())
+    quick = _bench._plan(parse_bench("--quick", "--rounds", "2", "--dtypes", "float32"))
+    assert quick[0] == 2 and quick[2] == ["float32"]
+    assert quick[3](_bench.find("Huber")) == _bench.QUICK_SIZES
+    assert _bench._plan(parse_bench("--full", "--sizes", "10,20"))[3](_bench.find("mse")) == [
+        10, 20]
+
+
+@pytest.mark.one_kernel_set
+def test_bench_full_and_quick_exclude_each_other():
+    done = run_fastloss("bench", "--full", "--quick")
+    assert done.returncode == 2 and "not allowed with argument" in done.stderr
+
+
+PROGRESS_LINE = re.compile(
+    r"\[(\d+)/(\d+)\] (\S+): (\d+) measurements? in [\d.]+ s; (\d+)/(\d+) done, "
+    r"\d+:\d\d elapsed, ~\d+:\d\d left")
+
+
+@pytest.mark.one_kernel_set
+def test_bench_progress_on_stderr_one_line_per_workload_and_json_on_stdout():
+    done = run_fastloss("bench", "--rounds", "1", "--sizes", "64,128", "--dtypes", "float64",
+                        "--mode", "value", "--no-torch", "--loss", "mse,Contrastive,Huber",
+                        "--json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)["rows"]  # standard output is the JSON document alone
+    assert [(r["workload"], r["n"]) for r in rows] == [  # families one after the other
+        (name, n) for name in ("MeanSquaredError", "Huber", "Contrastive") for n in (64, 128)]
+    *lines, last = done.stderr.splitlines()
+    assert "\r" not in done.stderr  # not a terminal: no bar
+    parsed = [PROGRESS_LINE.fullmatch(line) for line in lines]
+    assert all(parsed), lines
+    assert [m.groups() for m in parsed] == [
+        ("1", "3", "MeanSquaredError", "2", "2", "6"), ("2", "3", "Huber", "2", "4", "6"),
+        ("3", "3", "Contrastive", "2", "6", "6")]
+    assert re.fullmatch(r"6 measurements in \d+:\d\d", last)
+
+
+@pytest.mark.one_kernel_set
+def test_bench_default_sweep_size_and_no_progress():
+    done = run_fastloss("bench", "--rounds", "1", "--dtypes", "float64", "--mode", "value",
+                        "--no-torch", "--loss", "mse", "--json", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    (row,) = json.loads(done.stdout)["rows"]
+    assert row["n"] == _bench.find("mse").sweep_size
+
+
+@pytest.mark.one_kernel_set
+def test_bench_tables_go_out_as_each_family_completes():
+    """Text output: the header, then each family's table; progress on standard error."""
+    done = run_fastloss("bench", "--rounds", "1", "--sizes", "64", "--dtypes", "float32",
+                        "--mode", "value", "--no-torch", "--loss", "Contrastive,mse")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.startswith("fastloss ") and "measurements" not in out
+    # the families in the order of the selection, each table as soon as it is complete
+    assert out.index("\nembedding\n") < out.index("\nregression\n")
+    assert len(done.stderr.splitlines()) == 3  # two workloads and the total
+
+
+@pytest.mark.one_kernel_set
+def test_bench_progress_bar_on_a_terminal():
+    """On a terminal, standard error shows a bar redrawn in place (carriage returns),
+    erased before each table and at the end."""
+    pty = pytest.importorskip("pty")
+    controller, terminal = pty.openpty()
+    fcntl, termios = pytest.importorskip("fcntl"), pytest.importorskip("termios")
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 160, 0, 0))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-P", "-m", "fastloss", "bench", "--rounds", "1", "--sizes", "64",
+             "--dtypes", "float64", "--no-torch", "--loss", "mse,Huber"],
+            stdout=subprocess.PIPE, stderr=terminal, text=True, timeout=300)
+        os.close(terminal)
+        terminal = None
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal side is closed and everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+        if terminal is not None:
+            os.close(terminal)
+    assert done.returncode == 0
+    text = shown.decode()
+    frames = [frame.strip() for frame in text.split("\r") if frame.strip()]
+    bars = [f for f in frames if f.startswith("[")]
+    assert len(bars) == 4  # one per measurement: 2 losses x 2 modes
+    assert bars[0].startswith("[....................] 0/4 0:00 elapsed  MeanSquaredError value")
+    assert re.match(r"\[#+\.*\] 3/4 \d+:\d\d elapsed, ~\d+:\d\d left  Huber "
+                    r"value_and_gradient n=64 float64", bars[-1])
+    assert re.fullmatch(r"4 measurements in \d+:\d\d", frames[-1])
+    assert "\nregression\n" in done.stdout
+
+
+@pytest.mark.one_kernel_set
+def test_progress_estimates_the_time_left():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    progress = _bench.Progress(4, stream=stream)
+    progress.start -= 30.0  # as if the first two measurements took 30 s
+    progress.done = 2
+    progress.begin("Huber value n=1e6 float64")
+    assert "[##########..........] 2/4 0:30 elapsed, ~0:30 left  Huber value" in stream.getvalue()
+    lines = io.StringIO()
+    progress = _bench.Progress(3, stream=lines, bar=False)
+    progress.start -= 10.0
+    progress.end()
+    progress.workload_done("Huber", 1, 10.0, 1, 3)
+    assert lines.getvalue() == (
+        "[1/3] Huber: 1 measurement in 10.0 s; 1/3 done, 0:10 elapsed, ~0:20 left\n")
+    assert _bench._clock_text(3725) == "1:02:05" and _bench._size_text(10**6) == "1e6"
 
 
 def test_compare_returns_medians_per_candidate():

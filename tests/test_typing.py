@@ -1,14 +1,18 @@
 """fastloss is a typed package (PEP 561) and its annotations hold what a user needs.
 
 typing_user_script.py calls every public class and function the way a user would;
-mypy --strict must accept it, checked against the fastloss this suite imports
-(installed in site-packages, or the source folder of an editable install, which
-mypy cannot find through its import hook), and it must run. The function
-shortcuts are typed functions of their own: their signatures must stay those of
-their classes.
+mypy --strict (and pyright in strict mode, where it is installed) must accept it,
+checked against the fastloss this suite imports (installed in site-packages, or the
+source folder of an editable install, which the checkers cannot find through its
+import hook), and it must run. The function shortcuts are typed functions of their
+own: their signatures must stay those of their classes, and their overloads on the
+reduction (a float for "mean" and "sum", an array for "none") those of the
+implementation.
 """
 
+import importlib.util
 import inspect
+import json
 import os
 import site
 import subprocess
@@ -18,6 +22,7 @@ import typing
 from pathlib import Path
 
 import pytest
+from fastloss._base import FloatArray, LossValue, Reduction
 
 import fastloss as fl
 
@@ -48,6 +53,7 @@ def test_package_ships_its_types():
     assert (PACKAGE / "_kernels" / "common.pyi").is_file()
 
 
+@pytest.mark.one_kernel_set  # a type check: the kernels play no part
 def test_mypy_strict_accepts_the_user_script(tmp_path):
     config = tmp_path / "mypy.ini"
     config.write_text(MYPY_CONFIG)
@@ -57,6 +63,25 @@ def test_mypy_strict_accepts_the_user_script(tmp_path):
         [sys.executable, "-m", "mypy", "--strict", "--config-file", str(config),
          "--cache-dir", str(tmp_path / "cache"), "--no-error-summary", str(USER_SCRIPT)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.one_kernel_set  # a type check: the kernels play no part
+def test_pyright_strict_accepts_the_user_script(tmp_path):
+    if importlib.util.find_spec("pyright") is None:
+        pytest.skip("pyright is not installed (pip install pyright)")
+    config = {
+        "typeCheckingMode": "strict",
+        "extraPaths": [p for p in [mypy_search_path()] if p],
+        # the user script's ignores are mypy's; pyright need not report the same calls
+        "reportUnnecessaryTypeIgnoreComment": False,
+    }
+    (tmp_path / "pyrightconfig.json").write_text(json.dumps(config))
+    result = subprocess.run(
+        [sys.executable, "-m", "pyright", "--pythonpath", sys.executable, "--project",
+         str(tmp_path / "pyrightconfig.json"), str(USER_SCRIPT)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -107,5 +132,45 @@ def test_shortcut_signature_is_its_class(shortcut, cls):
         **typing.get_type_hints(cls.__call__),
     }
     shortcut_hints = typing.get_type_hints(shortcut)
-    assert shortcut_hints.pop("return") == hints["return"]  # __call__'s: the value
+    # __call__ returns the class's value type parameter, a float or an array
+    assert shortcut_hints.pop("return") == hints["return"].__bound__ == LossValue
     assert shortcut_hints == {p.name: hints[p.name] for p in expected}
+
+
+#: The overloads of every shortcut, in order: (reduction type, whether it has a
+#: default, value type).
+REDUCTION_OVERLOADS = [
+    (typing.Literal["mean", "sum"], True, float),
+    (typing.Literal["none"], False, FloatArray),
+    (Reduction, False, LossValue),  # a reduction that is not a literal
+]
+
+
+@pytest.mark.one_kernel_set
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is new in 3.11")
+@pytest.mark.parametrize("shortcut", [f for f, _ in shortcuts()], ids=lambda f: f.__name__)
+def test_shortcut_overloads_follow_the_reduction(shortcut):
+    """Each overload has the implementation's parameters, types and defaults, except
+    the type of reduction (and its default: only "mean" and "sum" have it) and the
+    value type. mypy and pyright read them; the user script checks every shortcut
+    with each reduction literal."""
+    implementation = inspect.signature(shortcut).parameters
+    implementation_hints = typing.get_type_hints(shortcut)
+    overloads = typing.get_overloads(shortcut)
+    assert len(overloads) == len(REDUCTION_OVERLOADS)
+    for overload, (reduction, has_default, value) in zip(
+        overloads, REDUCTION_OVERLOADS, strict=True
+    ):
+        parameters = inspect.signature(overload).parameters
+        assert [(p.name, p.kind) for p in parameters.values()] == [
+            (p.name, p.kind) for p in implementation.values()
+        ]
+        assert [p.default for p in parameters.values()] == [
+            p.default if p.name != "reduction" or has_default else p.empty
+            for p in implementation.values()
+        ]
+        hints = typing.get_type_hints(overload)
+        assert hints.pop("return") == value
+        assert hints.pop("reduction") == reduction
+        assert hints == {k: v for k, v in implementation_hints.items()
+                         if k not in ("return", "reduction")}

@@ -1,10 +1,12 @@
 """A user's program that calls every public class and function of fastloss.
 
-tests/test_typing.py type-checks it with ``mypy --strict`` against the installed
-package and runs it. ``assert_type`` pins the type each call gives (an annotation
-that decays to Any fails the check), and each ``# type: ignore[...]`` marks a call
-the annotations must reject (under --strict an ignore that is not needed is itself
-an error). The file is not a test module: pytest does not collect it.
+tests/test_typing.py type-checks it with ``mypy --strict`` (and pyright, when it is
+installed) against the installed package and runs it. ``assert_type`` pins the type
+each call gives (an annotation that decays to Any fails the check), the values of
+every shortcut and class are assigned to ``float`` and array variables for each
+reduction, and each ``# type: ignore[...]`` marks a call the annotations must reject
+(under --strict an ignore that is not needed is itself an error). The file is not a
+test module: pytest does not collect it.
 """
 
 from __future__ import annotations
@@ -77,6 +79,12 @@ def as_float(value: Value) -> float:
     return value
 
 
+def check_values(mean: float, total: float, each: FloatArray) -> None:
+    """The run-time types behind the static ones of a "mean", "sum" and "none" value."""
+    assert isinstance(mean, float) and isinstance(total, float)
+    assert isinstance(each, np.ndarray) and each.dtype.kind == "f"
+
+
 def fit_linear(loss: PredictionLoss, X: FloatArray, y: FloatArray, steps: int) -> FloatArray:
     """Gradient descent on a linear model: what a user does with value_and_gradient."""
     coef = np.zeros(X.shape[1])
@@ -116,7 +124,7 @@ for loss in regression:
     assert_type(newton_step(loss, y, X @ coef), FloatArray)
 
 for count_loss in [fl.Poisson(), fl.Gamma(log_input=True), fl.Tweedie(power=1.5)]:
-    assert_type(count_loss(positive, log_mean), Value)
+    assert_type(count_loss(positive, log_mean), float)
     assert_type(count_loss.exact_hessian, bool)
 
 huber = fl.Huber(delta=1.0, reduction="none")
@@ -143,7 +151,8 @@ values: list[Value] = [
     fl.gamma(positive, np.exp(log_mean), log_input=False),
     fl.tweedie(counts, log_mean, power=1.3, log_input=True),
 ]
-assert_type(fl.mse(y, X[:, 0]), Value)
+assert_type(fl.mse(y, X[:, 0]), float)
+assert_type(fl.mse(y, X[:, 0], reduction="none"), FloatArray)
 assert len(values) == 10
 
 # ---- binary and multi-label classification ------------------------------------------
@@ -223,7 +232,7 @@ x1, x2, x3 = (rng.normal(size=(n, dim)).astype(np.float32) for _ in range(3))
 same = rng.integers(0, 2, size=n)
 
 contrastive = fl.Contrastive(margin=2.0)
-assert_type(contrastive(same, x1, x2, sample_weight=w), Value)
+assert_type(contrastive(same, x1, x2, sample_weight=w), float)
 g1, g2 = contrastive.gradient(same, x1, x2, out=(np.empty_like(x1), np.empty_like(x2)))
 assert_type(g1, FloatArray)
 value, (g1, g2) = contrastive.value_and_gradient(same, x1, x2)
@@ -232,7 +241,7 @@ assert g1.dtype == np.float32 and np.allclose(g1, -g2)
 assert_type(h2, FloatArray)
 
 triplet = fl.Triplet(margin=1.0, p=2.0, swap=True, eps=1e-6, reduction="sum")
-assert_type(triplet(x1, x2, x3), Value)
+assert_type(triplet(x1, x2, x3), float)
 ga, gp, gn = triplet.gradient(x1, x2, x3)
 value, (ga, gp, gn) = triplet.value_and_gradient(x1, x2, x3, sample_weight=w)
 (ga, gp, gn), (ha, hp, hn) = triplet.gradient_hessian(x1, x2, x3)
@@ -247,7 +256,7 @@ for strategy in strategies:
     value, grad = mined.value_and_gradient(classes_of, x1)
     grad, hess = mined.gradient_hessian(classes_of, x1)
     assert_type(mined.gradient(classes_of, x1, out=np.empty_like(x1)), FloatArray)
-    assert_type(mined(classes_of, x1), Value)
+    assert_type(mined(classes_of, x1), float)
 
 values = [
     fl.contrastive(same, x1, x2, margin=1.0),
@@ -280,6 +289,318 @@ values = [
     fl.lambda_rank(relevance, ranking_scores, k=None),
 ]
 
+# ---- every shortcut's value type, for each reduction literal --------------------------
+# "mean" (the default) and "sum" give a float, "none" an array: what a user assigns.
+p = X[:, 0]
+mean: float
+total: float
+each: FloatArray
+mean = fl.mse(y, p)
+mean = fl.mse(y, p, reduction="mean")
+total = fl.mse(y, p, reduction="sum")
+each = fl.mse(y, p, reduction="none")
+check_values(mean, total, each)
+mean = fl.mae(y, p)
+mean = fl.mae(y, p, reduction="mean")
+total = fl.mae(y, p, reduction="sum")
+each = fl.mae(y, p, reduction="none")
+check_values(mean, total, each)
+mean = fl.huber(y, p)
+mean = fl.huber(y, p, reduction="mean")
+total = fl.huber(y, p, reduction="sum")
+each = fl.huber(y, p, reduction="none")
+check_values(mean, total, each)
+mean = fl.smooth_l1(y, p)
+mean = fl.smooth_l1(y, p, reduction="mean")
+total = fl.smooth_l1(y, p, reduction="sum")
+each = fl.smooth_l1(y, p, reduction="none")
+check_values(mean, total, each)
+mean = fl.pseudo_huber(y, p)
+mean = fl.pseudo_huber(y, p, reduction="mean")
+total = fl.pseudo_huber(y, p, reduction="sum")
+each = fl.pseudo_huber(y, p, reduction="none")
+check_values(mean, total, each)
+mean = fl.log_cosh(y, p)
+mean = fl.log_cosh(y, p, reduction="mean")
+total = fl.log_cosh(y, p, reduction="sum")
+each = fl.log_cosh(y, p, reduction="none")
+check_values(mean, total, each)
+mean = fl.quantile(y, p)
+mean = fl.quantile(y, p, reduction="mean")
+total = fl.quantile(y, p, reduction="sum")
+each = fl.quantile(y, p, reduction="none")
+check_values(mean, total, each)
+mean = fl.poisson(counts, log_mean)
+mean = fl.poisson(counts, log_mean, reduction="mean")
+total = fl.poisson(counts, log_mean, reduction="sum")
+each = fl.poisson(counts, log_mean, reduction="none")
+check_values(mean, total, each)
+mean = fl.gamma(positive, log_mean)
+mean = fl.gamma(positive, log_mean, reduction="mean")
+total = fl.gamma(positive, log_mean, reduction="sum")
+each = fl.gamma(positive, log_mean, reduction="none")
+check_values(mean, total, each)
+mean = fl.tweedie(counts, log_mean)
+mean = fl.tweedie(counts, log_mean, reduction="mean")
+total = fl.tweedie(counts, log_mean, reduction="sum")
+each = fl.tweedie(counts, log_mean, reduction="none")
+check_values(mean, total, each)
+mean = fl.binary_cross_entropy(labels01, probabilities)
+mean = fl.binary_cross_entropy(labels01, probabilities, reduction="mean")
+total = fl.binary_cross_entropy(labels01, probabilities, reduction="sum")
+each = fl.binary_cross_entropy(labels01, probabilities, reduction="none")
+check_values(mean, total, each)
+mean = fl.binary_focal(labels01, probabilities)
+mean = fl.binary_focal(labels01, probabilities, reduction="mean")
+total = fl.binary_focal(labels01, probabilities, reduction="sum")
+each = fl.binary_focal(labels01, probabilities, reduction="none")
+check_values(mean, total, each)
+mean = fl.hinge(labels01, logits)
+mean = fl.hinge(labels01, logits, reduction="mean")
+total = fl.hinge(labels01, logits, reduction="sum")
+each = fl.hinge(labels01, logits, reduction="none")
+check_values(mean, total, each)
+mean = fl.squared_hinge(labels01, logits)
+mean = fl.squared_hinge(labels01, logits, reduction="mean")
+total = fl.squared_hinge(labels01, logits, reduction="sum")
+each = fl.squared_hinge(labels01, logits, reduction="none")
+check_values(mean, total, each)
+mean = fl.categorical_cross_entropy(onehot, softmax)
+mean = fl.categorical_cross_entropy(onehot, softmax, reduction="mean")
+total = fl.categorical_cross_entropy(onehot, softmax, reduction="sum")
+each = fl.categorical_cross_entropy(onehot, softmax, reduction="none")
+check_values(mean, total, each)
+mean = fl.sparse_categorical_cross_entropy(labels, softmax)
+mean = fl.sparse_categorical_cross_entropy(labels, softmax, reduction="mean")
+total = fl.sparse_categorical_cross_entropy(labels, softmax, reduction="sum")
+each = fl.sparse_categorical_cross_entropy(labels, softmax, reduction="none")
+check_values(mean, total, each)
+mean = fl.categorical_focal(onehot, softmax)
+mean = fl.categorical_focal(onehot, softmax, reduction="mean")
+total = fl.categorical_focal(onehot, softmax, reduction="sum")
+each = fl.categorical_focal(onehot, softmax, reduction="none")
+check_values(mean, total, each)
+mean = fl.sparse_categorical_focal(labels, softmax)
+mean = fl.sparse_categorical_focal(labels, softmax, reduction="mean")
+total = fl.sparse_categorical_focal(labels, softmax, reduction="sum")
+each = fl.sparse_categorical_focal(labels, softmax, reduction="none")
+check_values(mean, total, each)
+mean = fl.categorical_hinge(labels, scores)
+mean = fl.categorical_hinge(labels, scores, reduction="mean")
+total = fl.categorical_hinge(labels, scores, reduction="sum")
+each = fl.categorical_hinge(labels, scores, reduction="none")
+check_values(mean, total, each)
+mean = fl.kl_divergence(onehot, softmax)
+mean = fl.kl_divergence(onehot, softmax, reduction="mean")
+total = fl.kl_divergence(onehot, softmax, reduction="sum")
+each = fl.kl_divergence(onehot, softmax, reduction="none")
+check_values(mean, total, each)
+mean = fl.poly_loss(labels, softmax)
+mean = fl.poly_loss(labels, softmax, reduction="mean")
+total = fl.poly_loss(labels, softmax, reduction="sum")
+each = fl.poly_loss(labels, softmax, reduction="none")
+check_values(mean, total, each)
+mean = fl.generalized_cross_entropy(onehot, softmax)
+mean = fl.generalized_cross_entropy(onehot, softmax, reduction="mean")
+total = fl.generalized_cross_entropy(onehot, softmax, reduction="sum")
+each = fl.generalized_cross_entropy(onehot, softmax, reduction="none")
+check_values(mean, total, each)
+mean = fl.contrastive(same, x1, x2)
+mean = fl.contrastive(same, x1, x2, reduction="mean")
+total = fl.contrastive(same, x1, x2, reduction="sum")
+each = fl.contrastive(same, x1, x2, reduction="none")
+check_values(mean, total, each)
+mean = fl.triplet(x1, x2, x3)
+mean = fl.triplet(x1, x2, x3, reduction="mean")
+total = fl.triplet(x1, x2, x3, reduction="sum")
+each = fl.triplet(x1, x2, x3, reduction="none")
+check_values(mean, total, each)
+mean = fl.batch_triplet(classes_of, x1)
+mean = fl.batch_triplet(classes_of, x1, reduction="mean")
+total = fl.batch_triplet(classes_of, x1, reduction="sum")
+each = fl.batch_triplet(classes_of, x1, reduction="none")
+check_values(mean, total, each)
+mean = fl.pairwise_hinge(relevance, ranking_scores)
+mean = fl.pairwise_hinge(relevance, ranking_scores, reduction="mean")
+total = fl.pairwise_hinge(relevance, ranking_scores, reduction="sum")
+each = fl.pairwise_hinge(relevance, ranking_scores, reduction="none")
+check_values(mean, total, each)
+mean = fl.pairwise_logistic(relevance, ranking_scores)
+mean = fl.pairwise_logistic(relevance, ranking_scores, reduction="mean")
+total = fl.pairwise_logistic(relevance, ranking_scores, reduction="sum")
+each = fl.pairwise_logistic(relevance, ranking_scores, reduction="none")
+check_values(mean, total, each)
+mean = fl.listwise_softmax(relevance, ranking_scores)
+mean = fl.listwise_softmax(relevance, ranking_scores, reduction="mean")
+total = fl.listwise_softmax(relevance, ranking_scores, reduction="sum")
+each = fl.listwise_softmax(relevance, ranking_scores, reduction="none")
+check_values(mean, total, each)
+mean = fl.list_mle(relevance, ranking_scores)
+mean = fl.list_mle(relevance, ranking_scores, reduction="mean")
+total = fl.list_mle(relevance, ranking_scores, reduction="sum")
+each = fl.list_mle(relevance, ranking_scores, reduction="none")
+check_values(mean, total, each)
+mean = fl.lambda_rank(relevance, ranking_scores)
+mean = fl.lambda_rank(relevance, ranking_scores, reduction="mean")
+total = fl.lambda_rank(relevance, ranking_scores, reduction="sum")
+each = fl.lambda_rank(relevance, ranking_scores, reduction="none")
+check_values(mean, total, each)
+
+# ---- every class's value type: the reduction is part of the loss's type --------
+mean = fl.MeanSquaredError()(y, p)
+total = fl.MeanSquaredError(reduction="sum")(y, p)
+each = fl.MeanSquaredError(reduction="none")(y, p)
+check_values(mean, total, each)
+mean = fl.MeanAbsoluteError()(y, p)
+total = fl.MeanAbsoluteError(reduction="sum")(y, p)
+each = fl.MeanAbsoluteError(reduction="none")(y, p)
+check_values(mean, total, each)
+mean = fl.Huber()(y, p)
+total = fl.Huber(reduction="sum")(y, p)
+each = fl.Huber(reduction="none")(y, p)
+check_values(mean, total, each)
+mean = fl.SmoothL1()(y, p)
+total = fl.SmoothL1(reduction="sum")(y, p)
+each = fl.SmoothL1(reduction="none")(y, p)
+check_values(mean, total, each)
+mean = fl.PseudoHuber()(y, p)
+total = fl.PseudoHuber(reduction="sum")(y, p)
+each = fl.PseudoHuber(reduction="none")(y, p)
+check_values(mean, total, each)
+mean = fl.LogCosh()(y, p)
+total = fl.LogCosh(reduction="sum")(y, p)
+each = fl.LogCosh(reduction="none")(y, p)
+check_values(mean, total, each)
+mean = fl.Quantile()(y, p)
+total = fl.Quantile(reduction="sum")(y, p)
+each = fl.Quantile(reduction="none")(y, p)
+check_values(mean, total, each)
+mean = fl.Poisson()(counts, log_mean)
+total = fl.Poisson(reduction="sum")(counts, log_mean)
+each = fl.Poisson(reduction="none")(counts, log_mean)
+check_values(mean, total, each)
+mean = fl.Gamma()(positive, log_mean)
+total = fl.Gamma(reduction="sum")(positive, log_mean)
+each = fl.Gamma(reduction="none")(positive, log_mean)
+check_values(mean, total, each)
+mean = fl.Tweedie()(counts, log_mean)
+total = fl.Tweedie(reduction="sum")(counts, log_mean)
+each = fl.Tweedie(reduction="none")(counts, log_mean)
+check_values(mean, total, each)
+mean = fl.BinaryCrossEntropy()(labels01, probabilities)
+total = fl.BinaryCrossEntropy(reduction="sum")(labels01, probabilities)
+each = fl.BinaryCrossEntropy(reduction="none")(labels01, probabilities)
+check_values(mean, total, each)
+mean = fl.BinaryFocal()(labels01, probabilities)
+total = fl.BinaryFocal(reduction="sum")(labels01, probabilities)
+each = fl.BinaryFocal(reduction="none")(labels01, probabilities)
+check_values(mean, total, each)
+mean = fl.Hinge()(labels01, logits)
+total = fl.Hinge(reduction="sum")(labels01, logits)
+each = fl.Hinge(reduction="none")(labels01, logits)
+check_values(mean, total, each)
+mean = fl.SquaredHinge()(labels01, logits)
+total = fl.SquaredHinge(reduction="sum")(labels01, logits)
+each = fl.SquaredHinge(reduction="none")(labels01, logits)
+check_values(mean, total, each)
+mean = fl.CategoricalCrossEntropy()(onehot, softmax)
+total = fl.CategoricalCrossEntropy(reduction="sum")(onehot, softmax)
+each = fl.CategoricalCrossEntropy(reduction="none")(onehot, softmax)
+check_values(mean, total, each)
+mean = fl.SparseCategoricalCrossEntropy()(labels, softmax)
+total = fl.SparseCategoricalCrossEntropy(reduction="sum")(labels, softmax)
+each = fl.SparseCategoricalCrossEntropy(reduction="none")(labels, softmax)
+check_values(mean, total, each)
+mean = fl.CategoricalFocal()(onehot, softmax)
+total = fl.CategoricalFocal(reduction="sum")(onehot, softmax)
+each = fl.CategoricalFocal(reduction="none")(onehot, softmax)
+check_values(mean, total, each)
+mean = fl.SparseCategoricalFocal()(labels, softmax)
+total = fl.SparseCategoricalFocal(reduction="sum")(labels, softmax)
+each = fl.SparseCategoricalFocal(reduction="none")(labels, softmax)
+check_values(mean, total, each)
+mean = fl.CategoricalHinge()(labels, scores)
+total = fl.CategoricalHinge(reduction="sum")(labels, scores)
+each = fl.CategoricalHinge(reduction="none")(labels, scores)
+check_values(mean, total, each)
+mean = fl.KLDivergence()(onehot, softmax)
+total = fl.KLDivergence(reduction="sum")(onehot, softmax)
+each = fl.KLDivergence(reduction="none")(onehot, softmax)
+check_values(mean, total, each)
+mean = fl.PolyLoss()(labels, softmax)
+total = fl.PolyLoss(reduction="sum")(labels, softmax)
+each = fl.PolyLoss(reduction="none")(labels, softmax)
+check_values(mean, total, each)
+mean = fl.GeneralizedCrossEntropy()(onehot, softmax)
+total = fl.GeneralizedCrossEntropy(reduction="sum")(onehot, softmax)
+each = fl.GeneralizedCrossEntropy(reduction="none")(onehot, softmax)
+check_values(mean, total, each)
+mean = fl.Contrastive()(same, x1, x2)
+total = fl.Contrastive(reduction="sum")(same, x1, x2)
+each = fl.Contrastive(reduction="none")(same, x1, x2)
+check_values(mean, total, each)
+mean = fl.Triplet()(x1, x2, x3)
+total = fl.Triplet(reduction="sum")(x1, x2, x3)
+each = fl.Triplet(reduction="none")(x1, x2, x3)
+check_values(mean, total, each)
+mean = fl.BatchTriplet()(classes_of, x1)
+total = fl.BatchTriplet(reduction="sum")(classes_of, x1)
+each = fl.BatchTriplet(reduction="none")(classes_of, x1)
+check_values(mean, total, each)
+mean = fl.PairwiseHinge()(relevance, ranking_scores)
+total = fl.PairwiseHinge(reduction="sum")(relevance, ranking_scores)
+each = fl.PairwiseHinge(reduction="none")(relevance, ranking_scores)
+check_values(mean, total, each)
+mean = fl.PairwiseLogistic()(relevance, ranking_scores)
+total = fl.PairwiseLogistic(reduction="sum")(relevance, ranking_scores)
+each = fl.PairwiseLogistic(reduction="none")(relevance, ranking_scores)
+check_values(mean, total, each)
+mean = fl.ListwiseSoftmax()(relevance, ranking_scores)
+total = fl.ListwiseSoftmax(reduction="sum")(relevance, ranking_scores)
+each = fl.ListwiseSoftmax(reduction="none")(relevance, ranking_scores)
+check_values(mean, total, each)
+mean = fl.ListMLE()(relevance, ranking_scores)
+total = fl.ListMLE(reduction="sum")(relevance, ranking_scores)
+each = fl.ListMLE(reduction="none")(relevance, ranking_scores)
+check_values(mean, total, each)
+mean = fl.LambdaRank()(relevance, ranking_scores)
+total = fl.LambdaRank(reduction="sum")(relevance, ranking_scores)
+each = fl.LambdaRank(reduction="none")(relevance, ranking_scores)
+check_values(mean, total, each)
+
+# ---- the value type of value_and_gradient follows the reduction too -----------------
+scalar_value, gradient = fl.Huber(delta=2.0).value_and_gradient(y, p)
+assert_type(scalar_value, float)
+array_value, gradient = fl.Huber(reduction="none").value_and_gradient(y, p)
+assert_type(array_value, FloatArray)
+each, (g1, g2) = fl.Contrastive(reduction="none").value_and_gradient(same, x1, x2)
+total, (ga, gp, gn) = fl.Triplet(reduction="sum").value_and_gradient(x1, x2, x3)
+each, grad = fl.BatchTriplet(reduction="none").value_and_gradient(classes_of, x1)
+mean, grad = fl.SparseCategoricalCrossEntropy(from_logits=True).value_and_gradient(labels, scores)
+mean, grad = fl.LambdaRank(k=3).value_and_gradient(relevance, ranking_scores)
+check_values(mean, total, each)
+
+# ---- a reduction that is not a literal, and annotations of loss objects -------------
+reduction: Literal["mean", "sum", "none"] = "sum" if n > 1 else "none"
+assert_type(fl.huber(y, p, reduction=reduction), Value)
+assert_type(fl.Huber(reduction=reduction)(y, p), Value)
+assert_type(fl.Huber(reduction=reduction), fl.Huber[Value])
+assert_type(fl.Huber(), fl.Huber[float])
+assert_type(fl.Huber(reduction="none"), fl.Huber[FloatArray])
+
+
+def huber_value(loss: fl.Huber) -> Value:
+    """A bare class in an annotation: a loss of any reduction."""
+    return assert_type(loss(y, p), Value)
+
+
+assert isinstance(huber_value(fl.Huber(reduction="none")), np.ndarray)
+assert isinstance(huber_value(fl.Huber()), float)
+scalar_losses: list[fl.Huber[float] | fl.MeanSquaredError[float]] = [
+    fl.Huber(delta=0.5), fl.MeanSquaredError(reduction="sum"),
+]
+mean = scalar_losses[0](y, p) + scalar_losses[1](y, p)
+
 # ---- threads and configuration --------------------------------------------------------
 threads_before = fl.get_num_threads()
 assert_type(threads_before, int)
@@ -294,15 +615,21 @@ assert {name for name in fl.__all__} >= {"Huber", "huber", "threads", "show_conf
 
 # ---- calls the annotations reject -----------------------------------------------------
 try:
-    fl.Huber(reduction="average")  # type: ignore[arg-type]
+    fl.Huber(reduction="average")  # type: ignore[call-overload]
 except ValueError:
     pass
 try:
-    fl.huber(y, X[:, 0], 2.0)  # type: ignore[call-arg]
+    fl.huber(y, X[:, 0], 2.0)  # type: ignore[call-overload]
 except TypeError:
     pass
 try:
-    fl.BatchTriplet(strategy="easy")  # type: ignore[arg-type]
+    fl.huber(y, X[:, 0], reduction="average")  # type: ignore[call-overload]
+except ValueError:
+    pass
+wrong: float = fl.huber(y, X[:, 0], reduction="none")  # type: ignore[assignment]
+wrong_too: FloatArray = fl.Huber()(y, X[:, 0])  # type: ignore[assignment]
+try:
+    fl.BatchTriplet(strategy="easy")  # type: ignore[call-overload]
 except ValueError:
     pass
 try:

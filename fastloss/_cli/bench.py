@@ -9,6 +9,11 @@ as soon as it has one.
 How we measure: the machines are shared and noisy, so a claim is a ratio
 of medians measured in one process on the same data, with the candidates run in
 interleaved rounds so that a burst of noise hits all of them alike.
+
+`python -m fastloss bench` runs a representative sweep by default (every workload
+at one size, its `sweep_size`: about two minutes on two cores), the whole sweep
+with --full (every workload's `sizes`) and a smoke test with --quick; it reports
+its progress on standard error as it goes.
 """
 
 import argparse
@@ -17,6 +22,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import statistics
 import sys
 import time
@@ -32,6 +38,10 @@ MODES = ("value", "value_and_gradient")
 DTYPES = ("float64", "float32")
 DEFAULT_SIZES = (10**2, 10**4, 10**6)
 QUICK_SIZES = (10**3, 10**5)
+#: The size of the elementwise workloads in the default sweep (the kernels' time, not
+#: the call overhead, at this size); the others set theirs where their NumPy
+#: references would take too long at this size.
+SWEEP_SIZE = 10**5
 
 
 # -- workloads ----------------------------------------------------------------------
@@ -50,7 +60,10 @@ class Workload:
                shape is the workload's business: (n,) elementwise, (n // C, C) for C
                classes, (n // dim, dim) embeddings, (n // L, L) lists of L items)
     params     hyper-parameters, passed to the class and to the reference
-    sizes      default sizes (elements) for `python -m fastloss bench`
+    sizes      sizes (elements) of `python -m fastloss bench --full`
+    sweep_size the size of the default sweep of `python -m fastloss bench`: one
+               where fastloss's speed shows and the references take at most tens of
+               milliseconds per call
     max_size   largest sensible size (the asv suite skips bigger ones)
     reference_max_size  largest size the NumPy reference is run at (it may need far
                more memory or time than the loss itself); None: max_size
@@ -76,6 +89,7 @@ class Workload:
     data: object
     params: dict = field(default_factory=dict)
     sizes: tuple = DEFAULT_SIZES
+    sweep_size: int = SWEEP_SIZE
     max_size: int = 10**7
     reference_max_size: int = None
     torch: object = None
@@ -176,8 +190,12 @@ CLASSES = 100  # classes of the multi-class workloads: n elements are n // 100 r
 #: Jacobian: O(n C) memory, so they are run up to 10^6 elements only, and they take
 #: seconds per call there.
 REF_ROWWISE_MAX = 10**6
+#: The default sweep's multi-class size: 100 rows, where those gradients take tens of
+#: milliseconds.
+ROWWISE_SWEEP_SIZE = 10**4
 ROWWISE_REFERENCE = {"reference_max_size": REF_ROWWISE_MAX,
-                     "asv_gradient_ratio_max_size": ASV_RATIO_SLOW_GRADIENT_MAX}
+                     "asv_gradient_ratio_max_size": ASV_RATIO_SLOW_GRADIENT_MAX,
+                     "sweep_size": ROWWISE_SWEEP_SIZE}
 
 
 def _class_rows(targets):
@@ -215,8 +233,14 @@ EMBEDDING_DIM = 128
 #: Embedding sizes in elements: 10^2, 10^4 and 10^5 rows (10^5: the issue's Triplet size).
 EMBEDDING_SIZES = tuple(EMBEDDING_DIM * rows for rows in (10**2, 10**4, 10**5))
 EMBEDDING_MAX = EMBEDDING_DIM * 10**5
+#: The default sweep's Contrastive and Triplet: 10^3 rows.
+EMBEDDING_SWEEP_SIZE = EMBEDDING_DIM * 10**3
 #: BatchTriplet batches of 256 and 2048 rows; its memory and time grow as rows^2.
 BATCH_SIZES = (EMBEDDING_DIM * 256, EMBEDDING_DIM * 2048)
+#: The default sweep's BatchTriplet batches: 256 rows, 64 for "all" (its reference
+#: takes seconds per call at 256 rows).
+BATCH_SWEEP_SIZE = EMBEDDING_DIM * 256
+BATCH_ALL_SWEEP_SIZE = EMBEDDING_DIM * 64
 BATCH_MAX = EMBEDDING_DIM * 4096
 #: The "all" reference lists every active triplet as a Python tuple: O(rows^3).
 BATCH_ALL_REFERENCE_MAX = EMBEDDING_DIM * 512
@@ -274,6 +298,9 @@ def _torch_contrastive(F, params):
 LIST_SIZE = 100
 #: Ranking sizes in elements: 10^2 and 10^4 lists of LIST_SIZE items (the issue's size).
 RANKING_SIZES = (LIST_SIZE * 10**2, LIST_SIZE * 10**4)
+#: The default sweep's ranking workloads: 10^2 lists (the pairwise references build
+#: (lists, L, L) arrays: about a second per call at 10^3 lists).
+RANKING_SWEEP_SIZE = LIST_SIZE * 10**2
 #: The ListMLE reference forms (lists, L, L) arrays at once.
 LIST_MLE_REFERENCE_MAX = LIST_SIZE * 10**3
 
@@ -321,7 +348,8 @@ WORKLOADS = (
              {"from_logits": True}, **ROWWISE_REFERENCE),
     Workload("SparseCategoricalFocal", "sparse_categorical_focal", _class_rows("labels"),
              {"from_logits": True}, **ROWWISE_REFERENCE),
-    Workload("CategoricalHinge", "categorical_hinge", _class_rows("onehot")),
+    Workload("CategoricalHinge", "categorical_hinge", _class_rows("onehot"),
+             sweep_size=ROWWISE_SWEEP_SIZE),
     Workload("KLDivergence", "kl_divergence", _class_rows("soft"), {"from_logits": True},
              torch=_torch_kl_div_logits, **ROWWISE_REFERENCE),
     Workload("PolyLoss", "poly_loss", _class_rows("onehot"), {"from_logits": True},
@@ -330,25 +358,32 @@ WORKLOADS = (
              {"from_logits": True}, **ROWWISE_REFERENCE),
     # embedding: rows of EMBEDDING_DIM, against the paired references
     Workload("Contrastive", "contrastive", _pairs, {"margin": 1.0}, sizes=EMBEDDING_SIZES,
-             max_size=EMBEDDING_MAX, torch=_torch_contrastive, wrt=(1, 2), paired=True),
+             sweep_size=EMBEDDING_SWEEP_SIZE, max_size=EMBEDDING_MAX,
+             torch=_torch_contrastive, wrt=(1, 2), paired=True),
     Workload("Triplet", "triplet", _triplets, {"margin": 1.0}, sizes=EMBEDDING_SIZES,
-             max_size=EMBEDDING_MAX, torch=_torch_triplet, wrt=(0, 1, 2), paired=True),
+             sweep_size=EMBEDDING_SWEEP_SIZE, max_size=EMBEDDING_MAX, torch=_torch_triplet,
+             wrt=(0, 1, 2), paired=True),
     *(Workload("BatchTriplet", "batch_triplet", _labelled_batch, {"strategy": strategy},
-               sizes=BATCH_SIZES, max_size=BATCH_MAX, reference_max_size=reference_max,
-               paired=True, label=f"BatchTriplet[{strategy}]")
-      for strategy, reference_max in (("hard", None), ("semihard", None),
-                                      ("all", BATCH_ALL_REFERENCE_MAX))),
+               sizes=BATCH_SIZES, sweep_size=sweep_size, max_size=BATCH_MAX,
+               reference_max_size=reference_max, paired=True,
+               label=f"BatchTriplet[{strategy}]")
+      for strategy, reference_max, sweep_size in (
+          ("hard", None, BATCH_SWEEP_SIZE), ("semihard", None, BATCH_SWEEP_SIZE),
+          ("all", BATCH_ALL_REFERENCE_MAX, BATCH_ALL_SWEEP_SIZE))),
     # ranking: lists of LIST_SIZE items, against the paired references (the pairwise
     # ones build (lists, L, L) arrays of pairs: seconds per call at 10^4 lists)
     Workload("PairwiseHinge", "pairwise_hinge", _lists, {"margin": 1.0}, sizes=RANKING_SIZES,
-             paired=True, asv_gradient_ratio_max_size=ASV_RATIO_SLOW_GRADIENT_MAX),
+             sweep_size=RANKING_SWEEP_SIZE, paired=True,
+             asv_gradient_ratio_max_size=ASV_RATIO_SLOW_GRADIENT_MAX),
     Workload("PairwiseLogistic", "pairwise_logistic", _lists, sizes=RANKING_SIZES,
-             paired=True, asv_gradient_ratio_max_size=ASV_RATIO_SLOW_GRADIENT_MAX),
+             sweep_size=RANKING_SWEEP_SIZE, paired=True,
+             asv_gradient_ratio_max_size=ASV_RATIO_SLOW_GRADIENT_MAX),
     Workload("ListwiseSoftmax", "listwise_softmax", _lists, sizes=RANKING_SIZES,
-             torch=_torch_listnet, paired=True),
-    Workload("ListMLE", "list_mle", _lists, sizes=RANKING_SIZES,
+             sweep_size=RANKING_SWEEP_SIZE, torch=_torch_listnet, paired=True),
+    Workload("ListMLE", "list_mle", _lists, sizes=RANKING_SIZES, sweep_size=RANKING_SWEEP_SIZE,
              reference_max_size=LIST_MLE_REFERENCE_MAX, paired=True),
-    Workload("LambdaRank", "lambda_rank", _lists, sizes=RANKING_SIZES, paired=True,
+    Workload("LambdaRank", "lambda_rank", _lists, sizes=RANKING_SIZES,
+             sweep_size=RANKING_SWEEP_SIZE, paired=True,
              asv_gradient_ratio_max_size=ASV_RATIO_SLOW_GRADIENT_MAX),
 )
 
@@ -563,7 +598,10 @@ def add_arguments(parser):
         "reference (fastloss.reference) and, when PyTorch is installed, against "
         "torch.nn.functional on the CPU with the same number of threads. Prints one "
         "table per family with median times and speed-ups (peer time / fastloss "
-        "time, higher is better); the NumPy reference runs on one thread."
+        "time, higher is better); the NumPy reference runs on one thread. By default "
+        "a representative sweep (every loss at one size, float64 and float32; about "
+        "two minutes on two cores); --full for every size. Progress and the time "
+        "left go to standard error."
     )
     parser.add_argument("--family", type=_str_list, default=None, metavar="F[,F]",
                         help="families to run (default: all)")
@@ -573,16 +611,23 @@ def add_arguments(parser):
                         help=f"modes among {', '.join(MODES)} (default: both)")
     parser.add_argument("--sizes", type=_int_list, default=None, metavar="N[,N]",
                         help="prediction sizes in elements, e.g. 100,1e4,1e6 (default: "
-                             "each workload's sizes; --quick: 1e3,1e5)")
+                             "one size per workload; --full: each workload's sizes; "
+                             "--quick: 1e3,1e5)")
     parser.add_argument("--dtypes", type=_str_list, default=None, metavar="D[,D]",
                         help="float64 and/or float32 (default: both; --quick: float64)")
     parser.add_argument("--threads", type=_int_list, default=None, metavar="T[,T]",
                         help="thread counts (default: fastloss.get_num_threads())")
     parser.add_argument("--rounds", type=int, default=None,
                         help="timed rounds per candidate, the median is reported "
-                             "(default 7; --quick 3)")
-    parser.add_argument("--quick", action="store_true",
-                        help="small sizes, float64 only, fewer and shorter rounds")
+                             "(default 5; --full 7; --quick 3)")
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("--full", action="store_true",
+                       help="the whole sweep: every workload at each of its sizes (1e2 "
+                            "to 1e6 elements and more), longer rounds (tens of minutes)")
+    scope.add_argument("--quick", action="store_true",
+                       help="small sizes, float64 only, fewer and shorter rounds")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="print no progress on standard error")
     parser.add_argument("--no-torch", action="store_true",
                         help="leave PyTorch out even when it is installed")
     parser.add_argument("--json", action="store_true",
@@ -657,11 +702,110 @@ def format_table(rows, with_torch):
     return "\n".join(text)
 
 
+class Progress:
+    """Progress of a run on a stream (standard error): a bar redrawn in place on a
+    terminal, else one line per finished workload; both with the time left,
+    estimated from the mean time per measurement so far."""
+
+    def __init__(self, total, stream=None, enabled=True, bar=None):
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = enabled and total > 0
+        self.bar = self.stream.isatty() if bar is None else bar
+        self.total, self.done = total, 0
+        self.start = time.perf_counter()
+        self.drawn = False
+
+    def _times(self):
+        elapsed = time.perf_counter() - self.start
+        if self.done == 0:
+            return f"{_clock_text(elapsed)} elapsed"
+        left = elapsed / self.done * (self.total - self.done)
+        return f"{_clock_text(elapsed)} elapsed, ~{_clock_text(left)} left"
+
+    def _width(self):
+        """The terminal's width: the stream's, else $COLUMNS or 80 (shutil's rule)."""
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            columns = 0
+        return columns if columns > 0 else shutil.get_terminal_size().columns
+
+    def begin(self, what):
+        """A measurement starts: redraw the bar (terminal only)."""
+        if not (self.enabled and self.bar):
+            return
+        width = self._width()
+        filled = round(20 * self.done / self.total)
+        line = (f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} "
+                f"{self._times()}  {what}")
+        self.stream.write("\r" + line[:max(10, width - 1)].ljust(max(10, width - 1)))
+        self.stream.flush()
+        self.drawn = True
+
+    def end(self):
+        """A measurement is done."""
+        self.done += 1
+
+    def workload_done(self, name, count, seconds, index, workloads):
+        """A workload is done: one line when not on a terminal."""
+        if not self.enabled or self.bar:
+            return
+        print(f"[{index}/{workloads}] {name}: {count} measurement"
+              f"{'s' if count != 1 else ''} in {seconds:.1f} s; {self.done}/{self.total} "
+              f"done, {self._times()}", file=self.stream, flush=True)
+
+    def clear(self):
+        """Erase the bar before other output goes to the terminal."""
+        if self.drawn:
+            width = self._width()
+            self.stream.write("\r" + " " * max(10, width - 1) + "\r")
+            self.stream.flush()
+            self.drawn = False
+
+    def finish(self):
+        if not self.enabled:
+            return
+        self.clear()
+        elapsed = time.perf_counter() - self.start
+        print(f"{self.done} measurements in {_clock_text(elapsed)}", file=self.stream,
+              flush=True)
+
+
+def _clock_text(seconds):
+    """m:ss (h:mm:ss from an hour)."""
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _plan(args):
+    """(rounds, target seconds, dtypes, sizes(workload)) of the run's scope."""
+    if args.quick:
+        rounds, target, dtypes = 3, 0.005, ["float64"]
+    elif args.full:
+        rounds, target, dtypes = 7, 0.02, list(DTYPES)
+    else:
+        rounds, target, dtypes = 5, 0.01, list(DTYPES)
+
+    def sizes(workload):
+        if args.sizes:
+            return args.sizes
+        if args.quick:
+            return QUICK_SIZES
+        return workload.sizes if args.full else (workload.sweep_size,)
+
+    return args.rounds or rounds, target, args.dtypes or dtypes, sizes
+
+
+def _size_text(n):
+    """1e6 for a power of ten from 1e3, else the digits."""
+    exponent = round(math.log10(n))
+    return f"1e{exponent}" if n >= 1000 and n == 10**exponent else str(n)
+
+
 def run(args):
-    quick = args.quick
-    rounds = args.rounds or (3 if quick else 7)
-    target = 0.005 if quick else 0.02
-    dtypes = args.dtypes or (["float64"] if quick else list(DTYPES))
+    rounds, target, dtypes, sizes_of = _plan(args)
     for mode in args.mode:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; known: {MODES}")
@@ -669,32 +813,56 @@ def run(args):
         if dtype not in DTYPES:
             raise ValueError(f"unknown dtype {dtype!r}; known: {DTYPES}")
     selected = _selected(args)
+    # one family after the other, so that each table is printed when it is complete
+    families = {}
+    for workload in selected:
+        families.setdefault(workload.family, []).append(workload)
     threads = args.threads or [fastloss.get_num_threads()]
     torch = None if args.no_torch else import_torch()
-    rows = []
-    for workload in selected:
-        sizes = args.sizes or (QUICK_SIZES if quick else workload.sizes)
-        for n in sizes:
-            for dtype in dtypes:
-                for t in threads:
-                    for mode in args.mode:
-                        rows.append(measure(workload, mode, n, dtype, t, torch=torch,
-                                            rounds=rounds, target=target))
     meta = metadata(torch)
+    plan = [
+        (workload, [(n, dtype, t, mode) for n in sizes_of(workload) for dtype in dtypes
+                    for t in threads for mode in args.mode])
+        for group in families.values() for workload in group
+    ]
+    progress = Progress(sum(len(cases) for _, cases in plan), enabled=not args.no_progress)
+    if not args.json:
+        print(f"fastloss {meta['fastloss']} ({meta['kernel_set']} kernels), NumPy "
+              f"{meta['numpy']}, PyTorch {meta['torch'] or 'not used'}, "
+              f"{meta['cpus']} CPUs")
+        print("Median seconds per call; 'vs X' = time of X / time of fastloss "
+              "(higher is better); '!' = X's value differs from fastloss's.\n'numpy' is "
+              "the NumPy reference (one thread), 'read' NumPy summing the inputs (the bytes "
+              "any loss must read).", flush=True)
+    rows = []
+    try:
+        for index, (workload, cases) in enumerate(plan, 1):
+            started = time.perf_counter()
+            for n, dtype, t, mode in cases:
+                progress.begin(f"{workload.name} {mode} n={_size_text(n)} {dtype}"
+                               + (f" {t} threads" if len(threads) > 1 else ""))
+                rows.append(measure(workload, mode, n, dtype, t, torch=torch,
+                                    rounds=rounds, target=target))
+                progress.end()
+            progress.workload_done(workload.name, len(cases), time.perf_counter() - started,
+                                   index, len(plan))
+            family = workload.family
+            last_of_family = index == len(plan) or plan[index][0].family != family
+            if last_of_family and not args.json:
+                progress.clear()
+                print(f"\n{family}\n")
+                print(format_table([r for r in rows if r["family"] == family],
+                                   torch is not None), flush=True)
+    except KeyboardInterrupt:
+        progress.clear()
+        print(f"interrupted after {progress.done} of {progress.total} measurements",
+              file=sys.stderr)
+        return 130
+    progress.finish()
     if args.json:
         json.dump({"meta": meta, "rows": rows}, sys.stdout, indent=1)
         print()
         return 0
-    print(f"fastloss {meta['fastloss']} ({meta['kernel_set']} kernels), NumPy "
-          f"{meta['numpy']}, PyTorch {meta['torch'] or 'not used'}, "
-          f"{meta['cpus']} CPUs")
-    print("Median seconds per call; 'vs X' = time of X / time of fastloss "
-          "(higher is better); '!' = X's value differs from fastloss's.\n'numpy' is the "
-          "NumPy reference (one thread), 'read' NumPy summing the inputs (the bytes any "
-          "loss must read).")
-    for family in dict.fromkeys(row["family"] for row in rows):
-        print(f"\n{family}\n")
-        print(format_table([r for r in rows if r["family"] == family], torch is not None))
     missing = unregistered_losses()
     if missing:
         print(f"\nno workload registered for: {', '.join(missing)}")

@@ -1,15 +1,15 @@
 """Loss base classes: hyper-parameters, reductions, weights and the kernel calls.
 
 Loss holds what every loss shares (reduction, repr, equality, pickling); Reduction,
-FloatArray and LossValue are the types of the public annotations. OnePassLoss adds
-the methods of contract section 1 for losses computed by one kernel pass over
+FloatArray, LossValue and ValueT are the types of the public annotations. OnePassLoss
+adds the methods of contract section 1 for losses computed by one kernel pass over
 (y_true, y_pred); ElementwiseLoss is one for losses computed element by element by a
 generated kernel (fastloss/_kernels/elementwise.tp).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -30,8 +30,22 @@ FloatArray: TypeAlias = NDArray[np.floating[Any]]
 #: A loss value: a Python float for "mean"/"sum", an array for "none".
 LossValue: TypeAlias = float | FloatArray
 
+# The type of a loss's value, the parameter of every loss class: a type checker sees
+# Huber[float] for Huber() and Huber(reduction="sum"), Huber[FloatArray] for
+# Huber(reduction="none"), and Huber[LossValue] (also what a bare `Huber` annotation
+# means: the default) when the reduction is not a literal. The constructors' overloads
+# choose it; nothing of it exists at run time beyond typing.Generic's class attributes.
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
 
-class Loss:
+    ValueT = TypeVar("ValueT", bound=LossValue, default=LossValue, covariant=True)
+else:
+    from typing import TypeVar
+
+    ValueT = TypeVar("ValueT", bound=LossValue, covariant=True)
+
+
+class Loss(Generic[ValueT]):
     """Base of every loss: keyword-only hyper-parameters and `reduction`."""
 
     #: Whether gradient_hessian returns the true second derivative (else a surrogate).
@@ -77,7 +91,7 @@ def _params_key(loss):
     return tuple((key, freeze(value)) for key, value in loss.get_params().items())
 
 
-class OnePassLoss(Loss):
+class OnePassLoss(Loss[ValueT]):
     """The four public methods of contract section 1, implemented once for every loss
     computed by one kernel pass, and the one reduction.
 
@@ -167,7 +181,7 @@ class OnePassLoss(Loss):
 
     def __call__(
         self, y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
-    ) -> LossValue:
+    ) -> ValueT:
         """The loss value: float for "mean"/"sum", for "none" an array shaped like y_pred
         (one value per row for the row-wise losses)."""
         return self._value(self._prepare(y_true, y_pred, sample_weight))
@@ -190,7 +204,7 @@ class OnePassLoss(Loss):
         *,
         sample_weight: ArrayLike | None = None,
         out: FloatArray | None = None,
-    ) -> tuple[LossValue, FloatArray]:
+    ) -> tuple[ValueT, FloatArray]:
         """(value, gradient) from one pass over the data; equal to the two separate calls."""
         inputs = self._prepare(y_true, y_pred, sample_weight)
         return self._value_and_gradient(inputs, out, y_pred)
@@ -202,7 +216,7 @@ class OnePassLoss(Loss):
         return self._gradient_hessian(self._prepare(y_true, y_pred, sample_weight), y_pred)
 
 
-class ElementwiseLoss(OnePassLoss):
+class ElementwiseLoss(OnePassLoss[ValueT]):
     """A loss summed over the elements of y_pred (any shape; y_true the same shape).
 
     Subclasses set `_kernels` (the compiled family module) and implement

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastloss._core import config as _config
-from fastloss._core.base import OnePassLoss, Reduction, row_total
+from fastloss._core.base import OnePassLoss, Reduction, ValueT, row_total
 from fastloss._core.validation import (
     _to_ndarray,
     as_real_array,
@@ -67,7 +67,7 @@ def as_labels(y_true, n_rows, n_classes, ignore_index=None):
     return labels
 
 
-class RowwiseLoss(OnePassLoss):
+class RowwiseLoss(OnePassLoss[ValueT]):
     """A loss with one value per row of y_pred (n, C).
 
     Subclasses set `_targets` (a tuple of "dense" and/or "sparse") and implement
