@@ -42,7 +42,7 @@ def numpy_focal(y, z):
     log_pt = -np.logaddexp(0.0, -s * z)
     # l = -a q^g log pt; d pt/dz = s pt q; dq/dz = -s pt q
     dl_dz = a * s * pt * q * (GAMMA * q ** (GAMMA - 1.0) * log_pt - q ** GAMMA / pt)
-    # second derivative, by differentiating dl_dz = a s u with u = pt q (g q^(g-1) log pt - q^g / pt)
+    # second derivative: dl_dz = a s u, u = pt q (g q^(g-1) log pt - q^g / pt)
     dpt = s * pt * q
     dq = -dpt
     u1 = dpt * q + pt * dq

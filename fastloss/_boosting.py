@@ -422,13 +422,12 @@ def _scalar_constant(spec, y, w):
 
     if isinstance(spec.loss, _IDENTITY_REGRESSION):
         lo, hi = float(values[0]), float(values[-1])
-    elif isinstance(spec.loss, _COUNT):
+    elif isinstance(spec.loss, _COUNT):  # the optimum is log(weighted mean)
         mean = float(np.dot(values, weights) / weights.sum())
         if not mean > 0:
             raise ValueError(
                 f"every target is 0: the optimal constant of {spec.name} is log(0) = -inf")
-        positive = values[values > 0]
-        lo, hi = math.log(positive[0]) - 1.0, math.log(values[-1]) + 1.0
+        lo, hi = math.log(mean) - 1.0, math.log(mean) + 1.0
     else:
         lo, hi = -LOGIT_LIMIT, LOGIT_LIMIT
     return _root(slope, curvature, lo, hi)
@@ -516,7 +515,8 @@ def _multiclass_constant(spec, y, w, n_classes):
             break
         c, current = trial, value_t
     c = c - c[present].max()
-    return np.maximum(c, -LOGIT_LIMIT) - _logsumexp(np.maximum(c, -LOGIT_LIMIT))
+    c = np.where(present, np.maximum(c, -LOGIT_LIMIT), -LOGIT_LIMIT)
+    return c - _logsumexp(c)
 
 
 def _logsumexp(c):
