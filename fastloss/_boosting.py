@@ -322,6 +322,8 @@ class Lists:
         if w is None:
             return None
         w = np.asarray(w, dtype=np.float64).reshape(-1)
+        if w.size == 0:  # how XGBoost and LightGBM report no weights
+            return None
         if w.size == self.n_lists and w.size != self.n:
             return w
         if w.size != self.n:
