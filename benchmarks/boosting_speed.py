@@ -11,7 +11,8 @@ Two measurements (not a test; run by hand, see docs/boosting.rst):
 2. Share of a 100-round LightGBM training spent in the objective, fastloss against
    NumPy (smaller sizes, printed).
 
-    python benchmarks/boosting_speed.py [--repeats 5] [--threads 2] [--no-training]
+    python benchmarks/boosting_speed.py [--repeats 5] [--threads 2] [--train-threads 1]
+                                        [--no-training]
 
 Prints a markdown table.
 """
@@ -234,6 +235,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--train-threads", type=int, default=1,
+                        help="LightGBM's threads (fastloss keeps --threads)")
     parser.add_argument("--no-training", action="store_true")
     args = parser.parse_args()
     fl.set_num_threads(args.threads)
@@ -249,7 +252,7 @@ def main():
     print(f"\n| {args.rounds}-round LightGBM training | size | objective share, fastloss "
           "| objective share, NumPy | training time, fastloss | training time, NumPy |")
     print("|---|---|---:|---:|---:|---:|")
-    for name, size, ((o1, t1), (o2, t2)) in training_share(args.rounds, args.threads):
+    for name, size, ((o1, t1), (o2, t2)) in training_share(args.rounds, args.train_threads):
         print(f"| {name} | {size} | {100 * o1 / t1:.0f}% ({o1:.2f} s) | "
               f"{100 * o2 / t2:.0f}% ({o2:.2f} s) | {t1:.1f} s | {t2:.1f} s |")
 

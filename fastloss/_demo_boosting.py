@@ -56,7 +56,7 @@ def _train_lightgbm(lgb, x, y, x_test, objective=None, start=0.0):
     import fastloss.lightgbm as flgb
 
     params = {"learning_rate": LEARNING_RATE, "num_leaves": 15, "min_data_in_leaf": 20,
-              "verbose": -1, "seed": 0, "deterministic": True, "num_threads": 2}
+              "verbose": -1, "seed": 0, "deterministic": True, "num_threads": 1}
     if objective is None:
         params["objective"] = "binary"
         booster = lgb.train(params, lgb.Dataset(x, y), ROUNDS)
@@ -71,7 +71,7 @@ def _train_xgboost(xgb, x, y, x_test, objective=None, start=0.0):
     import fastloss.xgboost as fxgb
 
     params = {"eta": LEARNING_RATE, "max_depth": 4, "tree_method": "hist", "seed": 0,
-              "nthread": 2}
+              "nthread": 1}
     if objective is None:
         params["objective"] = "binary:logistic"
         booster = xgb.train(params, xgb.DMatrix(x, y), ROUNDS)

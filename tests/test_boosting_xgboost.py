@@ -134,7 +134,7 @@ def test_metric_native_and_scikit_learn():
     assert value == pytest.approx(loss(y, margins(booster, x), sample_weight=w), rel=1e-5)
     model = xgb.XGBRegressor(objective=fxgb.objective(fl.MeanSquaredError()),
                              eval_metric=fxgb.metric(fl.MeanSquaredError(), name="mse2"),
-                             n_estimators=3)
+                             n_estimators=3, n_jobs=1)
     model.fit(x, y, eval_set=[(x, y)], verbose=False)
     assert len(model.evals_result()["validation_0"]["mse2"]) == 3
 
