@@ -16,7 +16,7 @@ from fastloss._cli import main as _cli
 pytestmark = pytest.mark.one_kernel_set
 
 TASK_NAMES = ("regression", "binary", "multiclass", "embedding", "ranking", "overfitting",
-              "exploding", "vanishing", "plateau", "mse-classification")
+              "exploding", "vanishing", "plateau", "mse-classification", "boosting")
 
 
 def parse_options(*argv):
@@ -80,9 +80,13 @@ def test_every_task_prints_a_table_and_one_verdict(quick_run):
     by_task = sections(text)
     assert tuple(by_task) == TASK_NAMES == tuple(results)
     for task, part in by_task.items():
+        if task == "boosting" and not results["boosting"]:
+            assert "pip install" in part  # neither LightGBM nor XGBoost: how to enable it
+            continue
         assert part.count("Takeaway:") == 1, task
         assert re.search(r"^-+(\s+-+)+$", part, flags=re.MULTILINE), task  # a table rule
-        assert "loss per epoch" in part, task  # the training log
+        if task != "boosting":  # boosters train by rounds, not epochs
+            assert "loss per epoch" in part, task  # the training log
 
 
 def test_loss_comparisons_keep_their_findings(quick_run):

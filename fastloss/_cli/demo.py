@@ -1357,6 +1357,14 @@ def register(task):
     return task
 
 
+def _boosting_task(options, report):
+    """The gradient-boosting task (fastloss._cli.demo_boosting: it imports LightGBM or
+    XGBoost, so only when it runs)."""
+    from fastloss._cli.demo_boosting import boosting_task
+
+    return boosting_task(options, report)
+
+
 for _task in (
     Task("regression", "house prices with outliers: MSE vs MAE vs Huber", regression_task),
     Task("binary", "a rare positive class: cross-entropy vs weighted vs focal", binary_task),
@@ -1375,6 +1383,8 @@ for _task in (
          "reduce-on-plateau", plateau_task),
     Task("mse-classification", "MSE on 0/1 labels against cross-entropy",
          mse_classification_task),
+    Task("boosting", "LightGBM or XGBoost on a rare class: built-in logloss vs fastloss "
+         "focal (needs one of them)", _boosting_task),
 ):
     register(_task)
 
