@@ -23,7 +23,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss._core import config as _config
-from fastloss._core.base import ElementwiseLoss, FloatArray, LossValue, Reduction, ValueT
+from fastloss._core.base import (
+    ElementwiseLoss,
+    FloatArray,
+    LossValue,
+    Reduction,
+    ValueT,
+    shortcut_loss,
+)
 from fastloss._core.rowwise import RowwiseLoss, check_unit
 from fastloss._core.validation import bad_value_error, check_number
 from fastloss._kernels import common as modes
@@ -752,7 +759,8 @@ def binary_cross_entropy(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`BinaryCrossEntropy` in one call."""
-    loss = BinaryCrossEntropy(
+    loss = shortcut_loss(
+        BinaryCrossEntropy,
         from_logits=from_logits, label_smoothing=label_smoothing, pos_weight=pos_weight,
         reduction=reduction,
     )
@@ -781,7 +789,8 @@ def binary_focal(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`BinaryFocal` in one call."""
-    loss = BinaryFocal(gamma=gamma, alpha=alpha, from_logits=from_logits, reduction=reduction)
+    loss = shortcut_loss(
+        BinaryFocal, gamma=gamma, alpha=alpha, from_logits=from_logits, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -805,7 +814,7 @@ def hinge(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Hinge` in one call."""
-    return Hinge(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_loss(Hinge, reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -828,7 +837,8 @@ def squared_hinge(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SquaredHinge` in one call."""
-    return SquaredHinge(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+    loss = shortcut_loss(SquaredHinge, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -855,7 +865,8 @@ def categorical_cross_entropy(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CategoricalCrossEntropy` in one call."""
-    loss = CategoricalCrossEntropy(
+    loss = shortcut_loss(
+        CategoricalCrossEntropy,
         from_logits=from_logits, label_smoothing=label_smoothing, class_weight=class_weight,
         reduction=reduction,
     )
@@ -889,7 +900,8 @@ def sparse_categorical_cross_entropy(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SparseCategoricalCrossEntropy` in one call."""
-    loss = SparseCategoricalCrossEntropy(
+    loss = shortcut_loss(
+        SparseCategoricalCrossEntropy,
         from_logits=from_logits, label_smoothing=label_smoothing, class_weight=class_weight,
         ignore_index=ignore_index, reduction=reduction,
     )
@@ -918,7 +930,8 @@ def categorical_focal(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CategoricalFocal` in one call."""
-    loss = CategoricalFocal(gamma=gamma, alpha=alpha, from_logits=from_logits, reduction=reduction)
+    loss = shortcut_loss(
+        CategoricalFocal, gamma=gamma, alpha=alpha, from_logits=from_logits, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -944,7 +957,8 @@ def sparse_categorical_focal(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SparseCategoricalFocal` in one call."""
-    loss = SparseCategoricalFocal(
+    loss = shortcut_loss(
+        SparseCategoricalFocal,
         gamma=gamma, alpha=alpha, from_logits=from_logits, reduction=reduction
     )
     return loss(y_true, y_pred, sample_weight=sample_weight)
@@ -970,7 +984,7 @@ def categorical_hinge(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CategoricalHinge` in one call."""
-    loss = CategoricalHinge(margin=margin, reduction=reduction)
+    loss = shortcut_loss(CategoricalHinge, margin=margin, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -994,7 +1008,7 @@ def kl_divergence(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`KLDivergence` in one call."""
-    loss = KLDivergence(from_logits=from_logits, reduction=reduction)
+    loss = shortcut_loss(KLDivergence, from_logits=from_logits, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -1018,7 +1032,7 @@ def poly_loss(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`PolyLoss` in one call."""
-    loss = PolyLoss(epsilon=epsilon, from_logits=from_logits, reduction=reduction)
+    loss = shortcut_loss(PolyLoss, epsilon=epsilon, from_logits=from_logits, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -1042,5 +1056,5 @@ def generalized_cross_entropy(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`GeneralizedCrossEntropy` in one call."""
-    loss = GeneralizedCrossEntropy(q=q, from_logits=from_logits, reduction=reduction)
+    loss = shortcut_loss(GeneralizedCrossEntropy, q=q, from_logits=from_logits, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)

@@ -27,6 +27,7 @@ from fastloss._core.base import (
     _Outputs,
     row_total,
     row_weights,
+    shortcut_loss,
 )
 from fastloss._core.validation import (
     _to_ndarray,
@@ -635,7 +636,7 @@ def contrastive(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Contrastive` in one call."""
-    loss = Contrastive(margin=margin, reduction=reduction)
+    loss = shortcut_loss(Contrastive, margin=margin, reduction=reduction)
     return loss(same, x1, x2, sample_weight=sample_weight)
 
 
@@ -663,7 +664,7 @@ def triplet(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Triplet` in one call."""
-    loss = Triplet(margin=margin, p=p, swap=swap, eps=eps, reduction=reduction)
+    loss = shortcut_loss(Triplet, margin=margin, p=p, swap=swap, eps=eps, reduction=reduction)
     return loss(anchor, positive, negative, sample_weight=sample_weight)
 
 
@@ -688,5 +689,5 @@ def batch_triplet(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`BatchTriplet` in one call."""
-    loss = BatchTriplet(margin=margin, strategy=strategy, reduction=reduction)
+    loss = shortcut_loss(BatchTriplet, margin=margin, strategy=strategy, reduction=reduction)
     return loss(labels, embeddings, sample_weight=sample_weight)

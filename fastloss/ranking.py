@@ -36,6 +36,7 @@ from fastloss._core.base import (
     ValueT,
     row_total,
     row_weights,
+    shortcut_loss,
 )
 from fastloss._core.validation import (
     _to_ndarray,
@@ -359,7 +360,7 @@ def pairwise_hinge(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`PairwiseHinge` in one call."""
-    loss = PairwiseHinge(margin=margin, reduction=reduction)
+    loss = shortcut_loss(PairwiseHinge, margin=margin, reduction=reduction)
     return loss(relevance, scores, where=where, sample_weight=sample_weight)
 
 
@@ -383,7 +384,7 @@ def pairwise_logistic(
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`PairwiseLogistic` in one call."""
-    loss = PairwiseLogistic(reduction=reduction)
+    loss = shortcut_loss(PairwiseLogistic, reduction=reduction)
     return loss(relevance, scores, where=where, sample_weight=sample_weight)
 
 
@@ -407,7 +408,7 @@ def listwise_softmax(
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`ListwiseSoftmax` in one call."""
-    loss = ListwiseSoftmax(reduction=reduction)
+    loss = shortcut_loss(ListwiseSoftmax, reduction=reduction)
     return loss(relevance, scores, where=where, sample_weight=sample_weight)
 
 
@@ -431,7 +432,8 @@ def list_mle(
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`ListMLE` in one call."""
-    return ListMLE(reduction=reduction)(relevance, scores, where=where, sample_weight=sample_weight)
+    loss = shortcut_loss(ListMLE, reduction=reduction)
+    return loss(relevance, scores, where=where, sample_weight=sample_weight)
 
 
 @overload
@@ -456,5 +458,5 @@ def lambda_rank(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`LambdaRank` in one call."""
-    loss = LambdaRank(k=k, reduction=reduction)
+    loss = shortcut_loss(LambdaRank, k=k, reduction=reduction)
     return loss(relevance, scores, where=where, sample_weight=sample_weight)

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Literal, overload
 
 from numpy.typing import ArrayLike
 
-from fastloss._core.base import ElementwiseLoss, FloatArray, LossValue, Reduction, ValueT
+from fastloss._core.base import (
+    ElementwiseLoss,
+    FloatArray,
+    LossValue,
+    Reduction,
+    ValueT,
+    shortcut_loss,
+)
 from fastloss._core.validation import bad_value_error, check_number
 from fastloss._kernels import dispatch as _dispatch
 from fastloss._kernels.common import first_index_below
@@ -475,7 +482,8 @@ def mse(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`MeanSquaredError` in one call."""
-    return MeanSquaredError(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+    loss = shortcut_loss(MeanSquaredError, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -498,7 +506,8 @@ def mae(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`MeanAbsoluteError` in one call."""
-    return MeanAbsoluteError(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+    loss = shortcut_loss(MeanAbsoluteError, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -521,7 +530,8 @@ def huber(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Huber` in one call."""
-    return Huber(delta=delta, reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+    loss = shortcut_loss(Huber, delta=delta, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -544,7 +554,8 @@ def smooth_l1(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SmoothL1` in one call."""
-    return SmoothL1(beta=beta, reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+    loss = shortcut_loss(SmoothL1, beta=beta, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -567,7 +578,7 @@ def pseudo_huber(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`PseudoHuber` in one call."""
-    loss = PseudoHuber(delta=delta, reduction=reduction)
+    loss = shortcut_loss(PseudoHuber, delta=delta, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -591,7 +602,7 @@ def log_cosh(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`LogCosh` in one call."""
-    return LogCosh(reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_loss(LogCosh, reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -614,7 +625,7 @@ def quantile(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Quantile` in one call."""
-    loss = Quantile(quantile=quantile, reduction=reduction)
+    loss = shortcut_loss(Quantile, quantile=quantile, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -638,7 +649,7 @@ def poisson(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Poisson` in one call."""
-    loss = Poisson(log_input=log_input, reduction=reduction)
+    loss = shortcut_loss(Poisson, log_input=log_input, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -662,7 +673,7 @@ def gamma(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Gamma` in one call."""
-    loss = Gamma(log_input=log_input, reduction=reduction)
+    loss = shortcut_loss(Gamma, log_input=log_input, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -686,5 +697,5 @@ def tweedie(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Tweedie` in one call."""
-    loss = Tweedie(power=power, log_input=log_input, reduction=reduction)
+    loss = shortcut_loss(Tweedie, power=power, log_input=log_input, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)

@@ -78,6 +78,31 @@ class Loss(Generic[ValueT]):
         return (_rebuild, (type(self), self.get_params()))
 
 
+#: The loss objects the function shortcuts call, by class and parameters.
+_SHORTCUT_LOSSES: dict[Any, Any] = {}
+_SHORTCUT_LOSSES_MAX = 1024
+
+
+def shortcut_loss(cls: Any, **params: Any) -> Any:
+    """The loss object a function shortcut calls: built (and so validated) on the first
+    call with these parameters, then reused, so that a shortcut costs what a call of
+    the object costs. The parameters' types are part of the key (True is not 1 here);
+    parameters that cannot be keys (arrays, lists) build a new object on every call."""
+    values = tuple(params.values())
+    key = (cls, values, tuple(map(type, values)))
+    try:
+        return _SHORTCUT_LOSSES[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable parameter
+        return cls(**params)
+    loss = cls(**params)
+    if len(_SHORTCUT_LOSSES) >= _SHORTCUT_LOSSES_MAX:
+        _SHORTCUT_LOSSES.clear()
+    _SHORTCUT_LOSSES[key] = loss
+    return loss
+
+
 def _rebuild(cls, params):
     return cls(**params)
 
