@@ -15,6 +15,7 @@ Two project-specific pieces live here:
   so a new family cannot be left out of the API reference silently.
 """
 
+import os
 import re
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from docutils import nodes
 from sphinx.util import logging
 
 import fastloss
+
+# The API reference imports fastloss.keras, and Keras imports its backend on import:
+# TensorFlow unless told otherwise. The documentation is built with the torch backend.
+os.environ.setdefault("KERAS_BACKEND", "torch")
 
 project = "fastloss"
 author = "the fastloss developers"
