@@ -137,3 +137,41 @@ def test_default_follows_omp_num_threads():
         env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1"
+
+
+def test_threads_block_is_local_to_its_python_thread():
+    """fl.threads(n) sets a context variable: two Python threads inside their own blocks
+    at the same moment each see their own count, and the main thread neither."""
+    import threading
+
+    default = fl.get_num_threads()
+    seen = {}
+    inside = threading.Barrier(2)
+
+    def worker(name, count):
+        with fl.threads(count):
+            inside.wait(timeout=10)
+            seen[name] = fl.get_num_threads()
+            inside.wait(timeout=10)
+        seen[name + " after"] = fl.get_num_threads()
+
+    workers = [threading.Thread(target=worker, args=(name, count))
+               for name, count in (("a", 1), ("b", 3))]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert seen == {"a": 1, "b": 3, "a after": default, "b after": default}
+    assert fl.get_num_threads() == default
+
+
+def test_set_num_threads_is_process_wide_and_a_block_takes_precedence():
+    fl.set_num_threads(2)
+    try:
+        with fl.threads(1):
+            assert fl.get_num_threads() == 1
+            with fl.threads(None):  # None: the default, whatever the process setting
+                assert fl.get_num_threads() == fl._core.config._default_num_threads()
+        assert fl.get_num_threads() == 2
+    finally:
+        fl.set_num_threads(None)
