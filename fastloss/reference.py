@@ -1,55 +1,85 @@
 """Plain NumPy versions of every loss: the oracle of the tests, the baseline of the benchmarks.
 
-For each loss with function shortcut ``<name>`` (docs/contract.rst, section 5) there are three
-functions taking the shortcut's arguments:
+Each loss with function shortcut ``<name>`` (docs/contract.rst, section 5) has functions
+of that name taking the shortcut's arguments (the arrays, then the hyper-parameters,
+``reduction`` and ``sample_weight``, plus ``where`` for ranking):
 
-- ``<name>(y_true, y_pred, *, <hyper-parameters>, reduction="mean", sample_weight=None)``:
-  the loss value (a float for "mean"/"sum", an array for "none");
-- ``<name>_grad(...)``: the gradient of the reduced loss with respect to y_pred;
-- ``<name>_hess(...)``: the diagonal hessian with the same scaling (the documented
-  surrogate where the loss class has ``exact_hessian = False``).
+- regression, binary and multi-class losses: ``<name>(...)``, the loss value (a float
+  for "mean"/"sum", an array for "none"); ``<name>_grad(...)``, the gradient of the
+  reduced loss with respect to y_pred; ``<name>_hess(...)``, the diagonal hessian with
+  the same scaling (the documented surrogate where the loss class has
+  ``exact_hessian = False``);
+- embedding and ranking losses: ``<name>(...)`` returns ``(value, gradients)`` from one
+  call (a tuple with one gradient per embedding input; the gradient with respect to
+  the scores for ranking).
 
-They are written for reading, not speed: no input validation, plain array expressions,
-the formula in each docstring. Reductions and weights follow contract section 2.
+Every loss computes one value per item (element or row) and reduces it with the same
+helpers, `_reduce` and `_scale`, which implement contract section 2 once. The
+functions are written for reading, not speed: no input validation, plain array
+expressions, the formula in each docstring.
 """
 
 import numpy as np
 
-# ---- regression ----------------------------------------------------------------------
-# e = y_pred - y_true throughout. The element terms below are reduced by `_reduce`
-# (values) and `_scale` (gradients and hessians).
+# ---- reductions and weights (contract, section 2) -----------------------------------
+# Every loss below computes one loss per item (an element of y_pred for elementwise
+# losses, a row or list for row-wise ones) and its derivatives, then reduces them with
+# these three helpers: `_reduce` for values, `_scale` for gradients and hessians.
 
 
-def _weight(sample_weight, shape):
-    """sample_weight, shape (n,) or `shape`, broadcast to `shape` (1.0 when None)."""
+def _item_weights(sample_weight, shape):
+    """The weight w_i of each item of `shape` (contract, section 2): sample_weight of
+    shape (n,) broadcast over the other axes, or of `shape` itself; None without
+    weights (every w_i = 1)."""
     if sample_weight is None:
-        return 1.0
+        return None
     w = np.asarray(sample_weight, dtype=np.float64)
     if w.shape != shape:
-        w = w.reshape(w.shape + (1,) * (len(shape) - 1))
+        w = w.reshape(w.shape + (1,) * (len(shape) - w.ndim))
     return np.broadcast_to(w, shape)
 
 
-def _reduce(losses, reduction, sample_weight):
-    """Contract section 2: "mean" sum(w l) / sum(w), "sum" sum(w l), "none" w l."""
-    if sample_weight is None:
-        if reduction == "mean":
-            return float(np.mean(losses))
-        return float(np.sum(losses)) if reduction == "sum" else losses
-    w = _weight(sample_weight, np.shape(losses))
+def _mean_divisor(sample_weight, shape, counts=None):
+    """The divisor of "mean" over the items of `shape`: sum_i w_i r_i (contract,
+    section 2), r_i the part of item i that counts (1 by default; the row weight of a
+    class-weighted or ignored row, the mined triplets of an anchor)."""
+    w = _item_weights(sample_weight, shape)
+    if counts is None:
+        return np.prod(shape, dtype=np.float64) if w is None else np.sum(w)
+    return np.sum(counts) if w is None else np.sum(w * counts)
+
+
+def _reduce(values, reduction, sample_weight, counts=None):
+    """Reduce per-item losses (contract, section 2): "none" w_i l_i, "sum"
+    sum(w_i l_i), "mean" sum(w_i l_i) / sum(w_i r_i) (see _mean_divisor)."""
+    values = np.asarray(values)
+    w = _item_weights(sample_weight, values.shape)
+    weighted = values if w is None else w * values
     if reduction == "none":
-        return w * losses
-    total = float(np.sum(w * losses))
-    return total / float(np.sum(w)) if reduction == "mean" else total
+        return weighted
+    total = float(np.sum(weighted))
+    if reduction == "sum":
+        return total
+    return total / float(_mean_divisor(sample_weight, values.shape, counts))
 
 
-def _scale(terms, reduction, sample_weight):
-    """Per-element derivative terms times w, divided by sum(w) for "mean"."""
-    w = _weight(sample_weight, np.shape(terms))
-    scaled = w * terms
+def _scale(derivative, reduction, sample_weight, rows=False, counts=None):
+    """Per-item derivatives of the reduced loss: w_i times the derivative of l_i, and
+    for "mean" divided by sum(w_i r_i) (contract, section 2). With rows=True the items
+    are the rows of `derivative` (row-wise losses: one weight per row, broadcast over
+    the row's entries)."""
+    derivative = np.asarray(derivative)
+    items = derivative.shape[:1] if rows else derivative.shape
+    w = _item_weights(sample_weight, derivative.shape)
+    scaled = derivative * 1.0 if w is None else w * derivative
     if reduction == "mean":
-        return scaled / (np.size(terms) if sample_weight is None else np.sum(w))
+        return scaled / _mean_divisor(sample_weight, items, counts)
     return scaled
+
+
+# ---- regression ----------------------------------------------------------------------
+# e = y_pred - y_true throughout; the element terms are reduced by `_reduce` (values)
+# and `_scale` (gradients and hessians).
 
 
 def _arrays(y_true, y_pred):
@@ -317,58 +347,11 @@ def tweedie_hess(y_true, y_pred, *, power=1.5, log_input=True, reduction="mean",
                   reduction, sample_weight)
 
 
-# ---- classification ----
-# Plain NumPy oracles for the classification losses (fastloss.classification), written
-# from the textbook formulas: the loss per element (binary) or per row (multi-class),
+# ---- classification ------------------------------------------------------------------
+# From the textbook formulas: the loss per element (binary) or per row (multi-class),
 # the gradient with the chain rule in probability space, and the diagonal hessian.
 # For moderate inputs only (they form softmax and log of it naively); the tests pin
-# the extremes against mpmath instead. Every function takes the loss's parameters as
-# keywords plus reduction and sample_weight, like the fastloss shortcut of that name.
-
-def _clf_reduce_elements(values, reduction, sample_weight):
-    """Reduce elementwise values (shape of y_pred) with weights (n,) or y_pred's shape."""
-    w = _clf_element_weights(values.shape, sample_weight)
-    if reduction == "none":
-        return w * values
-    if reduction == "sum":
-        return float(np.sum(w * values))
-    return float(np.sum(w * values) / np.sum(w))
-
-
-def _clf_element_weights(shape, sample_weight):
-    if sample_weight is None:
-        return np.ones(shape)
-    w = np.asarray(sample_weight, dtype=float)
-    if w.shape != shape:
-        w = w.reshape(w.shape + (1,) * (len(shape) - 1))
-    return np.broadcast_to(w, shape)
-
-
-def _clf_scale_elements(derivative, reduction, sample_weight):
-    w = _clf_element_weights(derivative.shape, sample_weight)
-    if reduction == "mean":
-        return w * derivative / np.sum(w)
-    return w * derivative
-
-
-def _clf_reduce_rows(values, row_weights, reduction, sample_weight):
-    """Reduce per-row values; "mean" divides by sum_i w_i r_i (r_i the row weight)."""
-    w = np.ones(len(values)) if sample_weight is None else np.asarray(sample_weight, float)
-    if reduction == "none":
-        return w * values
-    if reduction == "sum":
-        return float(np.sum(w * values))
-    return float(np.sum(w * values) / np.sum(w * row_weights))
-
-
-def _clf_scale_rows(derivative, row_weights, reduction, sample_weight):
-    n = derivative.shape[0]
-    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
-    scaled = w[:, None] * derivative
-    if reduction == "mean":
-        return scaled / np.sum(w * row_weights)
-    return scaled
-
+# the extremes against mpmath instead.
 
 def _clf_sigmoid(z):
     with np.errstate(over="ignore"):
@@ -406,19 +389,19 @@ def _clf_bce_parts(y_true, y_pred, from_logits, label_smoothing, pos_weight):
 def binary_cross_entropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
                          pos_weight=None, reduction="mean", sample_weight=None):
     loss = _clf_bce_parts(y_true, y_pred, from_logits, label_smoothing, pos_weight)[0]
-    return _clf_reduce_elements(loss, reduction, sample_weight)
+    return _reduce(loss, reduction, sample_weight)
 
 
 def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
                               pos_weight=None, reduction="mean", sample_weight=None):
     grad = _clf_bce_parts(y_true, y_pred, from_logits, label_smoothing, pos_weight)[1]
-    return _clf_scale_elements(grad, reduction, sample_weight)
+    return _scale(grad, reduction, sample_weight)
 
 
 def binary_cross_entropy_hess(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
                               pos_weight=None, reduction="mean", sample_weight=None):
     hess = _clf_bce_parts(y_true, y_pred, from_logits, label_smoothing, pos_weight)[2]
-    return _clf_scale_elements(hess, reduction, sample_weight)
+    return _scale(hess, reduction, sample_weight)
 
 
 def _clf_focal_parts(y_true, y_pred, gamma, alpha, from_logits):
@@ -452,19 +435,19 @@ def _clf_focal_parts(y_true, y_pred, gamma, alpha, from_logits):
 def binary_focal(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False,
                  reduction="mean", sample_weight=None):
     loss = _clf_focal_parts(y_true, y_pred, gamma, alpha, from_logits)[0]
-    return _clf_reduce_elements(loss, reduction, sample_weight)
+    return _reduce(loss, reduction, sample_weight)
 
 
 def binary_focal_grad(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False,
                       reduction="mean", sample_weight=None):
     grad = _clf_focal_parts(y_true, y_pred, gamma, alpha, from_logits)[1]
-    return _clf_scale_elements(grad, reduction, sample_weight)
+    return _scale(grad, reduction, sample_weight)
 
 
 def binary_focal_hess(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False,
                       reduction="mean", sample_weight=None):
     hess = _clf_focal_parts(y_true, y_pred, gamma, alpha, from_logits)[2]
-    return _clf_scale_elements(hess, reduction, sample_weight)
+    return _scale(hess, reduction, sample_weight)
 
 
 def _clf_hinge_parts(y_true, y_pred, squared):
@@ -476,33 +459,33 @@ def _clf_hinge_parts(y_true, y_pred, squared):
 
 
 def hinge(y_true, y_pred, *, reduction="mean", sample_weight=None):
-    return _clf_reduce_elements(_clf_hinge_parts(y_true, y_pred, False)[0], reduction,
+    return _reduce(_clf_hinge_parts(y_true, y_pred, False)[0], reduction,
                                 sample_weight)
 
 
 def hinge_grad(y_true, y_pred, *, reduction="mean", sample_weight=None):
-    return _clf_scale_elements(_clf_hinge_parts(y_true, y_pred, False)[1], reduction,
+    return _scale(_clf_hinge_parts(y_true, y_pred, False)[1], reduction,
                                sample_weight)
 
 
 def hinge_hess(y_true, y_pred, *, reduction="mean", sample_weight=None):
     """The surrogate 1 (the true hessian is 0 almost everywhere)."""
-    return _clf_scale_elements(_clf_hinge_parts(y_true, y_pred, False)[2], reduction,
+    return _scale(_clf_hinge_parts(y_true, y_pred, False)[2], reduction,
                                sample_weight)
 
 
 def squared_hinge(y_true, y_pred, *, reduction="mean", sample_weight=None):
-    return _clf_reduce_elements(_clf_hinge_parts(y_true, y_pred, True)[0], reduction,
+    return _reduce(_clf_hinge_parts(y_true, y_pred, True)[0], reduction,
                                 sample_weight)
 
 
 def squared_hinge_grad(y_true, y_pred, *, reduction="mean", sample_weight=None):
-    return _clf_scale_elements(_clf_hinge_parts(y_true, y_pred, True)[1], reduction,
+    return _scale(_clf_hinge_parts(y_true, y_pred, True)[1], reduction,
                                sample_weight)
 
 
 def squared_hinge_hess(y_true, y_pred, *, reduction="mean", sample_weight=None):
-    return _clf_scale_elements(_clf_hinge_parts(y_true, y_pred, True)[2], reduction,
+    return _scale(_clf_hinge_parts(y_true, y_pred, True)[2], reduction,
                                sample_weight)
 
 
@@ -608,10 +591,11 @@ def _clf_rowwise(kind, what, y_true, y_pred, sparse, reduction, sample_weight, f
     losses = np.where(keep, losses, 0.0)
     rows = np.where(keep, rows, 0.0)
     if what == "value":
-        return _clf_reduce_rows(losses, rows, reduction, sample_weight)
+        return _reduce(losses, reduction, sample_weight, counts=rows)
     grad, hess = _clf_chain(p, d1, d2, from_logits)
     out = grad if what == "grad" else hess
-    return _clf_scale_rows(np.where(keep[:, None], out, 0.0), rows, reduction, sample_weight)
+    return _scale(np.where(keep[:, None], out, 0.0), reduction, sample_weight, rows=True,
+                  counts=rows)
 
 
 # Poly-1 and GCE take probability rows or integer labels (n,); the sparse losses take
@@ -765,39 +749,32 @@ def _clf_categorical_hinge_parts(y_true, y_pred, margin):
 
 def categorical_hinge(y_true, y_pred, *, margin=1.0, reduction="mean", sample_weight=None):
     loss = _clf_categorical_hinge_parts(y_true, y_pred, margin)[0]
-    return _clf_reduce_rows(loss, np.ones(len(loss)), reduction, sample_weight)
+    return _reduce(loss, reduction, sample_weight)
 
 
 def categorical_hinge_grad(y_true, y_pred, *, margin=1.0, reduction="mean",
                            sample_weight=None):
     grad = _clf_categorical_hinge_parts(y_true, y_pred, margin)[1]
-    return _clf_scale_rows(grad, np.ones(len(grad)), reduction, sample_weight)
+    return _scale(grad, reduction, sample_weight, rows=True)
 
 
 def categorical_hinge_hess(y_true, y_pred, *, margin=1.0, reduction="mean",
                            sample_weight=None):
     """The surrogate 1 (the true hessian is 0 almost everywhere)."""
     hess = _clf_categorical_hinge_parts(y_true, y_pred, margin)[2]
-    return _clf_scale_rows(hess, np.ones(len(hess)), reduction, sample_weight)
+    return _scale(hess, reduction, sample_weight, rows=True)
 
 
-# ---- embedding ----
-# Plain NumPy embedding losses: the oracle of tests/test_embedding.py and the baseline
-# of the benchmarks. Each returns (value, gradients) with fastloss's reductions:
-# "mean" = sum(w l) / sum(w) ("mean" of BatchTriplet: over its mined triplets), "sum",
-# "none" = w l per row; gradients are those of the reduced value.
+# ---- embedding -----------------------------------------------------------------------
+# Each returns (value, gradients): rows reduced by `_reduce_rows` ("mean" of
+# BatchTriplet divides by its weighted count of mined triplets).
 
 
-
-def _embedding_reduce(values, row_grads, sample_weight, reduction):
-    """Weight, reduce and scale per-row values and per-row gradients."""
-    w = np.ones(len(values)) if sample_weight is None else np.asarray(sample_weight, float)
-    if reduction == "none":
-        return w * values, tuple(w[:, None] * g for g in row_grads)
-    scale = 1.0
-    if reduction == "mean":
-        scale = 1.0 / w.sum()
-    return scale * np.sum(w * values), tuple(scale * w[:, None] * g for g in row_grads)
+def _reduce_rows(values, row_grads, sample_weight, reduction):
+    """(reduced value, gradients) of per-row values and per-row gradients: _reduce and
+    _scale over rows (contract, section 2)."""
+    return (_reduce(values, reduction, sample_weight),
+            tuple(_scale(g, reduction, sample_weight, rows=True) for g in row_grads))
 
 
 def contrastive(same, x1, x2, margin=1.0, sample_weight=None, reduction="mean"):
@@ -810,7 +787,7 @@ def contrastive(same, x1, x2, margin=1.0, sample_weight=None, reduction="mean"):
     with np.errstate(divide="ignore", invalid="ignore"):
         dissimilar = np.where(d > 0, 2 * (1 - same) * hinge / d, 0.0)
     g1 = (2 * same - dissimilar)[:, None] * diff
-    return _embedding_reduce(values, (g1, -g1), sample_weight, reduction)
+    return _reduce_rows(values, (g1, -g1), sample_weight, reduction)
 
 
 def _emb_pairwise_distance(u, v, p, eps):
@@ -839,7 +816,7 @@ def triplet(anchor, positive, negative, margin=1.0, p=2.0, swap=False, eps=1e-6,
     ga = active * (g_ap - share_an[:, None] * g_an)
     gp = active * (-g_ap - share_pn[:, None] * g_pn)
     gn = active * (share_an[:, None] * g_an + share_pn[:, None] * g_pn)
-    return _embedding_reduce(np.maximum(z, 0.0), (ga, gp, gn), sample_weight, reduction)
+    return _reduce_rows(np.maximum(z, 0.0), (ga, gp, gn), sample_weight, reduction)
 
 
 def _emb_float_array(x):
@@ -923,31 +900,18 @@ def batch_triplet(labels, embeddings, margin=1.0, strategy="hard", sample_weight
     np.add.at(grad_rows, a, w[a, None] * coef * (u_ap - u_an))
     np.add.at(grad_rows, p, -w[a, None] * coef * u_ap)
     np.add.at(grad_rows, q, w[a, None] * coef * u_an)
-    if reduction == "none":
-        return w * values, grad_rows
-    total = np.sum(w * values)
-    if reduction == "sum":
-        return total, grad_rows
-    triplets = np.sum(w * counts)
-    if triplets == 0:
+    if reduction != "mean":
+        return _reduce(values, reduction, sample_weight), grad_rows
+    triplets = _mean_divisor(sample_weight, (n,), counts)
+    if triplets == 0:  # no mined triplet: "mean" is 0 (not an error)
         return 0.0, np.zeros_like(X)
-    return total / triplets, grad_rows / triplets
+    return _reduce(values, reduction, sample_weight, counts=counts), grad_rows / triplets
 
 
-# ---- ranking ----
-# Plain NumPy ranking losses over (n_lists, list_size) arrays with an optional `where`
-# mask: the oracle of tests/test_ranking.py and the baseline of the benchmarks. Each
-# returns (value, gradient wrt scores) with fastloss's reductions over lists. Pairwise
-# losses work on chunks of lists to bound the (chunk, L, L) temporaries.
-
-
-def _ranking_reduce(values, grad_rows, sample_weight, reduction):
-    """Weight per list and reduce: "mean" over all lists, "sum", or "none"."""
-    w = np.ones(len(values)) if sample_weight is None else np.asarray(sample_weight, float)
-    if reduction == "none":
-        return w * values, w[:, None] * grad_rows
-    scale = 1.0 / w.sum() if reduction == "mean" else 1.0
-    return scale * np.sum(w * values), scale * w[:, None] * grad_rows
+# ---- ranking -------------------------------------------------------------------------
+# Over (n_lists, list_size) arrays with an optional `where` mask; each returns (value,
+# gradient wrt scores), lists reduced by `_reduce_rows`. Pairwise losses work on chunks
+# of lists to bound the (chunk, L, L) temporaries.
 
 
 def _ranking_mask(scores, where):
@@ -986,7 +950,8 @@ def pairwise_hinge(relevance, scores, margin=1.0, where=None, sample_weight=None
     def pair(x, lists):
         return np.maximum(margin - x, 0.0), -(margin - x > 0).astype(float)
     values, grad = _rank_pairwise(relevance, scores, where, pair)
-    return _ranking_reduce(values, grad, sample_weight, reduction)
+    value, (grad,) = _reduce_rows(values, (grad,), sample_weight, reduction)
+    return value, grad
 
 
 def pairwise_logistic(relevance, scores, where=None, sample_weight=None, reduction="mean"):
@@ -994,7 +959,8 @@ def pairwise_logistic(relevance, scores, where=None, sample_weight=None, reducti
     def pair(x, lists):
         return np.logaddexp(0.0, -x), -_rank_sigmoid(-x)
     values, grad = _rank_pairwise(relevance, scores, where, pair)
-    return _ranking_reduce(values, grad, sample_weight, reduction)
+    value, (grad,) = _reduce_rows(values, (grad,), sample_weight, reduction)
+    return value, grad
 
 
 def ndcg_lambda_weights(relevance, scores, k=None, where=None):
@@ -1026,7 +992,8 @@ def lambda_rank(relevance, scores, k=None, where=None, sample_weight=None, reduc
         lam = weights[lists]
         return lam * np.logaddexp(0.0, -x), -lam * _rank_sigmoid(-x)
     values, grad = _rank_pairwise(relevance, scores, where, pair)
-    return _ranking_reduce(values, grad, sample_weight, reduction)
+    value, (grad,) = _reduce_rows(values, (grad,), sample_weight, reduction)
+    return value, grad
 
 
 def listwise_softmax(relevance, scores, where=None, sample_weight=None, reduction="mean"):
@@ -1044,7 +1011,8 @@ def listwise_softmax(relevance, scores, where=None, sample_weight=None, reductio
     values = np.where(target > 0, target * (lse - np.where(mask, scores, 0.0)), 0.0).sum(axis=1)
     probs = np.where(mask, np.exp(s - lse), 0.0)
     grad = np.where(total > 0, probs - target, 0.0)
-    return _ranking_reduce(values, grad, sample_weight, reduction)
+    value, (grad,) = _reduce_rows(values, (grad,), sample_weight, reduction)
+    return value, grad
 
 
 def list_mle(relevance, scores, where=None, sample_weight=None, reduction="mean"):
@@ -1066,4 +1034,5 @@ def list_mle(relevance, scores, where=None, sample_weight=None, reduction="mean"
     grad_sorted = np.where(valid, probs.sum(axis=1) - 1.0, 0.0)
     grad = np.zeros((n, size))
     np.put_along_axis(grad, order, grad_sorted, axis=1)
-    return _ranking_reduce(values, grad, sample_weight, reduction)
+    value, (grad,) = _reduce_rows(values, (grad,), sample_weight, reduction)
+    return value, grad

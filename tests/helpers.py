@@ -1,101 +1,22 @@
-"""Shared test utilities: the loss cases, test data, tolerances, finite differences
-and high-precision (mpmath) oracles."""
+"""Shared test utilities: the regression cases of the registry, tolerances, finite
+differences and high-precision (mpmath) oracles."""
 
 import math
-from dataclasses import dataclass, field
 
 import mpmath
 import numpy as np
+from registry import RTOL, defaults, family
 
-import fastloss as fl
-from fastloss import reference
-
-METHODS = ("call", "gradient", "value_and_gradient", "gradient_hessian")
 REDUCTIONS = ("mean", "sum", "none")
 DTYPES = (np.float32, np.float64)
-#: Relative tolerance against the float64 reference, by compute dtype.
-RTOL = {np.dtype(np.float32): 2e-6, np.dtype(np.float64): 1e-10}
-
-
-@dataclass(frozen=True)
-class LossCase:
-    """A loss class with hyper-parameters, its shortcut and its reference functions."""
-
-    cls: type
-    shortcut: str
-    params: dict = field(default_factory=dict)
-    #: "real": any targets; "count": y >= 0; "positive": y > 0.
-    targets: str = "real"
-
-    @property
-    def id(self):
-        args = ",".join(f"{k}={v}" for k, v in self.params.items())
-        return f"{self.shortcut}({args})"
-
-    @property
-    def log_input(self):
-        return self.params.get("log_input", True)
-
-    def loss(self, reduction="mean"):
-        return self.cls(**self.params, reduction=reduction)
-
-    def reference(self, quantity, y_true, y_pred, reduction="mean", sample_weight=None):
-        """The reference value ("value"), gradient ("grad") or hessian ("hess")."""
-        suffix = "" if quantity == "value" else "_" + quantity
-        fn = getattr(reference, self.shortcut + suffix)
-        return fn(y_true, y_pred, **self.params, reduction=reduction,
-                  sample_weight=sample_weight)
-
-    def data(self, shape, rng, dtype=np.float64):
-        """(y_true, y_pred) of `shape` inside the loss's domain, in `dtype`."""
-        if self.targets == "real":
-            y = rng.normal(0.0, 2.0, shape)
-            p = y + rng.normal(0.0, 1.5, shape)
-        else:
-            log_mu = rng.normal(0.0, 1.0, shape)
-            if self.targets == "count":
-                y = rng.poisson(np.exp(log_mu)).astype(np.float64)
-            else:
-                y = rng.gamma(2.0, np.exp(log_mu) / 2.0) + 0.01
-            p = log_mu + rng.normal(0.0, 0.3, shape)
-            if not self.log_input:
-                p = np.exp(p)
-        return y.astype(dtype), p.astype(dtype)
-
-
-def _count(cls, shortcut, targets, **params):
-    return [LossCase(cls, shortcut, {**params, "log_input": True}, targets),
-            LossCase(cls, shortcut, {**params, "log_input": False}, targets)]
-
-
-#: Every regression loss, with non-default hyper-parameters where they matter.
-REGRESSION_CASES = [
-    LossCase(fl.MeanSquaredError, "mse"),
-    LossCase(fl.MeanAbsoluteError, "mae"),
-    LossCase(fl.Huber, "huber", {"delta": 1.0}),
-    LossCase(fl.Huber, "huber", {"delta": 0.3}),
-    LossCase(fl.SmoothL1, "smooth_l1", {"beta": 1.0}),
-    LossCase(fl.SmoothL1, "smooth_l1", {"beta": 0.4}),
-    LossCase(fl.SmoothL1, "smooth_l1", {"beta": 0.0}),
-    LossCase(fl.PseudoHuber, "pseudo_huber", {"delta": 1.0}),
-    LossCase(fl.PseudoHuber, "pseudo_huber", {"delta": 2.5}),
-    LossCase(fl.LogCosh, "log_cosh"),
-    LossCase(fl.Quantile, "quantile", {"quantile": 0.5}),
-    LossCase(fl.Quantile, "quantile", {"quantile": 0.9}),
-    *_count(fl.Poisson, "poisson", "count"),
-    *_count(fl.Gamma, "gamma", "positive"),
-    *_count(fl.Tweedie, "tweedie", "count", power=1.5),
-    LossCase(fl.Tweedie, "tweedie", {"power": 1.0, "log_input": True}, "count"),
-    LossCase(fl.Tweedie, "tweedie", {"power": 2.0, "log_input": False}, "positive"),
-    *_count(fl.Tweedie, "tweedie", "positive", power=3.0),
-]
-#: One case per loss class, default hyper-parameters.
-DEFAULT_CASES = [LossCase(cls, case.shortcut, {}, case.targets)
-                 for cls, case in {c.cls: c for c in REGRESSION_CASES}.items()]
+#: Every regression entry of the registry, with non-default hyper-parameters.
+REGRESSION_CASES = family("regression")
+#: One case per regression loss class, default hyper-parameters.
+DEFAULT_CASES = defaults(REGRESSION_CASES)
 
 
 def case_params(cases):
-    """pytest.param-style (values, ids) for parametrizing over loss cases."""
+    """pytest.mark.parametrize keywords (argvalues and ids) over loss cases."""
     return {"argvalues": cases, "ids": [c.id for c in cases]}
 
 
@@ -108,10 +29,11 @@ def make_weight(form, shape, rng):
     return rng.uniform(0.0, 3.0, shape)
 
 
-def assert_close(actual, expected, dtype):
+def assert_close(actual, expected, tolerance):
     """Close to a float64 reference: relative, or relative to the largest |expected|
-    (so near-zero elements of an array are judged at the array's scale)."""
-    rtol = RTOL[np.dtype(dtype)]
+    (so near-zero elements of an array are judged at the array's scale). `tolerance`
+    is the relative tolerance, or a dtype (registry.RTOL of that dtype)."""
+    rtol = tolerance if isinstance(tolerance, float) else RTOL[np.dtype(tolerance)]
     expected = np.asarray(expected, dtype=np.float64)
     scale = float(np.max(np.abs(expected), initial=0.0)) or 1.0
     np.testing.assert_allclose(np.asarray(actual, dtype=np.float64), expected,
@@ -189,41 +111,69 @@ def _mp_tweedie(y, p, power, log_input):
             (1 - r) * mu**-r + r * y * mu ** (-r - 1))
 
 
-def mp_terms(shortcut, y_true, y_pred, **params):
-    """(loss, dl/dp, d2l/dp2) of one element at 60 significant digits."""
-    y, p = _mp(y_true), _mp(y_pred)
-    e = p - y
-    if shortcut == "mse":
-        return e**2, 2 * e, _mp(2)
-    if shortcut == "mae":
+def _mp_huber(y, p, e, params):
+    d = _mp(params.get("delta", 1.0))
+    if abs(e) <= d:
+        return e**2 / 2, e, _mp(1)
+    return d * (abs(e) - d / 2), d * _mp_sign(e), _mp(0)
+
+
+def _mp_smooth_l1(y, p, e, params):
+    b = _mp(params.get("beta", 1.0))
+    if b == 0:  # the L1 loss, with MAE's surrogate hessian
         return abs(e), _mp_sign(e), _mp(1)
-    if shortcut == "huber":
-        d = _mp(params.get("delta", 1.0))
-        if abs(e) <= d:
-            return e**2 / 2, e, _mp(1)
-        return d * (abs(e) - d / 2), d * _mp_sign(e), _mp(0)
-    if shortcut == "smooth_l1":
-        b = _mp(params.get("beta", 1.0))
-        if b == 0:  # the L1 loss, with MAE's surrogate hessian
-            return abs(e), _mp_sign(e), _mp(1)
-        if abs(e) < b:
-            return e**2 / (2 * b), e / b, 1 / b
-        return abs(e) - b / 2, _mp_sign(e), (1 / b if abs(e) == b else _mp(0))
-    if shortcut == "pseudo_huber":
-        d = _mp(params.get("delta", 1.0))
-        r = e / d
-        h = mpmath.sqrt(1 + r**2)
-        return d**2 * r**2 / (h + 1), e / h, 1 / h**3
-    if shortcut == "log_cosh":
-        return _mp_log_cosh(e), mpmath.tanh(e), _mp_sech2(e)
-    if shortcut == "quantile":
-        q = _mp(params.get("quantile", 0.5))
-        r = y - p
-        if r >= 0:
-            return q * r, (-q if r > 0 else _mp(0)), _mp(1)
-        return (q - 1) * r, 1 - q, _mp(1)
-    power = {"poisson": 1.0, "gamma": 2.0}.get(shortcut, params.get("power", 1.5))
-    return _mp_tweedie(y, p, power, params.get("log_input", True))
+    if abs(e) < b:
+        return e**2 / (2 * b), e / b, 1 / b
+    return abs(e) - b / 2, _mp_sign(e), (1 / b if abs(e) == b else _mp(0))
+
+
+def _mp_pseudo_huber(y, p, e, params):
+    d = _mp(params.get("delta", 1.0))
+    r = e / d
+    h = mpmath.sqrt(1 + r**2)
+    return d**2 * r**2 / (h + 1), e / h, 1 / h**3
+
+
+def _mp_quantile(y, p, e, params):
+    q = _mp(params.get("quantile", 0.5))
+    r = y - p
+    if r >= 0:
+        return q * r, (-q if r > 0 else _mp(0)), _mp(1)
+    return (q - 1) * r, 1 - q, _mp(1)
+
+
+def _mp_power(power):
+    def terms(y, p, e, params):
+        return _mp_tweedie(y, p, params.get("power", power), params.get("log_input", True))
+    return terms
+
+
+#: (loss, dl/dp, d2l/dp2) at one element, by shortcut: f(y, p, e = p - y, params).
+_MP_TERMS = {
+    "mse": lambda y, p, e, params: (e**2, 2 * e, _mp(2)),
+    "mae": lambda y, p, e, params: (abs(e), _mp_sign(e), _mp(1)),
+    "huber": _mp_huber,
+    "smooth_l1": _mp_smooth_l1,
+    "pseudo_huber": _mp_pseudo_huber,
+    "log_cosh": lambda y, p, e, params: (_mp_log_cosh(e), mpmath.tanh(e), _mp_sech2(e)),
+    "quantile": _mp_quantile,
+    "poisson": _mp_power(1.0),
+    "gamma": _mp_power(2.0),
+    "tweedie": _mp_power(1.5),
+}
+
+
+def mp_terms(shortcut, y_true, y_pred, **params):
+    """(loss, dl/dp, d2l/dp2) of one element at 60 significant digits; a loss without
+    an mpmath formula here is a NotImplementedError (never a guess)."""
+    try:
+        terms = _MP_TERMS[shortcut]
+    except KeyError:
+        raise NotImplementedError(
+            f"no mpmath oracle for {shortcut!r} (known: {', '.join(sorted(_MP_TERMS))})"
+        ) from None
+    y, p = _mp(y_true), _mp(y_pred)
+    return terms(y, p, p - y, params)
 
 
 def ulp_error(actual, exact, dtype=np.float64):

@@ -1,20 +1,18 @@
 """Classification losses: binary, multi-label and multi-class.
 
-Against fastloss.reference (values, gradients, hessians, every reduction, weights and
-dtypes), against mpmath at extreme logits, against central finite differences, and
-against the frameworks' definitions (torch class weights and label smoothing, Keras
-smoothing, torchvision focal loss) written out in NumPy; plus determinism across
-thread counts and a clear error for every kind of bad input.
+Against mpmath at extreme logits, against central finite differences, and against the
+frameworks' definitions (torch class weights and label smoothing, Keras smoothing,
+torchvision focal loss) written out in NumPy; label dtypes, ignored rows and a clear
+error for every kind of bad input. (The contract tests, tests/test_contract.py, compare
+every loss with fastloss.reference.)
 """
-
-import pickle
 
 import mpmath as mp
 import numpy as np
 import pytest
+import registry
 
 import fastloss as fl
-from fastloss import reference
 
 RNG_SEED = 20240611
 N, C = 9, 5
@@ -46,169 +44,6 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-# ---- the cases: (shortcut, class, params, y_true, y_pred) ----------------------------
-
-def _binary_cases():
-    shape = (N, 3)
-    y_soft = rng(1).random(shape)
-    y_hard = (rng(2).random(shape) < 0.4).astype(float)
-    z = logits(shape, 2.5, 3)
-    p = sigmoid(logits(shape, 1.5, 4))
-    return [
-        ("binary_cross_entropy", {"from_logits": True}, y_soft, z),
-        ("binary_cross_entropy", {"from_logits": True, "label_smoothing": 0.1,
-                                  "pos_weight": 3.0}, y_hard, z),
-        ("binary_cross_entropy", {"from_logits": True, "pos_weight": [0.5, 1.0, 4.0]},
-         y_soft, z),
-        ("binary_cross_entropy", {}, y_soft, p),
-        ("binary_cross_entropy", {"label_smoothing": 0.2, "pos_weight": [2.0, 1.0, 0.0]},
-         y_hard, p),
-        ("binary_focal", {"from_logits": True}, y_hard, z),
-        ("binary_focal", {"from_logits": True, "gamma": 0.5, "alpha": None}, y_soft, z),
-        ("binary_focal", {"gamma": 1.5, "alpha": 0.6}, y_soft, p),
-        ("binary_focal", {"gamma": 0.0}, y_hard, p),
-        ("hinge", {}, y_hard, z),
-        ("hinge", {}, 2 * y_hard - 1, z),
-        ("squared_hinge", {}, y_hard, z),
-    ]
-
-
-def _multiclass_cases():
-    z = logits((N, C), 2.0, 5)
-    p = softmax(logits((N, C), 1.5, 6))
-    t = soft_targets(7)
-    y = labels(8)
-    w = rng(9).random(C) + 0.2
-    return [
-        ("categorical_cross_entropy", {"from_logits": True}, t, z),
-        ("categorical_cross_entropy", {"from_logits": True, "label_smoothing": 0.2,
-                                       "class_weight": w}, t, z),
-        ("categorical_cross_entropy", {"label_smoothing": 0.1}, t, p),
-        ("categorical_cross_entropy", {"class_weight": w}, np.eye(C)[y], p),
-        ("sparse_categorical_cross_entropy", {"from_logits": True}, y, z),
-        ("sparse_categorical_cross_entropy", {"from_logits": True, "label_smoothing": 0.3,
-                                              "class_weight": w}, y, z),
-        ("sparse_categorical_cross_entropy", {"from_logits": True, "ignore_index": int(y[0])},
-         y, z),
-        ("sparse_categorical_cross_entropy", {"class_weight": w, "ignore_index": -100},
-         np.where(np.arange(N) % 4 == 1, -100, y), p),
-        ("categorical_focal", {"from_logits": True}, t, z),
-        ("categorical_focal", {"from_logits": True, "gamma": 0.5, "alpha": w}, t, z),
-        ("categorical_focal", {"gamma": 1.5, "alpha": 0.25}, t, p),
-        ("sparse_categorical_focal", {"from_logits": True, "gamma": 3.0, "alpha": w}, y, z),
-        ("sparse_categorical_focal", {}, y, p),
-        ("categorical_hinge", {}, np.eye(C)[y], z),
-        ("categorical_hinge", {"margin": 2.5}, t, z),
-        ("categorical_hinge", {"margin": 0.5}, y, z),
-        ("kl_divergence", {"from_logits": True}, t, z),
-        ("kl_divergence", {}, t, p),
-        ("poly_loss", {"from_logits": True}, t, z),
-        ("poly_loss", {"from_logits": True, "epsilon": -0.5}, y, z),
-        ("poly_loss", {"epsilon": 2.0}, y, p),
-        ("generalized_cross_entropy", {"from_logits": True}, t, z),
-        ("generalized_cross_entropy", {"from_logits": True, "q": 0.3}, y, z),
-        ("generalized_cross_entropy", {"q": 1.0}, t, p),
-    ]
-
-
-CASES = _binary_cases() + _multiclass_cases()
-CASE_IDS = [f"{name}-{i}" for i, (name, *_rest) in enumerate(CASES)]
-CLASSES = {
-    "binary_cross_entropy": fl.BinaryCrossEntropy,
-    "binary_focal": fl.BinaryFocal,
-    "hinge": fl.Hinge,
-    "squared_hinge": fl.SquaredHinge,
-    "categorical_cross_entropy": fl.CategoricalCrossEntropy,
-    "sparse_categorical_cross_entropy": fl.SparseCategoricalCrossEntropy,
-    "categorical_focal": fl.CategoricalFocal,
-    "sparse_categorical_focal": fl.SparseCategoricalFocal,
-    "categorical_hinge": fl.CategoricalHinge,
-    "kl_divergence": fl.KLDivergence,
-    "poly_loss": fl.PolyLoss,
-    "generalized_cross_entropy": fl.GeneralizedCrossEntropy,
-}
-ROWWISE = {name for name, cls in CLASSES.items() if not name.startswith(("binary", "hinge",
-                                                                          "squared"))}
-
-
-def sample_weight_for(name, y_pred, kind):
-    if kind is None:
-        return None
-    if kind == "rows":
-        return rng(10).random(y_pred.shape[0]) + 0.1
-    return rng(11).random(y_pred.shape) + 0.1  # full shape (elementwise losses only)
-
-
-def weight_kinds(name):
-    return [None, "rows"] if name in ROWWISE else [None, "rows", "full"]
-
-
-# ---- against the reference ---------------------------------------------------------
-
-@pytest.mark.parametrize(("name", "params", "y_true", "y_pred"), CASES, ids=CASE_IDS)
-@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_matches_reference(name, params, y_true, y_pred, reduction):
-    loss = CLASSES[name](reduction=reduction, **params)
-    for kind in weight_kinds(name):
-        sw = sample_weight_for(name, y_pred, kind)
-        ref = {"reduction": reduction, "sample_weight": sw, **params}
-        value = loss(y_true, y_pred, sample_weight=sw)
-        grad, hess = loss.gradient_hessian(y_true, y_pred, sample_weight=sw)
-        np.testing.assert_allclose(value, getattr(reference, name)(y_true, y_pred, **ref),
-                                   rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(grad, getattr(reference, name + "_grad")(
-            y_true, y_pred, **ref), rtol=1e-11, atol=1e-14)
-        np.testing.assert_allclose(hess, getattr(reference, name + "_hess")(
-            y_true, y_pred, **ref), rtol=1e-10, atol=1e-14)
-        if reduction != "none":
-            assert isinstance(value, float)
-        else:
-            assert value.shape == (y_pred.shape[:1] if name in ROWWISE else y_pred.shape)
-
-
-@pytest.mark.parametrize(("name", "params", "y_true", "y_pred"), CASES, ids=CASE_IDS)
-def test_value_and_gradient_equal_the_separate_calls(name, params, y_true, y_pred):
-    for reduction in ("mean", "sum", "none"):
-        loss = CLASSES[name](reduction=reduction, **params)
-        sw = sample_weight_for(name, y_pred, "rows")
-        value, grad = loss.value_and_gradient(y_true, y_pred, sample_weight=sw)
-        np.testing.assert_array_equal(value, loss(y_true, y_pred, sample_weight=sw))
-        np.testing.assert_array_equal(grad, loss.gradient(y_true, y_pred, sample_weight=sw))
-        np.testing.assert_array_equal(
-            grad, loss.gradient_hessian(y_true, y_pred, sample_weight=sw)[0])
-
-
-@pytest.mark.parametrize(("name", "params", "y_true", "y_pred"), CASES, ids=CASE_IDS)
-def test_shortcut_equals_class(name, params, y_true, y_pred):
-    shortcut = getattr(fl, name)
-    assert shortcut(y_true, y_pred, **params) == CLASSES[name](**params)(y_true, y_pred)
-    np.testing.assert_array_equal(
-        shortcut(y_true, y_pred, reduction="none", **params),
-        CLASSES[name](reduction="none", **params)(y_true, y_pred))
-
-
-@pytest.mark.parametrize(("name", "params", "y_true", "y_pred"), CASES, ids=CASE_IDS)
-def test_float32_computed_without_conversion(name, params, y_true, y_pred):
-    """float32 in: float32 gradient, close to the float64 result; float16 as float32.
-
-    Sparse cross-entropy from logits without class weights or smoothing computes
-    float32 rows in float32; every other loss computes in double."""
-    loss = CLASSES[name](**params)
-    in_float32 = (name == "sparse_categorical_cross_entropy" and params.get("from_logits")
-                  and "class_weight" not in params and not params.get("label_smoothing"))
-    y32 = y_true if np.asarray(y_true).dtype.kind in "iu" else y_true.astype(np.float32)
-    p32 = y_pred.astype(np.float32)
-    grad32 = loss.gradient(y32, p32)
-    assert grad32.dtype == np.float32
-    y_cast = np.asarray(y32, dtype=np.float64) if np.asarray(y32).dtype.kind == "f" else y32
-    np.testing.assert_allclose(loss(y32, p32), loss(y_cast, p32.astype(np.float64)),
-                               rtol=1e-6 if in_float32 else 1e-12)
-    np.testing.assert_allclose(grad32, loss.gradient(y_cast, p32.astype(np.float64)),
-                               rtol=1e-6, atol=1e-7)
-    grad16 = loss.gradient(y32, p32.astype(np.float16))
-    assert grad16.dtype == np.float16
-
-
 # ---- finite differences -------------------------------------------------------------
 
 def _central_differences(loss, y_true, y_pred, step=1e-6):
@@ -225,12 +60,11 @@ def _central_differences(loss, y_true, y_pred, step=1e-6):
     return grad, hess
 
 
-@pytest.mark.parametrize(("name", "params", "y_true", "y_pred"), CASES, ids=CASE_IDS)
-def test_gradient_and_hessian_match_finite_differences(name, params, y_true, y_pred):
-    loss = CLASSES[name](reduction="sum", **params)
-    y_pred = y_pred[:4]
-    y_true = y_true[:4]
-    if not params.get("from_logits", True):  # keep probabilities away from 0 and 1
+@pytest.mark.parametrize("entry", **registry.params(registry.family("classification")))
+def test_gradient_and_hessian_match_finite_differences(entry):
+    loss = entry.loss("sum")
+    y_true, y_pred = entry.inputs(n=4, seed=12).args
+    if not entry.from_logits:  # keep probabilities away from 0 and 1
         y_pred = 0.03 + 0.94 * y_pred
     grad, hess = loss.gradient_hessian(y_true, y_pred)
     fd_grad, fd_hess = _central_differences(loss, y_true, y_pred)
@@ -616,94 +450,29 @@ def test_label_dtypes():
                                                from_logits=True) == expected
 
 
-# ---- threads and determinism --------------------------------------------------------
-
-@pytest.mark.parametrize("case", [
-    (fl.BinaryCrossEntropy(from_logits=True), (300_001,), "binary"),
-    (fl.BinaryCrossEntropy(from_logits=True, pos_weight=[1.0, 2.0, 3.0]), (70_001, 3),
-     "binary"),
-    (fl.SparseCategoricalCrossEntropy(from_logits=True, label_smoothing=0.1), (4001, 37),
-     "labels"),
-    (fl.CategoricalFocal(from_logits=True), (3001, 23), "rows"),
-], ids=["bce", "bce-pos-weight", "sce", "focal"])
-def test_bitwise_identical_for_any_thread_count(case):
-    loss, shape, targets = case
-    z = logits(shape, 3.0, 36).astype(np.float32 if targets == "rows" else np.float64)
-    if targets == "binary":
-        y = (rng(37).random(shape) < 0.3).astype(np.float64)
-    elif targets == "labels":
-        y = rng(37).integers(0, shape[1], shape[0])
-    else:
-        y = softmax(logits(shape, 1.0, 38)).astype(np.float32)
-    results = []
-    for n_threads in (1, 2, 3):
-        with fl.threads(n_threads):
-            value, grad = loss.value_and_gradient(y, z)
-            results.append((value, grad))
-    for value, grad in results[1:]:
-        assert value == results[0][0]
-        np.testing.assert_array_equal(grad, results[0][1])
-
-
 # ---- reductions, weights and outputs ------------------------------------------------
 
-def test_empty_inputs():
-    empty_rows = np.zeros((0, C))
-    empty_labels = np.zeros(0, dtype=np.int64)
-    sce = fl.SparseCategoricalCrossEntropy(from_logits=True, reduction="sum")
-    assert sce(empty_labels, empty_rows) == 0.0
-    assert fl.SparseCategoricalCrossEntropy(reduction="none")(
-        empty_labels, empty_rows).shape == (0,)
-    with pytest.raises(ValueError, match="mean"):
-        fl.sparse_categorical_cross_entropy(empty_labels, empty_rows)
-    assert fl.binary_cross_entropy([], [], reduction="sum") == 0.0
-    with pytest.raises(ValueError, match="mean"):
-        fl.binary_cross_entropy([], [])
-
-
-def test_all_ignored_or_zero_weight_mean_is_an_error():
+def test_all_ignored_mean_is_an_error():
     z = logits((3, C), 1.0, 39)
     with pytest.raises(ValueError, match="mean"):
         fl.sparse_categorical_cross_entropy([-1, -1, -1], z, ignore_index=-1, from_logits=True)
     assert fl.sparse_categorical_cross_entropy([-1, -1, -1], z, ignore_index=-1,
                                                from_logits=True, reduction="sum") == 0.0
-    with pytest.raises(ValueError, match="mean"):
-        fl.categorical_focal(softmax(z), z, from_logits=True, sample_weight=[0, 0, 0])
 
 
-def test_row_weights_and_out_parameter():
+def test_row_weights_are_one_per_row():
     z = logits((N, C), 2.0, 40)
     y = labels(41)
-    sw = rng(42).random(N)
     loss = fl.SparseCategoricalCrossEntropy(from_logits=True)
-    per_row = fl.SparseCategoricalCrossEntropy(from_logits=True, reduction="none")(y, z)
-    np.testing.assert_allclose(loss(y, z, sample_weight=sw), (sw * per_row).sum() / sw.sum(),
-                               rtol=1e-14)
-    out = np.empty_like(z)
-    value, grad = loss.value_and_gradient(y, z, sample_weight=sw, out=out)
-    assert grad is out
-    np.testing.assert_array_equal(out, loss.gradient(y, z, sample_weight=sw))
     with pytest.raises(ValueError, match="sample_weight"):
         loss(y, z, sample_weight=np.ones((N, C)))  # row-wise: one weight per row
-    with pytest.raises(ValueError, match="out"):
-        loss.gradient(y, z, out=np.empty((N, C + 1)))
 
 
 # ---- objects ------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "params", "y_true", "y_pred"), CASES, ids=CASE_IDS)
-def test_objects_repr_eq_pickle(name, params, y_true, y_pred):
-    loss = CLASSES[name](reduction="sum", **params)
-    clone = pickle.loads(pickle.dumps(loss))
-    assert clone == loss and hash(clone) == hash(loss)
-    assert repr(loss).startswith(type(loss).__name__ + "(") and "reduction='sum'" in repr(loss)
-    assert clone(y_true, y_pred) == loss(y_true, y_pred)
-    assert loss != CLASSES[name](reduction="none", **params)
-
-
 def test_exact_hessian_flags():
     inexact = {fl.Hinge, fl.CategoricalHinge}
-    for cls in CLASSES.values():
+    for cls in {entry.cls for entry in registry.family("classification")}:
         assert cls.exact_hessian is (cls not in inexact), cls
 
 

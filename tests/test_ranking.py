@@ -1,9 +1,10 @@
-"""Ranking losses against fastloss.reference, rax's documented values, finite
-differences, masks (a masked item is a sliced-out item) and their edge cases."""
+"""Ranking losses against fastloss.reference at extreme score spreads, rax's documented
+values, finite differences, masks (a masked item is a sliced-out item) and their edge
+cases. (The contract tests, tests/test_contract.py, compare every loss with
+fastloss.reference.)"""
 
 import math
 import os
-import pickle
 import subprocess
 import sys
 
@@ -14,7 +15,6 @@ import fastloss as fl
 from fastloss import reference
 from fastloss._kernels import dispatch as _dispatch
 
-REDUCTIONS = ("mean", "sum", "none")
 LOSSES = {
     "hinge": (fl.PairwiseHinge, reference.pairwise_hinge, {"margin": 0.7}),
     "logistic": (fl.PairwiseLogistic, reference.pairwise_logistic, {}),
@@ -49,22 +49,6 @@ def assert_close(actual, expected, rtol=1e-12, atol=1e-12):
 
 
 # ---- against the NumPy reference and rax --------------------------------------------
-
-
-@pytest.mark.parametrize("name", LOSSES)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("masked", [False, True])
-@pytest.mark.parametrize("weighted", [False, True])
-def test_matches_reference(name, reduction, masked, weighted):
-    relevance, scores, where = lists(seed=hash((name, masked)) % 1000)
-    where = where if masked else None
-    w = np.random.default_rng(1).uniform(0, 2, len(scores)) if weighted else None
-    loss = make(name, reduction=reduction)
-    value, grad = loss.value_and_gradient(relevance, scores, where=where, sample_weight=w)
-    ref_value, ref_grad = ref(name, relevance, scores, where=where, sample_weight=w,
-                              reduction=reduction)
-    assert_close(value, ref_value)
-    assert_close(grad, ref_grad)
 
 
 @pytest.mark.parametrize("name", LOSSES)
@@ -109,17 +93,6 @@ def test_rax_documented_values():
                  [1.6265235, 0.7873387], rtol=1e-7)
     assert_close(fl.ListwiseSoftmax(reduction="none")(labels, scores),
                  [1.4076059, 0.68026966], rtol=1e-7)
-
-
-@pytest.mark.parametrize("name", LOSSES)
-def test_float32(name):
-    relevance, scores, where = lists(n=60, size=12)
-    v64, g64 = make(name).value_and_gradient(relevance, scores, where=where)
-    v32, g32 = make(name).value_and_gradient(relevance.astype(np.float32),
-                                             scores.astype(np.float32), where=where)
-    assert g32.dtype == np.float32 and isinstance(v32, float)
-    assert_close(v32, v64, rtol=1e-5, atol=1e-6)
-    assert_close(g32, g64, rtol=1e-4, atol=1e-6)
 
 
 # ---- finite differences -------------------------------------------------------------
@@ -239,41 +212,14 @@ def test_nan_scores_stay_in_their_list():
         assert np.all(np.isfinite(np.delete(values, 2))) and np.all(np.isfinite(grad[[0, 1, 3, 4]]))
 
 
-def test_empty_inputs():
+def test_empty_lists():
+    """Lists of no items (n_lists > 0): every loss is 0 (the contract tests cover no lists)."""
     for name in LOSSES:
-        empty = np.zeros((0, 5))
-        with pytest.raises(ValueError, match="undefined over no rows"):
-            make(name)(empty, empty)
-        assert make(name, reduction="sum")(empty, empty) == 0.0
-        value, grad = make(name, reduction="none").value_and_gradient(empty, empty)
-        assert value.shape == (0,) and grad.shape == (0, 5)
         value, grad = make(name).value_and_gradient(np.zeros((3, 0)), np.zeros((3, 0)))
         assert value == 0.0 and grad.shape == (3, 0)
 
 
-# ---- one pass, threads, dtypes, inputs ---------------------------------------------------
-
-
-def test_value_and_gradient_equal_separate_calls_and_threads_bitwise():
-    relevance, scores, where = lists(n=800, size=40, levels=5, seed=11)
-    scores[5] *= 1000
-    for name in LOSSES:
-        for reduction in REDUCTIONS:
-            loss = make(name, reduction=reduction)
-            results = []
-            for n in (1, 2, 3):
-                with fl.threads(n):
-                    value, grad = loss.value_and_gradient(relevance, scores, where=where)
-                    np.testing.assert_array_equal(value, loss(relevance, scores, where=where))
-                    np.testing.assert_array_equal(grad, loss.gradient(relevance, scores,
-                                                                      where=where))
-                    g2, hess = loss.gradient_hessian(relevance, scores, where=where)
-                    np.testing.assert_array_equal(grad, g2)
-                    results.append((value, grad, hess))
-            for value, grad, hess in results[1:]:
-                np.testing.assert_array_equal(value, results[0][0])
-                np.testing.assert_array_equal(grad, results[0][1])
-                np.testing.assert_array_equal(hess, results[0][2])
+# ---- kernel sets, bad input ---------------------------------------------------
 
 
 KERNEL_SET_SCRIPT = """
@@ -313,19 +259,6 @@ def test_kernel_sets_give_the_same_bits():
     assert len(results) == 1
 
 
-def test_inputs_and_out():
-    relevance, scores, where = lists(n=10, size=6)
-    loss = fl.PairwiseLogistic()
-    expected = loss.gradient(relevance, scores, where=where)
-    got = loss.gradient(relevance.astype(int).tolist(), np.asfortranarray(scores),
-                        where=where.tolist())
-    np.testing.assert_array_equal(got, expected)
-    out = np.empty_like(scores)
-    assert loss.gradient(relevance, scores, where=where, out=out) is out
-    np.testing.assert_array_equal(out, expected)
-    assert loss.gradient(relevance, scores.astype(np.float16)).dtype == np.float16
-
-
 def test_bad_inputs():
     relevance, scores, where = lists(n=4, size=5)
     with pytest.raises(ValueError, match=r"relevance.shape=\(4, 4\) and scores.shape=\(4, 5\)"):
@@ -356,16 +289,6 @@ def test_bad_inputs():
         fl.PairwiseHinge(margin=-1.0)
 
 
-def test_objects_and_shortcuts():
-    loss = fl.LambdaRank(k=10, reduction="sum")
-    assert repr(loss) == "LambdaRank(k=10, reduction='sum')"
-    assert pickle.loads(pickle.dumps(loss)) == loss
+def test_repr_and_equality():
+    assert repr(fl.LambdaRank(k=10, reduction="sum")) == "LambdaRank(k=10, reduction='sum')"
     assert fl.PairwiseHinge(margin=2.0) != fl.PairwiseHinge()
-    relevance, scores, where = lists()
-    assert fl.lambda_rank(relevance, scores, k=10, reduction="sum", where=where) == loss(
-        relevance, scores, where=where)
-    assert fl.pairwise_hinge(relevance, scores, margin=2.0) == fl.PairwiseHinge(margin=2.0)(
-        relevance, scores)
-    assert fl.list_mle(relevance, scores) == fl.ListMLE()(relevance, scores)
-    assert fl.listwise_softmax(relevance, scores) == fl.ListwiseSoftmax()(relevance, scores)
-    assert fl.pairwise_logistic(relevance, scores) == fl.PairwiseLogistic()(relevance, scores)
