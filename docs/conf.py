@@ -51,7 +51,7 @@ html_theme_options = {
 html_static_path = []
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": True}
+autodoc_default_options = {"members": True}  # class.rst adds inherited-members for losses
 # Signatures show the names of the annotation types (api.rst explains them), not
 # their expansions (numpy's ArrayLike alone is a union of seven types).
 autodoc_type_aliases = {

@@ -672,7 +672,7 @@ def rmse(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | Non
 
 def mae(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
         multioutput: Any = "uniform_average") -> Any:
-    """Mean absolute error sum w |y_pred - y_true| / sum w, per output.
+    """Mean absolute error ``sum w |y_pred - y_true| / sum w``, per output.
 
     scikit-learn's ``mean_absolute_error``.
 

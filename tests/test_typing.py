@@ -22,7 +22,7 @@ import typing
 from pathlib import Path
 
 import pytest
-from fastloss._base import FloatArray, LossValue, Reduction
+from fastloss._core.base import FloatArray, LossValue, Reduction
 
 import fastloss as fl
 
