@@ -22,9 +22,9 @@ import typing
 from pathlib import Path
 
 import pytest
-from fastloss._core.base import FloatArray, LossValue, Reduction
 
 import fastloss as fl
+from fastloss._core.base import FloatArray, LossValue, Reduction
 
 USER_SCRIPT = Path(__file__).with_name("typing_user_script.py")
 PACKAGE = Path(fl.__file__).resolve().parent
