@@ -98,13 +98,13 @@ class _Binary(ElementwiseLoss[ValueT]):
     #: Per-column parameter (one per label of the last axis), or None.
     _per_label = None
 
-    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0):
-        y, p, w, per_weight = inputs
+    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0, partials=None):
+        y, p, w = inputs
         n_threads = _config.get_num_threads() if p.size >= modes.PARALLEL_MIN else 1
         a, b, c = self._kernel_params
         return self._kernels.run(
-            self._kernel_id, mode, y, p, w, per_weight, out_a, out_b, scale, a, b, c,
-            n_threads, self._per_label, partial(check_unit, y, "y_true", True),
+            self._kernel_id, mode, y, p, w, out_a, out_b, scale, a, b, c,
+            n_threads, self._per_label, partial(check_unit, y, "y_true", True), partials,
         )
 
 

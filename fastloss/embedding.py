@@ -117,7 +117,8 @@ class _RowEmbeddingLoss(OnePassLoss[ValueT]):
         )
 
     def _weight_total(self, inputs):
-        return row_total(inputs[0][0].shape[0], inputs[2])
+        n = inputs[0][0].shape[0]
+        return row_total(n, inputs[2], modes.BLOCK), n
 
     def _values_buffer(self, inputs):
         xs = inputs[0]
@@ -423,7 +424,7 @@ class BatchTriplet(OnePassLoss[ValueT]):
         """The rows and their weights: "mean" needs rows and a positive weight sum
         (its divisor is the weighted triplet count: see weight_total)."""
         _, X, w = inputs
-        return row_total(X.shape[0], w)
+        return row_total(X.shape[0], w, modes.BLOCK), X.shape[0]
 
     # -- mining and the gradient --------------------------------------------------------
 

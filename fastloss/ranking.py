@@ -92,7 +92,7 @@ class _RankingLoss(OnePassLoss[ValueT]):
             requirement = "finite and >= 0" if self._relevance_nonnegative else "finite"
             raise bad_value_error("relevance", r, int(np.argmin(ok.ravel())), requirement)
 
-    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0):
+    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0, partials=None):
         r, s, mask, w = inputs
         if mode in (modes.VALUE_NONE, modes.VALUE_NONE_GRADIENT):
             values, grad, hess = out_a, out_b, None
@@ -100,10 +100,15 @@ class _RankingLoss(OnePassLoss[ValueT]):
             values, grad, hess = None, out_a, out_b
         margin, k = self._kernel_params()
         return _kernels.run(self._kind, mode, r, s, mask, w, values, grad, hess, scale,
-                            margin, k, _config.get_num_threads())
+                            margin, k, _config.get_num_threads(), partials)
 
-    def _weight_total(self, inputs):
-        return row_total(inputs[1].shape[0], inputs[3])
+    def _weight_total(self, inputs, partials=None):
+        n = inputs[1].shape[0]
+        return row_total(n, inputs[3], self._block_items(inputs), partials), n
+
+    def _block_items(self, inputs):
+        """Lists per reduction block (it depends on the list size)."""
+        return _kernels.rows_per_block(inputs[1].shape[1])
 
     def _values_buffer(self, inputs):
         s = inputs[1]

@@ -124,11 +124,19 @@ class OnePassLoss(Loss[ValueT]):
 
     - `_prepare(*arrays, **keywords)`: the public arguments (exactly those of the value
       call) as a tuple of validated inputs;
-    - `_run(mode, inputs, out_a=None, out_b=None, scale=1.0)`: the kernel pass; returns
-      the weighted loss sum, and writes the per-item values, gradients or hessians into
-      the outputs (a buffer, or a tuple of buffers for a loss of several inputs);
-    - `_weight_total(inputs)`: (the divisor of "mean", the number of items);
+    - `_run(mode, inputs, out_a=None, out_b=None, scale=1.0, partials=None)`: the
+      kernel pass; returns the weighted loss sum, and writes the per-item values,
+      gradients or hessians into the outputs (a buffer, or a tuple of buffers for a
+      loss of several inputs) and, when given, each reduction block's sum into
+      `partials`;
+    - `_weight_total(inputs, partials=None)`: (the divisor of "mean", the number of
+      items), computed by the same blocked reduction (block sums into `partials`);
     - `_values_buffer(inputs)`: the array of "none" values.
+
+    Losses whose items (elements, rows or lists) can be split between machines also
+    say how many items make one reduction block (`_block_items(inputs)`): a caller
+    that splits at block boundaries and adds the block sums in the kernels' order
+    (fastloss.dask) gets the in-memory result to the bit.
 
     It may override `_outputs(out, inputs, original)` (one result per prediction input:
     see _Output) and `_items` (what "mean" averages over, for error messages).
@@ -273,22 +281,29 @@ class ElementwiseLoss(OnePassLoss[ValueT]):
             check_same_shape(y, p)
         self._check_inputs(y, p)
         if sample_weight is None:
-            return y, p, None, 1
+            return y, p, None
         w, per_weight = as_sample_weight(sample_weight, p.shape, rowwise=False)
-        return y, p, w, per_weight
+        if per_weight != 1:  # one weight per row: the kernels take one per element
+            w = np.repeat(w, per_weight)
+        return y, p, w
 
-    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0):
-        y, p, w, per_weight = inputs
+    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0, partials=None):
+        y, p, w = inputs
         n_threads = _config.get_num_threads() if p.size >= modes.PARALLEL_MIN else 1
         a, b, c = self._kernel_params
         return self._kernels.run(
-            self._kernel_id, mode, y, p, w, per_weight, out_a, out_b, scale, a, b, c, n_threads
+            self._kernel_id, mode, y, p, w, out_a, out_b, scale, a, b, c, n_threads,
+            partials_out=partials,
         )
 
-    def _weight_total(self, inputs):
+    def _weight_total(self, inputs, partials=None):
         """sum(w) over all elements (n when unweighted)."""
-        _, p, w, per_weight = inputs
-        return (p.size if w is None else float(w.sum()) * per_weight), p.size
+        _, p, w = inputs
+        return row_total(p.size, w, modes.BLOCK, partials), p.size
+
+    def _block_items(self, inputs):
+        """Elements (of the flattened arrays) per reduction block."""
+        return modes.BLOCK
 
     def _values_buffer(self, inputs):
         return modes.empty_like(inputs[1])
@@ -350,9 +365,15 @@ def row_weights(sample_weight, n):
     return as_sample_weight(sample_weight, (n,), rowwise=True)[0]
 
 
-def row_total(n, w):
-    """(sum of the row weights, n): the weight total of a loss with one weight per row."""
-    return (n if w is None else float(w.sum())), n
+def row_total(n, w, block, partials=None):
+    """sum(w) over n items by the kernels' blocked reduction, in blocks of `block`
+    items (n when unweighted; then each block's item count goes into `partials`)."""
+    if w is not None:
+        return float(modes.weight_sum(w, block, partials))
+    if partials is not None and len(partials):
+        partials[:] = block
+        partials[-1] = n - block * (len(partials) - 1)
+    return n
 
 
 def _overlaps(out, a):

@@ -138,7 +138,7 @@ class RowwiseLoss(OnePassLoss[ValueT]):
 
     # -- kernel calls -----------------------------------------------------------------
 
-    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0):
+    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0, partials=None):
         y, p, w, sparse = inputs
         n, n_classes = p.shape
         n_threads = (
@@ -149,17 +149,22 @@ class RowwiseLoss(OnePassLoss[ValueT]):
         in_range_ignore = float(ignore) if ignore is not None and 0 <= ignore < n_classes else -1.0
         return self._kernels.run(
             loss_id, mode, y, p, w, out_a, out_b, scale, a, b, in_range_ignore,
-            self._per_class, n_threads,
+            self._per_class, n_threads, partials,
         )
 
-    def _weight_total(self, inputs):
+    def _weight_total(self, inputs, partials=None):
         """sum_i w_i r_i (see the module docstring) and the number of rows."""
         _, p, w, sparse = inputs
         if (self._class_weights_rows and self._per_class is not None) or (
             sparse and self._ignore_index is not None
         ):
-            return self._run(self._kernels.MODE_ROW_WEIGHT_SUM, inputs), p.shape[0]
-        return row_total(p.shape[0], w)
+            total = self._run(self._kernels.MODE_ROW_WEIGHT_SUM, inputs, partials=partials)
+            return total, p.shape[0]
+        return row_total(p.shape[0], w, self._block_items(inputs), partials), p.shape[0]
+
+    def _block_items(self, inputs):
+        """Rows per reduction block (it depends on the number of classes)."""
+        return self._kernels.rows_per_block(inputs[1].shape[1])
 
     def _values_buffer(self, inputs):
         p = inputs[1]

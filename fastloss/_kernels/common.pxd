@@ -5,7 +5,6 @@ ctypedef struct KernelArgs:
     const void* y_true      # targets, in the compute dtype (or int64 labels)
     const void* y_pred      # predictions, in the compute dtype
     const double* weight    # NULL when unweighted
-    Py_ssize_t weight_div   # element i uses weight[i // weight_div]
     void* out_a             # per-element loss ("none") or gradient
     void* out_b             # hessian, when asked for
     double scale            # gradient/hessian scaling of the reduction (1/sum(w) for "mean")

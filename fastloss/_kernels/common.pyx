@@ -9,6 +9,7 @@ than n (Higham, "The accuracy of floating point summation", SISC 1993).
 """
 cimport cpython
 cimport numpy as cnp
+import numpy as np
 from cython.parallel cimport prange
 
 cnp.import_array()
@@ -80,7 +81,9 @@ cdef double blocked_sum(BlockFn fn, KernelArgs* args, Py_ssize_t n_items,
                         Py_ssize_t block_size, double* partials, int n_threads) noexcept nogil:
     """Run fn over [0, n_items) in blocks of block_size; return the sum of its results.
 
-    `partials` holds one double per block. The blocks run in parallel when
+    `partials` holds one double per block (NULL: a single block, or the caller does
+    not need them; callers that split the data pass it to get each block's sum, see
+    `pairwise_total`). The blocks run in parallel when
     n_threads > 1; the sum is identical either way. Threads take eight blocks at a
     time (dynamic schedule), so that on a shared machine a thread that loses its core
     for a while does not hold up the others; which thread sums a block never changes
@@ -88,8 +91,12 @@ cdef double blocked_sum(BlockFn fn, KernelArgs* args, Py_ssize_t n_items,
     """
     cdef Py_ssize_t n_blocks = (n_items + block_size - 1) // block_size
     cdef Py_ssize_t b
+    cdef double total
     if n_blocks <= 1:
-        return fn(args, 0, n_items)
+        total = fn(args, 0, n_items)
+        if partials != NULL and n_blocks == 1:
+            partials[0] = total
+        return total
     if n_threads > 1:
         for b in prange(n_blocks, schedule="dynamic", chunksize=8, num_threads=n_threads):
             partials[b] = fn(args, b * block_size, min(n_items, (b + 1) * block_size))
@@ -129,6 +136,60 @@ def first_index_below(cnp.ndarray values, double bound, bint inclusive, bint nan
             found = _first_below(<const float*>cnp.PyArray_DATA(values), n, bound,
                                  inclusive, nan_invalid)
     return found
+
+
+cdef double _weight_block(KernelArgs* args, Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
+    """sum(weight[start:stop]) with eight interleaved accumulators, in a fixed order."""
+    cdef const double* w = args.weight
+    cdef double s[8]
+    cdef Py_ssize_t i, u, body_stop = start + (stop - start) // 8 * 8
+    for u in range(8):
+        s[u] = 0.0
+    for i in range(start, body_stop, 8):
+        for u in range(8):
+            s[u] += w[i + u]
+    for i in range(body_stop, stop):
+        s[i - body_stop] += w[i]
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+
+
+def weight_sum(cnp.ndarray weight, Py_ssize_t block, partials_out=None):
+    """sum(weight) (C-contiguous float64, 1-D) by the kernels' blocked reduction: blocks
+    of `block` items, their sums added by `pairwise_total`. Every "mean" divides by a
+    total computed this way, so that a caller who splits the weights at block
+    boundaries (fastloss.dask) can add the same partial sums in the same order.
+    `partials_out` (float64, one per block) receives the block sums."""
+    cdef KernelArgs args
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(weight)
+    cdef double[::1] partials
+    cdef double* partials_ptr = NULL
+    if block < 1:
+        raise ValueError("block must be >= 1")
+    args.weight = <const double*>cnp.PyArray_DATA(weight)
+    if partials_out is not None:
+        partials = partials_out
+        if partials.shape[0] != (n + block - 1) // block:
+            raise ValueError("partials_out must have one value per block")
+        partials_ptr = &partials[0] if partials.shape[0] else NULL
+    elif n > block:
+        partials = np.empty((n + block - 1) // block, dtype=np.float64)
+        partials_ptr = &partials[0]
+    cdef double total
+    with nogil:
+        total = blocked_sum(_weight_block, &args, n, block, partials_ptr, 1)
+    return total
+
+
+def pairwise_total(const double[::1] partials):
+    """The sum of block partials in blocked_sum's order (recursive halving)."""
+    if partials.shape[0] == 0:
+        return 0.0
+    return pairwise_sum(&partials[0], partials.shape[0])
+
+
+def block_partials(Py_ssize_t n_items, Py_ssize_t block):
+    """A float64 array for the partial sums of n_items split in blocks of `block`."""
+    return np.empty(max(1, (n_items + block - 1) // block) if n_items else 0, dtype=np.float64)
 
 
 # Kernel modes and thresholds, for the Python layer.
