@@ -104,11 +104,11 @@ class _RankingLoss(OnePassLoss[ValueT]):
 
     def _weight_total(self, inputs, partials=None):
         n = inputs[1].shape[0]
-        return row_total(n, inputs[3], self._block_items(inputs), partials), n
+        return row_total(n, inputs[3], self._block_items(inputs[1].shape), partials), n
 
-    def _block_items(self, inputs):
+    def _block_items(self, pred_shape):
         """Lists per reduction block (it depends on the list size)."""
-        return _kernels.rows_per_block(inputs[1].shape[1])
+        return _kernels.rows_per_block(pred_shape[1])
 
     def _values_buffer(self, inputs):
         s = inputs[1]

@@ -22,7 +22,7 @@ import fastloss
 NOT_IMPORTED = {"fastloss.__main__", "fastloss.torch", "fastloss.jax", "fastloss.keras"}
 #: Modules whose examples need an optional library: checked where it is installed.
 NEEDS = {"fastloss.xgboost": "xgboost", "fastloss.lightgbm": "lightgbm",
-         "fastloss.catboost": "catboost"}
+         "fastloss.catboost": "catboost", "fastloss.dask": "dask"}
 OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 

@@ -134,7 +134,7 @@ class OnePassLoss(Loss[ValueT]):
     - `_values_buffer(inputs)`: the array of "none" values.
 
     Losses whose items (elements, rows or lists) can be split between machines also
-    say how many items make one reduction block (`_block_items(inputs)`): a caller
+    say how many items make one reduction block (`_block_items(pred_shape)`): a caller
     that splits at block boundaries and adds the block sums in the kernels' order
     (fastloss.dask) gets the in-memory result to the bit.
 
@@ -301,7 +301,7 @@ class ElementwiseLoss(OnePassLoss[ValueT]):
         _, p, w = inputs
         return row_total(p.size, w, modes.BLOCK, partials), p.size
 
-    def _block_items(self, inputs):
+    def _block_items(self, pred_shape):
         """Elements (of the flattened arrays) per reduction block."""
         return modes.BLOCK
 

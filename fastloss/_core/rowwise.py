@@ -160,11 +160,11 @@ class RowwiseLoss(OnePassLoss[ValueT]):
         ):
             total = self._run(self._kernels.MODE_ROW_WEIGHT_SUM, inputs, partials=partials)
             return total, p.shape[0]
-        return row_total(p.shape[0], w, self._block_items(inputs), partials), p.shape[0]
+        return row_total(p.shape[0], w, self._block_items(p.shape), partials), p.shape[0]
 
-    def _block_items(self, inputs):
+    def _block_items(self, pred_shape):
         """Rows per reduction block (it depends on the number of classes)."""
-        return self._kernels.rows_per_block(inputs[1].shape[1])
+        return self._kernels.rows_per_block(pred_shape[1])
 
     def _values_buffer(self, inputs):
         p = inputs[1]

@@ -1,0 +1,468 @@
+"""Losses on Dask arrays: lazy values, gradients and hessians, bitwise equal to the
+in-memory call on the same data.
+
+Every kernel cuts its items into blocks of a fixed size (4096 elements, or the rows
+of about 4096 elements for the multi-class and ranking losses), sums each block in a
+fixed order and adds the block sums by recursive halving (`pairwise_sum` in the
+kernels). The weight total that "mean" divides by is computed the same way. Here the
+arrays are rechunked so that every chunk starts on a block boundary; each chunk's
+task computes its blocks' sums and, from them, the sums of the subtrees of the
+halving that lie inside the chunk (a few numbers per chunk); a tree of tasks merges
+neighbouring chunks' subtrees. The root is the in-memory sum to the bit, whatever the
+chunking, the number of workers or their threads.
+
+Chunking rules:
+
+- element-wise losses: the arrays are flattened (C order) and each chunk boundary is
+  moved down to a multiple of 4096 elements (chunks smaller than that merge with the
+  next); gradients and hessians come back with y_pred's shape and chunks;
+- multi-class and ranking losses: whole rows (the class or list axis is one chunk)
+  and row boundaries on multiples of the loss's rows per block;
+- embedding losses are not supported (BatchTriplet mines triplets over the whole
+  batch and cannot be split).
+
+Rechunking moves at most one block per chunk boundary between neighbouring chunks
+when the original chunks are larger than a block; Dask does it lazily, chunk by
+chunk.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from fastloss._core.base import ElementwiseLoss, OnePassLoss, _Output
+from fastloss._core.rowwise import RowwiseLoss
+from fastloss._core.validation import compute_dtype
+from fastloss._kernels import common as modes
+from fastloss.ranking import _RankingLoss
+
+if TYPE_CHECKING:
+    from dask.array import Array
+
+__all__ = ["value", "gradient", "value_and_gradient", "gradient_hessian"]
+
+#: Number of subtree sums merged by one task of the tree reduction.
+_FAN_IN = 8
+#: pairwise_sum adds up to this many block sums in a row (a leaf of the halving).
+_LEAF = 8
+
+
+def _dask():
+    try:
+        import dask
+        import dask.array as da
+    except ImportError as error:  # pragma: no cover - exercised without dask only
+        raise ImportError(
+            "fastloss.dask needs Dask: pip install 'fastloss[dask]'"
+        ) from error
+    return dask, da
+
+
+# ---- the halving of pairwise_sum, split between chunks ------------------------------
+# A node (lo, hi) is the sum of block sums lo..hi-1 as pairwise_sum computes it: for
+# hi - lo <= 8, 0.0 + s[lo] + ... + s[hi-1] in that order; else node(lo, mid) +
+# node(mid, hi) with mid = lo + (hi - lo) // 2. A chunk knows the block sums of its
+# own range; it returns the largest nodes inside its range and, for a leaf that
+# crosses its boundary, its raw block sums ("raw", index).
+
+
+def _node_value(partials, first, lo, hi):
+    """pairwise_sum of the block sums lo..hi-1, all held in `partials` (which starts
+    at block `first`)."""
+    if hi - lo <= _LEAF:
+        total = 0.0
+        for i in range(lo, hi):
+            total += float(partials[i - first])
+        return total
+    mid = lo + (hi - lo) // 2
+    return _node_value(partials, first, lo, mid) + _node_value(partials, first, mid, hi)
+
+
+def _chunk_nodes(partials, first, n_blocks):
+    """The largest halving nodes inside blocks [first, first + len(partials))."""
+    stop = first + len(partials)
+    nodes = {}
+
+    def visit(lo, hi):
+        if hi <= first or lo >= stop:
+            return
+        if first <= lo and hi <= stop:
+            nodes[("node", lo, hi)] = _node_value(partials, first, lo, hi)
+        elif hi - lo <= _LEAF:
+            for i in range(max(lo, first), min(hi, stop)):
+                nodes[("raw", i)] = float(partials[i - first])
+        else:
+            mid = lo + (hi - lo) // 2
+            visit(lo, mid)
+            visit(mid, hi)
+
+    visit(0, n_blocks)
+    return nodes
+
+
+def _merge_nodes(n_blocks, *parts):
+    """Merge the nodes of neighbouring chunks, replacing every node whose parts are all
+    known by its value (so that what travels up the tree stays small)."""
+    known = {}
+    for part in parts:
+        known.update(part)
+
+    def evaluate(lo, hi):
+        """The value of node (lo, hi) if known or computable, else None."""
+        if ("node", lo, hi) in known:
+            return known[("node", lo, hi)]
+        if hi - lo <= _LEAF:
+            if all(("raw", i) in known for i in range(lo, hi)):
+                total = 0.0
+                for i in range(lo, hi):
+                    total += known[("raw", i)]
+                return total
+            return None
+        mid = lo + (hi - lo) // 2
+        left = evaluate(lo, mid)
+        right = evaluate(mid, hi) if left is not None else None
+        return None if right is None else left + right
+
+    merged = {}
+
+    def collect(lo, hi):
+        found = evaluate(lo, hi)
+        if found is not None:
+            if any(_inside(key, lo, hi) for key in known):
+                merged[("node", lo, hi)] = found
+            return
+        if hi - lo <= _LEAF:
+            merged.update({key: v for key, v in known.items()
+                           if key[0] == "raw" and lo <= key[1] < hi})
+            return
+        mid = lo + (hi - lo) // 2
+        collect(lo, mid)
+        collect(mid, hi)
+
+    collect(0, n_blocks)
+    return merged
+
+
+def _inside(key, lo, hi):
+    if key[0] == "raw":
+        return lo <= key[1] < hi
+    return lo <= key[1] and key[2] <= hi
+
+
+def _root(n_blocks, *parts):
+    """The sum of all block sums, in the kernels' order."""
+    if n_blocks == 0:
+        return 0.0
+    nodes = _merge_nodes(n_blocks, *parts)
+    if n_blocks == 1:  # blocked_sum returns a single block's sum as it is
+        return nodes.get(("raw", 0), nodes.get(("node", 0, 1)))
+    return nodes[("node", 0, n_blocks)]
+
+
+def _tree_sum(dask, n_blocks, node_tasks):
+    """A delayed float: the root of the halving, merged in a tree of tasks."""
+    level = list(node_tasks)
+    merge = dask.delayed(_merge_nodes, pure=True)
+    while len(level) > _FAN_IN:
+        level = [merge(n_blocks, *level[i:i + _FAN_IN]) for i in range(0, len(level), _FAN_IN)]
+    return dask.delayed(_root, pure=True)(n_blocks, *level)
+
+
+# ---- layouts: how a loss's arrays are split -------------------------------------------
+
+def _aligned(chunks, block, total):
+    """Chunk sizes whose boundaries are those of `chunks` moved down to multiples of
+    `block` (the last chunk ends at `total`)."""
+    bounds = np.cumsum(chunks)[:-1]
+    cuts = sorted({int(b) - int(b) % block for b in bounds} - {0})
+    cuts = [c for c in cuts if c < total]
+    edges = [0, *cuts, total]
+    sizes = tuple(b - a for a, b in zip(edges[:-1], edges[1:], strict=True))
+    return sizes if sizes else (0,)
+
+
+def _check_known(arr, name):
+    if any(math.isnan(c) for dim in arr.chunks for c in dim):
+        raise ValueError(
+            f"{name} has unknown chunk sizes: call {name}.compute_chunk_sizes() first"
+        )
+
+
+class _Split:
+    """The arrays of one call, rechunked so that every chunk starts on a block boundary.
+
+    `parts` is a list of (first block, y chunk, p chunk, w chunk) as delayed objects,
+    `shape` the prediction's shape, `items` the number of items (elements or rows) and
+    `block` the items per block.
+    """
+
+    def __init__(self, loss, y_true, y_pred, sample_weight):
+        dask, da = _dask()
+        if not isinstance(loss, OnePassLoss) or not isinstance(
+                loss, (ElementwiseLoss, RowwiseLoss, _RankingLoss)):
+            raise TypeError(
+                "fastloss.dask computes element-wise, multi-class and ranking losses; "
+                f"{type(loss).__name__} cannot be split between chunks"
+                + (" (it mines triplets over the whole batch)"
+                   if type(loss).__name__ == "BatchTriplet" else "")
+            )
+        p = y_pred if isinstance(y_pred, da.Array) else da.asarray(np.asarray(y_pred))
+        y = y_true if isinstance(y_true, da.Array) else da.asarray(np.asarray(y_true))
+        w = sample_weight
+        if w is not None and not isinstance(w, da.Array):
+            w = da.asarray(np.asarray(w))
+        for arr, name in ((p, "y_pred"), (y, "y_true"), (w, "sample_weight")):
+            if arr is not None:
+                _check_known(arr, name)
+        self.loss, self.pred = loss, p
+        self.shape = p.shape
+        self.dtype = np.dtype(p.dtype)
+        self.rows = not isinstance(loss, ElementwiseLoss)
+        if self.rows:
+            self._split_rows(da, y, p, w)
+        else:
+            self._split_elements(da, y, p, w)
+        self.n_blocks = -(-self.items // self.block) if self.items else 0
+        firsts = np.cumsum((0,) + self.chunk_sizes[:-1]) // self.block
+        blocks = [a.to_delayed().ravel() if a is not None else [None] * len(firsts)
+                  for a in (self.y, self.p, self.w)]
+        self.parts = list(zip((int(f) for f in firsts), *blocks, strict=True))
+        self.dask = dask
+
+    def _split_elements(self, da, y, p, w):
+        if y.shape != p.shape:
+            raise ValueError(
+                f"y_true and y_pred must have the same shape; got {y.shape} and {p.shape}"
+            )
+        n = math.prod(p.shape)
+        if w is not None:
+            if p.ndim >= 1 and w.shape == (p.shape[0],) and w.shape != p.shape:
+                w = da.broadcast_to(w.reshape((-1,) + (1,) * (p.ndim - 1)), p.shape)
+            elif w.shape != p.shape:
+                raise ValueError(
+                    f"sample_weight must have shape ({p.shape[0] if p.ndim else ''},) or "
+                    f"{p.shape}; got {w.shape}"
+                )
+        self.block = self.loss._block_items(p.shape)
+        flat = p.reshape(-1) if p.ndim != 1 else p
+        sizes = _aligned(flat.chunks[0], self.block, n)
+        self.p = flat.rechunk((sizes,))
+        self.y = (y.reshape(-1) if y.ndim != 1 else y).rechunk((sizes,))
+        self.w = None if w is None else (w.reshape(-1) if w.ndim != 1 else w).rechunk((sizes,))
+        self.items, self.chunk_sizes = n, sizes
+
+    def _split_rows(self, da, y, p, w):
+        if p.ndim != 2:
+            raise ValueError(f"y_pred must be 2-D (n, width); got shape {p.shape}")
+        n, width = p.shape
+        if y.shape not in ((n,), (n, width)):
+            raise ValueError(
+                f"y_true must have shape ({n},) or {p.shape}; got {y.shape}"
+            )
+        if w is not None and w.shape != (n,):
+            raise ValueError(f"sample_weight must have shape ({n},); got {w.shape}")
+        self.block = self.loss._block_items(p.shape)
+        sizes = _aligned(p.chunks[0], self.block, n)
+        self.p = p.rechunk((sizes, -1))
+        self.y = y.rechunk((sizes,) + ((-1,) if y.ndim == 2 else ()))
+        self.w = None if w is None else w.rechunk((sizes,))
+        self.items, self.chunk_sizes = n, sizes
+
+    # -- tasks --------------------------------------------------------------------------
+
+    def map(self, task, *args):
+        """One delayed call task(loss, first_block, n_blocks, y, p, w, *args) per chunk."""
+        call = self.dask.delayed(task, pure=True)
+        return [call(self.loss, first, self.n_blocks, y, p, w, *args)
+                for first, y, p, w in self.parts]
+
+    def weight_total(self):
+        """A delayed float: the weight total of "mean" (the in-memory weight_total).
+        Without sample weights an element-wise or ranking loss counts its items (no
+        pass over the data)."""
+        if self.w is None and isinstance(self.loss, (ElementwiseLoss, _RankingLoss)):
+            return self.items
+        return _tree_sum(self.dask, self.n_blocks, self.map(_weight_task))
+
+    def divisor(self, weight_total):
+        """A delayed float: "mean"'s divisor, with the in-memory errors."""
+        loss = self.loss
+        return self.dask.delayed(_check_divisor, pure=True)(
+            weight_total, loss._items, loss._zero_total, self.items)
+
+    def array(self, results, index, dtype):
+        """The index-th array of each chunk's results as one dask array shaped like the
+        prediction (derivatives) or with one value per row or element ("none")."""
+        _, da = _dask()
+        getitem = self.dask.delayed(_item, pure=True)
+        width = self.shape[1] if self.rows and len(self.shape) == 2 else None
+        pieces = []
+        for size, result in zip(self.chunk_sizes, results, strict=True):
+            shape = (size,) if (width is None or index == "values") else (size, width)
+            pieces.append(da.from_delayed(getitem(result, index), shape=shape, dtype=dtype))
+        out = da.concatenate(pieces, axis=0) if len(pieces) > 1 else pieces[0]
+        if not self.rows:
+            return out.reshape(self.shape).rechunk(self.pred.chunks)
+        return out if index == "values" else out.rechunk(self.pred.chunks)
+
+    def scalar(self, delayed_value):
+        _, da = _dask()
+        return da.from_delayed(delayed_value, shape=(), dtype=np.float64)
+
+
+def _item(result, key):
+    return result[key]
+
+
+def _prepared(loss, y, p, w):
+    return loss._prepare(y, p, sample_weight=w)
+
+
+def _new_partials(loss, pred):
+    """An array for the block sums of a chunk's prediction."""
+    items = pred.size if isinstance(loss, ElementwiseLoss) else len(pred)
+    return modes.block_partials(items, loss._block_items(pred.shape))
+
+
+def _weight_nodes(loss, inputs, first, n_blocks):
+    partials = _new_partials(loss, inputs[1])
+    loss._weight_total(inputs, partials)
+    return _chunk_nodes(partials, first, n_blocks)
+
+
+def _weight_task(loss, first, n_blocks, y, p, w):
+    return _weight_nodes(loss, _prepared(loss, y, p, w), first, n_blocks)
+
+
+def _kernel_task(loss, first, n_blocks, y, p, w, mode, scale, with_total=False):
+    """One kernel pass over a chunk: its outputs, its blocks' halving nodes and, with
+    `with_total`, those of its weight total."""
+    inputs = _prepared(loss, y, p, w)
+    pred = inputs[1]
+    partials = _new_partials(loss, pred)
+    result = {}
+    if mode in (modes.VALUE_NONE, modes.VALUE_NONE_GRADIENT):
+        result["values"] = loss._values_buffer(inputs)
+    if mode != modes.VALUE_SUM and mode != modes.VALUE_NONE:
+        result["grad"] = _Output(None, p, pred, inputs[0])
+    if mode == modes.GRADIENT_HESSIAN:
+        result["hess"] = _Output(None, p, pred, inputs[0])
+    if mode == modes.VALUE_NONE_GRADIENT:
+        out_a, out_b = result["values"], result["grad"].buffer
+    else:
+        out_a = result["grad"].buffer if "grad" in result else result.get("values")
+        out_b = result["hess"].buffer if "hess" in result else None
+    loss._run(mode, inputs, out_a, out_b, scale, partials=partials)
+    for key in ("grad", "hess"):
+        if key in result:
+            result[key] = result[key].result()
+    result["nodes"] = _chunk_nodes(partials, first, n_blocks)
+    if with_total:
+        result["weight_nodes"] = _weight_nodes(loss, inputs, first, n_blocks)
+    return result
+
+
+def _check_divisor(divisor, items_word, zero_reason, count):
+    """The divisor of "mean" (as the in-memory _mean_divisor: ValueError unless > 0)."""
+    if not divisor > 0:
+        what = f"no {items_word}" if count == 0 else zero_reason
+        raise ValueError(f'reduction="mean" is undefined over {what}')
+    return divisor
+
+
+def _divide(total, divisor):
+    return float(total) / divisor
+
+
+def _inverse(divisor):
+    return 1.0 / divisor
+
+
+def _tree_of(split, results, key):
+    """The root of the halving over the chunk results' `key` nodes (delayed)."""
+    getitem = split.dask.delayed(_item, pure=True)
+    return _tree_sum(split.dask, split.n_blocks, [getitem(r, key) for r in results])
+
+
+# ---- the public functions -------------------------------------------------------------
+
+def _gradient_scale(split):
+    """(scale, divisor) of the gradient: 1 / the global weight total for "mean"."""
+    if split.loss.reduction != "mean":
+        return 1.0, None
+    divisor = split.divisor(split.weight_total())
+    return split.dask.delayed(_inverse, pure=True)(divisor), divisor
+
+
+def _output_dtype(split):
+    return split.dtype if split.dtype.kind == "f" else compute_dtype(split.dtype, "y_pred")
+
+
+def value(loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> Array:
+    """The loss value as a lazy Dask array: 0-d for "mean" and "sum" (computed, it is
+    bitwise equal to ``loss(y_true, y_pred, sample_weight=...)`` on the same data),
+    one value per element or row for "none".
+
+    >>> import dask.array as da, fastloss as fl, fastloss.dask as fld, numpy as np
+    >>> y, p = np.linspace(0, 1, 10_000), np.linspace(1, 0, 10_000)
+    >>> lazy = fld.value(fl.MeanSquaredError(), da.from_array(y, chunks=3000),
+    ...                  da.from_array(p, chunks=2500))
+    >>> float(lazy.compute()) == fl.mse(y, p)
+    True
+    """
+    split = _Split(loss, y_true, y_pred, sample_weight)
+    dask = split.dask
+    if loss.reduction == "none":
+        results = split.map(_kernel_task, modes.VALUE_NONE, 1.0)
+        return split.array(results, "values", compute_dtype(split.dtype, "y_pred"))
+    mean = loss.reduction == "mean"
+    weight_total = split.weight_total() if mean else None
+    fused = mean and not isinstance(weight_total, int)  # the weight total in the same pass
+    results = split.map(_kernel_task, modes.VALUE_SUM, 1.0, fused)
+    total = _tree_of(split, results, "nodes")
+    if not mean:
+        return split.scalar(total)
+    if fused:
+        weight_total = _tree_of(split, results, "weight_nodes")
+    return split.scalar(dask.delayed(_divide, pure=True)(total, split.divisor(weight_total)))
+
+
+def gradient(loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> Array:
+    """d(reduced loss)/d(y_pred) as a lazy Dask array chunked like y_pred; for "mean"
+    scaled by the global weight total (one extra pass over the weights, or over the
+    targets where class weights or ignored labels define it)."""
+    split = _Split(loss, y_true, y_pred, sample_weight)
+    results = split.map(_kernel_task, modes.GRADIENT, _gradient_scale(split)[0])
+    return split.array(results, "grad", _output_dtype(split))
+
+
+def value_and_gradient(
+    loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None
+) -> tuple[Array, Array]:
+    """(value, gradient), both lazy, from one kernel pass per chunk (as the in-memory
+    method, whose results they equal bit for bit)."""
+    split = _Split(loss, y_true, y_pred, sample_weight)
+    dask = split.dask
+    if loss.reduction == "none":
+        results = split.map(_kernel_task, modes.VALUE_NONE_GRADIENT, 1.0)
+        return (split.array(results, "values", compute_dtype(split.dtype, "y_pred")),
+                split.array(results, "grad", _output_dtype(split)))
+    scale, divisor = _gradient_scale(split)
+    results = split.map(_kernel_task, modes.VALUE_GRADIENT, scale)
+    total = _tree_of(split, results, "nodes")
+    if divisor is not None:
+        total = dask.delayed(_divide, pure=True)(total, divisor)
+    return split.scalar(total), split.array(results, "grad", _output_dtype(split))
+
+
+def gradient_hessian(
+    loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None
+) -> tuple[Array, Array]:
+    """(gradient, diagonal hessian) as lazy Dask arrays chunked like y_pred."""
+    split = _Split(loss, y_true, y_pred, sample_weight)
+    results = split.map(_kernel_task, modes.GRADIENT_HESSIAN, _gradient_scale(split)[0])
+    dtype = _output_dtype(split)
+    return split.array(results, "grad", dtype), split.array(results, "hess", dtype)

@@ -1,0 +1,226 @@
+"""fastloss.dask on a real distributed.LocalCluster (two worker processes): values bit
+for bit equal to the in-memory call for any chunking, gradients and hessians equal,
+clear errors, a killed worker, and boosting on the cluster."""
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+import fastloss as fl
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+import dask  # noqa: E402
+
+import fastloss.dask as fld  # noqa: E402
+
+pytestmark = pytest.mark.one_kernel_set
+
+N = 100_003  # not a multiple of the 4096-element block
+# Chunkings of N: one chunk, regular, irregular, and ragged (tiny chunks, a chunk
+# smaller than a block, one that straddles many blocks).
+CHUNKINGS = [N, 30_000, 12_289, (5, 4091, 1, 20_000, 3, N - 24_100)]
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
+                                       dashboard_address=None, memory_limit="1GiB")
+    with cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+def row_chunks(chunks, n):
+    """The chunking of N elements applied to n rows (scaled, ragged kept)."""
+    if isinstance(chunks, int):
+        return max(1, chunks * n // N)
+    sizes = [max(1, c * n // N) for c in chunks[:-1]]
+    return (*sizes, n - sum(sizes))
+
+
+def computed(*lazy):
+    return dask.compute(*lazy)
+
+
+def assert_same(dask_results, memory_results):
+    for got, want in zip(dask_results, memory_results, strict=True):
+        if np.ndim(want) == 0:
+            assert float(got) == float(want)  # bit for bit
+        else:
+            assert got.dtype == np.asarray(want).dtype
+            np.testing.assert_array_equal(got, want)
+
+
+def check_all_methods(loss, y, p, w, chunk_y, chunk_p, chunk_w):
+    Y, P = da.from_array(y, chunks=chunk_y), da.from_array(p, chunks=chunk_p)
+    W = None if w is None else da.from_array(w, chunks=chunk_w)
+    assert_same(computed(fld.value(loss, Y, P, sample_weight=W)),
+                [loss(y, p, sample_weight=w)])
+    assert_same(computed(fld.gradient(loss, Y, P, sample_weight=W)),
+                [loss.gradient(y, p, sample_weight=w)])
+    assert_same(computed(*fld.value_and_gradient(loss, Y, P, sample_weight=W)),
+                loss.value_and_gradient(y, p, sample_weight=w))
+    assert_same(computed(*fld.gradient_hessian(loss, Y, P, sample_weight=W)),
+                loss.gradient_hessian(y, p, sample_weight=w))
+
+
+@pytest.mark.parametrize("chunks", CHUNKINGS, ids=str)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_elementwise_bitwise(client, chunks, reduction, weighted):
+    rng = np.random.default_rng(1)
+    y, p = rng.normal(size=N), rng.normal(size=N) * 3
+    labels = (rng.random(N) < 0.3).astype(np.float32)
+    w = rng.uniform(0.1, 2.0, N) if weighted else None
+    check_all_methods(fl.MeanSquaredError(reduction=reduction), y, p, w, chunks, chunks, chunks)
+    # The targets chunked differently from the predictions.
+    other = 7_001 if chunks != 7_001 else 9_000
+    check_all_methods(fl.BinaryCrossEntropy(from_logits=True, reduction=reduction), labels,
+                      p.astype(np.float32), w, other, chunks, chunks)
+
+
+def test_elementwise_multi_output_with_row_weights(client):
+    rng = np.random.default_rng(2)
+    y, p, w = rng.normal(size=(5_001, 3)), rng.normal(size=(5_001, 3)), rng.random(5_001)
+    for loss in (fl.Huber(delta=0.5), fl.LogCosh(reduction="none")):
+        check_all_methods(loss, y, p, w, (700, 2), (1_000, 3), 333)
+
+
+@pytest.mark.parametrize("chunks", CHUNKINGS, ids=str)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_sparse_cross_entropy_bitwise(client, chunks, reduction):
+    rng = np.random.default_rng(3)
+    n, k = 20_011, 7
+    labels = rng.integers(0, k, n)
+    labels[::11] = -100
+    p = rng.normal(size=(n, k)).astype(np.float32)
+    w = rng.uniform(0.1, 2.0, n)
+    loss = fl.SparseCategoricalCrossEntropy(
+        from_logits=True, class_weight=rng.uniform(0.5, 2.0, k), ignore_index=-100,
+        reduction=reduction)
+    rows = row_chunks(chunks, n)
+    check_all_methods(loss, labels, p, w, rows, (rows, 3), rows)
+
+
+@pytest.mark.parametrize("chunks", CHUNKINGS, ids=str)
+def test_ranking_bitwise(client, chunks):
+    rng = np.random.default_rng(4)
+    n, size = 3_001, 12
+    relevance = rng.integers(0, 4, (n, size)).astype(float)
+    scores, w = rng.normal(size=(n, size)), rng.uniform(0.1, 2.0, n)
+    rows = row_chunks(chunks, n)
+    for loss in (fl.LambdaRank(k=5), fl.ListwiseSoftmax(reduction="sum")):
+        check_all_methods(loss, relevance, scores, w, (rows, 5), (rows, size), rows)
+
+
+def test_same_bits_with_any_thread_count(client):
+    """The kernels' threads inside each task do not change the bits either."""
+    rng = np.random.default_rng(5)
+    y, p = rng.normal(size=N), rng.normal(size=N)
+    loss = fl.LogCosh()
+    lazy = fld.value(loss, da.from_array(y, chunks=30_000), da.from_array(p, chunks=30_000))
+    with fl.threads(1):
+        want = loss(y, p)
+    assert float(lazy.compute()) == want
+    assert float(lazy.compute(scheduler="threads")) == want
+
+
+def test_errors(client):
+    x = da.ones((10, 3), chunks=5)
+    with pytest.raises(TypeError, match="mines triplets over the whole batch"):
+        fld.value(fl.BatchTriplet(), da.zeros(10, chunks=5), x)
+    with pytest.raises(TypeError, match="cannot be split"):
+        fld.value(fl.Contrastive(), da.zeros(10, chunks=5), x)
+    with pytest.raises(ValueError, match="same shape"):
+        fld.value(fl.MeanSquaredError(), da.ones(9, chunks=5), da.ones(10, chunks=5))
+    with pytest.raises(ValueError, match="sample_weight must have shape"):
+        fld.value(fl.MeanSquaredError(), x, x, sample_weight=da.ones(4, chunks=2))
+    unknown = da.ones(10, chunks=5)
+    unknown = unknown[unknown > 0]
+    with pytest.raises(ValueError, match="unknown chunk sizes"):
+        fld.value(fl.MeanSquaredError(), unknown, unknown)
+    # Errors of the in-memory call surface when computed: "mean" over zero weights,
+    # labels out of range.
+    zero = fld.value(fl.MeanSquaredError(), x, x, sample_weight=da.zeros(10, chunks=5))
+    with pytest.raises(ValueError, match="undefined over sample weights summing to 0"):
+        zero.compute()
+    bad = fld.value(fl.SparseCategoricalCrossEntropy(), da.full(10, 3, chunks=5), x)
+    with pytest.raises(ValueError, match="y_true"):
+        bad.compute()
+
+
+def test_lazy_and_numpy_inputs(client):
+    rng = np.random.default_rng(6)
+    y, p = rng.normal(size=1000), rng.normal(size=1000)
+    lazy = fld.value(fl.MeanSquaredError(), y, p)  # NumPy arrays: one chunk
+    assert isinstance(lazy, da.Array) and lazy.shape == ()
+    assert float(lazy.compute()) == fl.mse(y, p)
+    grad = fld.gradient(fl.MeanSquaredError(), da.from_array(y, chunks=300),
+                        da.from_array(p, chunks=300))
+    assert grad.chunks == ((300, 300, 300, 100),)
+
+
+def test_killed_worker_does_not_change_the_result(client):
+    n = 4_000_000
+    # Data made on the workers (not sent from here): the same element-wise formulas
+    # give the same bits in NumPy.
+    index = da.arange(n, chunks=40_000, dtype=np.float64)
+    Y, P = da.sin(index * 0.001), da.cos(index * 0.0013) * 2
+    y, p = np.sin(np.arange(n, dtype=np.float64) * 0.001), np.cos(np.arange(n) * 0.0013) * 2
+    loss = fl.LogCosh()
+    future = client.compute(fld.value(loss, Y, P))
+    victim = sorted(client.scheduler_info()["workers"])[0]
+    pid = client.run(os.getpid, workers=[victim])[victim]
+    deadline = time.monotonic() + 30
+    while not client.processing().get(victim) and time.monotonic() < deadline:
+        time.sleep(0.005)  # until the victim runs tasks of this graph
+    assert not future.done()
+    os.kill(pid, signal.SIGKILL)
+    assert float(future.result(timeout=120)) == loss(y, p)
+
+
+def test_distributed_xgboost_matches_single_process(client):
+    xgb = pytest.importorskip("xgboost")
+    import xgboost.dask  # noqa: F401  (the submodule is not imported by xgboost)
+
+    import fastloss.xgboost as fxgb
+
+    rng = np.random.default_rng(8)
+    n = 4_000
+    # Few distinct feature values: the cluster's quantile sketch is then exact, as
+    # the single process's, and the same splits are found.
+    x = rng.integers(0, 16, (n, 4)).astype(np.float64)
+    y = (x[:, 0] - 7 + 0.5 * x[:, 1] * (x[:, 2] > 8) + rng.normal(size=n) > 0).astype(float)
+    loss = fl.BinaryCrossEntropy(from_logits=True)
+    params = {"max_depth": 3, "eta": 0.3, "tree_method": "hist", "nthread": 1,
+              "base_score": fxgb.init_score(loss, y)}
+    single = xgb.train(params, xgb.DMatrix(x, y), 10, obj=fxgb.objective(loss))
+    dtrain = xgb.dask.DaskDMatrix(client, da.from_array(x, chunks=(1_000, 4)),
+                                  da.from_array(y, chunks=1_000))
+    out = xgb.dask.train(client, params, dtrain, 10, obj=fxgb.objective(loss))
+    np.testing.assert_allclose(
+        out["booster"].predict(xgb.DMatrix(x), output_margin=True),
+        single.predict(xgb.DMatrix(x), output_margin=True), rtol=1e-5, atol=1e-5)
+
+
+def test_distributed_lightgbm_matches_single_process(client):
+    lgb = pytest.importorskip("lightgbm")
+    import fastloss.lightgbm as flgb
+
+    rng = np.random.default_rng(9)
+    n = 4_000
+    x = rng.integers(0, 16, (n, 4)).astype(np.float64)
+    y = x[:, 0] + 0.5 * x[:, 1] * (x[:, 2] > 8) + rng.normal(size=n)
+    loss = fl.Huber(delta=1.0)
+    common = {"n_estimators": 10, "num_leaves": 7, "min_child_samples": 5, "verbose": -1,
+              "objective": flgb.objective(loss), "n_jobs": 1}
+    init = np.full(n, flgb.init_score(loss, y))
+    single = lgb.LGBMRegressor(**common).fit(x, y, init_score=init)
+    X, Y = da.from_array(x, chunks=(2_000, 4)), da.from_array(y, chunks=2_000)
+    model = lgb.DaskLGBMRegressor(client=client, tree_learner="data", **common)
+    model.fit(X, Y, init_score=da.from_array(init, chunks=2_000))
+    np.testing.assert_allclose(model.to_local().predict(x, raw_score=True),
+                               single.predict(x, raw_score=True), rtol=1e-5, atol=1e-5)
