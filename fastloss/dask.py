@@ -194,12 +194,13 @@ def _check_known(arr, name):
 class _Split:
     """The arrays of one call, rechunked so that every chunk starts on a block boundary.
 
-    `parts` is a list of (first block, y chunk, p chunk, w chunk) as delayed objects,
+    `parts` is a list of (first block, y chunk, p chunk, w chunk, where chunk) as
+    delayed objects (None for an absent array),
     `shape` the prediction's shape, `items` the number of items (elements or rows) and
     `block` the items per block.
     """
 
-    def __init__(self, loss, y_true, y_pred, sample_weight):
+    def __init__(self, loss, y_true, y_pred, sample_weight, where=None):
         dask, da = _dask()
         if not isinstance(loss, OnePassLoss) or not isinstance(
                 loss, (ElementwiseLoss, RowwiseLoss, _RankingLoss)):
@@ -211,24 +212,27 @@ class _Split:
             )
         p = y_pred if isinstance(y_pred, da.Array) else da.asarray(np.asarray(y_pred))
         y = y_true if isinstance(y_true, da.Array) else da.asarray(np.asarray(y_true))
-        w = sample_weight
-        if w is not None and not isinstance(w, da.Array):
-            w = da.asarray(np.asarray(w))
-        for arr, name in ((p, "y_pred"), (y, "y_true"), (w, "sample_weight")):
+        w, mask = (a if a is None or isinstance(a, da.Array) else da.asarray(np.asarray(a))
+                   for a in (sample_weight, where))
+        if mask is not None and not isinstance(loss, _RankingLoss):
+            raise TypeError(f"where is an argument of the ranking losses, not of "
+                            f"{type(loss).__name__}")
+        for arr, name in ((p, "y_pred"), (y, "y_true"), (w, "sample_weight"), (mask, "where")):
             if arr is not None:
                 _check_known(arr, name)
         self.loss, self.pred = loss, p
         self.shape = p.shape
         self.dtype = np.dtype(p.dtype)
         self.rows = not isinstance(loss, ElementwiseLoss)
+        self.where = None
         if self.rows:
-            self._split_rows(da, y, p, w)
+            self._split_rows(da, y, p, w, mask)
         else:
             self._split_elements(da, y, p, w)
         self.n_blocks = -(-self.items // self.block) if self.items else 0
         firsts = np.cumsum((0,) + self.chunk_sizes[:-1]) // self.block
         blocks = [a.to_delayed().ravel() if a is not None else [None] * len(firsts)
-                  for a in (self.y, self.p, self.w)]
+                  for a in (self.y, self.p, self.w, self.where)]
         self.parts = list(zip((int(f) for f in firsts), *blocks, strict=True))
         self.dask = dask
 
@@ -254,7 +258,7 @@ class _Split:
         self.w = None if w is None else (w.reshape(-1) if w.ndim != 1 else w).rechunk((sizes,))
         self.items, self.chunk_sizes = n, sizes
 
-    def _split_rows(self, da, y, p, w):
+    def _split_rows(self, da, y, p, w, mask):
         if p.ndim != 2:
             raise ValueError(f"y_pred must be 2-D (n, width); got shape {p.shape}")
         n, width = p.shape
@@ -264,20 +268,25 @@ class _Split:
             )
         if w is not None and w.shape != (n,):
             raise ValueError(f"sample_weight must have shape ({n},); got {w.shape}")
+        if mask is not None and mask.shape != p.shape:
+            raise ValueError(f"where must have the shape of the scores {p.shape}; "
+                             f"got {mask.shape}")
         self.block = self.loss._block_items(p.shape)
         sizes = _aligned(p.chunks[0], self.block, n)
         self.p = p.rechunk((sizes, -1))
         self.y = y.rechunk((sizes,) + ((-1,) if y.ndim == 2 else ()))
         self.w = None if w is None else w.rechunk((sizes,))
+        self.where = None if mask is None else mask.rechunk((sizes, -1))
         self.items, self.chunk_sizes = n, sizes
 
     # -- tasks --------------------------------------------------------------------------
 
     def map(self, task, *args):
-        """One delayed call task(loss, first_block, n_blocks, y, p, w, *args) per chunk."""
+        """One delayed call task(loss, first_block, n_blocks, arrays, *args) per chunk,
+        arrays being the chunk's (y, p, w, where)."""
         call = self.dask.delayed(task, pure=True)
-        return [call(self.loss, first, self.n_blocks, y, p, w, *args)
-                for first, y, p, w in self.parts]
+        return [call(self.loss, first, self.n_blocks, arrays, *args)
+                for first, *arrays in self.parts]
 
     def weight_total(self):
         """A delayed float: the weight total of "mean" (the in-memory weight_total).
@@ -317,8 +326,11 @@ def _item(result, key):
     return result[key]
 
 
-def _prepared(loss, y, p, w):
-    return loss._prepare(y, p, sample_weight=w)
+def _prepared(loss, arrays):
+    y, p, w, where = arrays
+    if where is None:
+        return loss._prepare(y, p, sample_weight=w)
+    return loss._prepare(y, p, where=where, sample_weight=w)
 
 
 def _new_partials(loss, pred):
@@ -333,14 +345,15 @@ def _weight_nodes(loss, inputs, first, n_blocks):
     return _chunk_nodes(partials, first, n_blocks)
 
 
-def _weight_task(loss, first, n_blocks, y, p, w):
-    return _weight_nodes(loss, _prepared(loss, y, p, w), first, n_blocks)
+def _weight_task(loss, first, n_blocks, arrays):
+    return _weight_nodes(loss, _prepared(loss, arrays), first, n_blocks)
 
 
-def _kernel_task(loss, first, n_blocks, y, p, w, mode, scale, with_total=False):
+def _kernel_task(loss, first, n_blocks, arrays, mode, scale, with_total=False):
     """One kernel pass over a chunk: its outputs, its blocks' halving nodes and, with
     `with_total`, those of its weight total."""
-    inputs = _prepared(loss, y, p, w)
+    inputs = _prepared(loss, arrays)
+    p = arrays[1]
     pred = inputs[1]
     partials = _new_partials(loss, pred)
     result = {}
@@ -401,10 +414,13 @@ def _output_dtype(split):
     return split.dtype if split.dtype.kind == "f" else compute_dtype(split.dtype, "y_pred")
 
 
-def value(loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> Array:
+def value(
+    loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None, where: Any = None
+) -> Array:
     """The loss value as a lazy Dask array: 0-d for "mean" and "sum" (computed, it is
     bitwise equal to ``loss(y_true, y_pred, sample_weight=...)`` on the same data),
-    one value per element or row for "none".
+    one value per element or row for "none". The arguments are those of the loss's
+    own call (for a ranking loss: relevance, scores and its ``where`` mask).
 
     >>> import dask.array as da, fastloss as fl, fastloss.dask as fld, numpy as np
     >>> y, p = np.linspace(0, 1, 10_000), np.linspace(1, 0, 10_000)
@@ -413,7 +429,7 @@ def value(loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> 
     >>> float(lazy.compute()) == fl.mse(y, p)
     True
     """
-    split = _Split(loss, y_true, y_pred, sample_weight)
+    split = _Split(loss, y_true, y_pred, sample_weight, where)
     dask = split.dask
     if loss.reduction == "none":
         results = split.map(_kernel_task, modes.VALUE_NONE, 1.0)
@@ -430,21 +446,23 @@ def value(loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> 
     return split.scalar(dask.delayed(_divide, pure=True)(total, split.divisor(weight_total)))
 
 
-def gradient(loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> Array:
+def gradient(
+    loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None, where: Any = None
+) -> Array:
     """d(reduced loss)/d(y_pred) as a lazy Dask array chunked like y_pred; for "mean"
     scaled by the global weight total (one extra pass over the weights, or over the
     targets where class weights or ignored labels define it)."""
-    split = _Split(loss, y_true, y_pred, sample_weight)
+    split = _Split(loss, y_true, y_pred, sample_weight, where)
     results = split.map(_kernel_task, modes.GRADIENT, _gradient_scale(split)[0])
     return split.array(results, "grad", _output_dtype(split))
 
 
 def value_and_gradient(
-    loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None
+    loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None, where: Any = None
 ) -> tuple[Array, Array]:
     """(value, gradient), both lazy, from one kernel pass per chunk (as the in-memory
     method, whose results they equal bit for bit)."""
-    split = _Split(loss, y_true, y_pred, sample_weight)
+    split = _Split(loss, y_true, y_pred, sample_weight, where)
     dask = split.dask
     if loss.reduction == "none":
         results = split.map(_kernel_task, modes.VALUE_NONE_GRADIENT, 1.0)
@@ -459,10 +477,10 @@ def value_and_gradient(
 
 
 def gradient_hessian(
-    loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None
+    loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None, where: Any = None
 ) -> tuple[Array, Array]:
     """(gradient, diagonal hessian) as lazy Dask arrays chunked like y_pred."""
-    split = _Split(loss, y_true, y_pred, sample_weight)
+    split = _Split(loss, y_true, y_pred, sample_weight, where)
     results = split.map(_kernel_task, modes.GRADIENT_HESSIAN, _gradient_scale(split)[0])
     dtype = _output_dtype(split)
     return split.array(results, "grad", dtype), split.array(results, "hess", dtype)

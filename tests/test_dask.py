@@ -114,6 +114,13 @@ def test_ranking_bitwise(client, chunks):
     rows = row_chunks(chunks, n)
     for loss in (fl.LambdaRank(k=5), fl.ListwiseSoftmax(reduction="sum")):
         check_all_methods(loss, relevance, scores, w, (rows, 5), (rows, size), rows)
+    # Lists of different lengths: the where mask, chunked its own way.
+    where = rng.random((n, size)) < 0.8
+    loss = fl.PairwiseLogistic()
+    R, S = da.from_array(relevance, chunks=(rows, 4)), da.from_array(scores, chunks=rows)
+    W, M = da.from_array(w, chunks=rows), da.from_array(where, chunks=(1_000, 6))
+    assert_same(computed(*fld.value_and_gradient(loss, R, S, sample_weight=W, where=M)),
+                loss.value_and_gradient(relevance, scores, sample_weight=w, where=where))
 
 
 def test_same_bits_with_any_thread_count(client):
@@ -134,6 +141,8 @@ def test_errors(client):
         fld.value(fl.BatchTriplet(), da.zeros(10, chunks=5), x)
     with pytest.raises(TypeError, match="cannot be split"):
         fld.value(fl.Contrastive(), da.zeros(10, chunks=5), x)
+    with pytest.raises(TypeError, match="where is an argument of the ranking losses"):
+        fld.value(fl.MeanSquaredError(), x, x, where=da.ones((10, 3), dtype=bool, chunks=5))
     with pytest.raises(ValueError, match="same shape"):
         fld.value(fl.MeanSquaredError(), da.ones(9, chunks=5), da.ones(10, chunks=5))
     with pytest.raises(ValueError, match="sample_weight must have shape"):
