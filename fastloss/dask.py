@@ -109,9 +109,16 @@ def _merge_nodes(n_blocks, *parts):
     known = {}
     for part in parts:
         known.update(part)
+    if not known:
+        return known
+    # The parts are neighbours: the blocks they cover are one range.
+    first = min(key[1] for key in known)
+    stop = max(key[1] + 1 if key[0] == "raw" else key[2] for key in known)
 
     def evaluate(lo, hi):
         """The value of node (lo, hi) if known or computable, else None."""
+        if lo < first or hi > stop:
+            return None
         if ("node", lo, hi) in known:
             return known[("node", lo, hi)]
         if hi - lo <= _LEAF:
@@ -129,6 +136,8 @@ def _merge_nodes(n_blocks, *parts):
     merged = {}
 
     def collect(lo, hi):
+        if hi <= first or lo >= stop:
+            return
         found = evaluate(lo, hi)
         if found is not None:
             if any(_inside(key, lo, hi) for key in known):
@@ -194,15 +203,20 @@ def _check_known(arr, name):
 class _Split:
     """The arrays of one call, rechunked so that every chunk starts on a block boundary.
 
-    `parts` is a list of (first block, y chunk, p chunk, w chunk, where chunk) as
-    delayed objects (None for an absent array),
-    `shape` the prediction's shape, `items` the number of items (elements or rows) and
-    `block` the items per block.
+    The arrays are split along their first axis, into whole rows (for an element-wise
+    loss on 0-d or 1-d arrays, into elements). `parts` is a list of (first block, y
+    chunk, p chunk, w chunk, where chunk) as delayed objects (None for an absent
+    array), `chunk_sizes` the rows of each chunk, `shape` the prediction's shape,
+    `items` the number of reduction items (elements, or rows for the row-wise losses),
+    `row_items` the items per row and `block` the items per block.
     """
 
     def __init__(self, loss, y_true, y_pred, sample_weight, where=None):
         dask, da = _dask()
-        if not isinstance(loss, OnePassLoss) or not isinstance(
+        if not isinstance(loss, OnePassLoss):
+            raise TypeError(f"loss must be a fastloss loss object, such as "
+                            f"fl.MeanSquaredError(); got {loss!r}")
+        if not isinstance(
                 loss, (ElementwiseLoss, RowwiseLoss, _RankingLoss)):
             raise TypeError(
                 "fastloss.dask computes element-wise, multi-class and ranking losses; "
@@ -230,7 +244,7 @@ class _Split:
         else:
             self._split_elements(da, y, p, w)
         self.n_blocks = -(-self.items // self.block) if self.items else 0
-        firsts = np.cumsum((0,) + self.chunk_sizes[:-1]) // self.block
+        firsts = np.cumsum((0,) + self.chunk_sizes[:-1]) * self.row_items // self.block
         blocks = [a.to_delayed().ravel() if a is not None else [None] * len(firsts)
                   for a in (self.y, self.p, self.w, self.where)]
         self.parts = list(zip((int(f) for f in firsts), *blocks, strict=True))
@@ -241,22 +255,25 @@ class _Split:
             raise ValueError(
                 f"y_true and y_pred must have the same shape; got {y.shape} and {p.shape}"
             )
-        n = math.prod(p.shape)
-        if w is not None:
-            if p.ndim >= 1 and w.shape == (p.shape[0],) and w.shape != p.shape:
-                w = da.broadcast_to(w.reshape((-1,) + (1,) * (p.ndim - 1)), p.shape)
-            elif w.shape != p.shape:
-                raise ValueError(
-                    f"sample_weight must have shape ({p.shape[0] if p.ndim else ''},) or "
-                    f"{p.shape}; got {w.shape}"
-                )
+        if p.ndim < 2:  # split the elements
+            if w is not None and w.shape != p.shape:
+                expected = "()" if p.ndim == 0 else f"{p.shape}"
+                raise ValueError(f"sample_weight must have shape {expected}; got {w.shape}")
+            p, y, w = (None if a is None else a.reshape(-1) for a in (p, y, w))
+        elif w is not None and w.shape not in ((p.shape[0],), p.shape):
+            raise ValueError(
+                f"sample_weight must have shape ({p.shape[0]},) or {p.shape}; got {w.shape}"
+            )
+        # Whole rows, each chunk starting on a block: a multiple of `step` rows. The
+        # chunks keep their shape, so per-label parameters see their columns.
         self.block = self.loss._block_items(p.shape)
-        flat = p.reshape(-1) if p.ndim != 1 else p
-        sizes = _aligned(flat.chunks[0], self.block, n)
-        self.p = flat.rechunk((sizes,))
-        self.y = (y.reshape(-1) if y.ndim != 1 else y).rechunk((sizes,))
-        self.w = None if w is None else (w.reshape(-1) if w.ndim != 1 else w).rechunk((sizes,))
-        self.items, self.chunk_sizes = n, sizes
+        self.row_items = math.prod(p.shape[1:])
+        step = self.block // math.gcd(self.block, self.row_items)
+        sizes = _aligned(p.chunks[0], step, p.shape[0])
+        whole = (sizes,) + (-1,) * (p.ndim - 1)
+        self.p, self.y = p.rechunk(whole), y.rechunk(whole)
+        self.w = None if w is None else w.rechunk(whole[:w.ndim])
+        self.items, self.chunk_sizes = p.shape[0] * self.row_items, sizes
 
     def _split_rows(self, da, y, p, w, mask):
         if p.ndim != 2:
@@ -277,7 +294,7 @@ class _Split:
         self.y = y.rechunk((sizes,) + ((-1,) if y.ndim == 2 else ()))
         self.w = None if w is None else w.rechunk((sizes,))
         self.where = None if mask is None else mask.rechunk((sizes, -1))
-        self.items, self.chunk_sizes = n, sizes
+        self.items, self.chunk_sizes, self.row_items = n, sizes, 1
 
     # -- tasks --------------------------------------------------------------------------
 
@@ -307,15 +324,16 @@ class _Split:
         prediction (derivatives) or with one value per row or element ("none")."""
         _, da = _dask()
         getitem = self.dask.delayed(_item, pure=True)
-        width = self.shape[1] if self.rows and len(self.shape) == 2 else None
-        pieces = []
-        for size, result in zip(self.chunk_sizes, results, strict=True):
-            shape = (size,) if (width is None or index == "values") else (size, width)
-            pieces.append(da.from_delayed(getitem(result, index), shape=shape, dtype=dtype))
+        if not self.rows:  # shaped like the (flattened) prediction
+            tail = self.shape[1:] if len(self.shape) >= 2 else ()
+        else:  # one value per row, or derivatives shaped like the rows
+            tail = () if index == "values" else self.shape[1:]
+        pieces = [da.from_delayed(getitem(result, index), shape=(size, *tail), dtype=dtype)
+                  for size, result in zip(self.chunk_sizes, results, strict=True)]
         out = da.concatenate(pieces, axis=0) if len(pieces) > 1 else pieces[0]
-        if not self.rows:
-            return out.reshape(self.shape).rechunk(self.pred.chunks)
-        return out if index == "values" else out.rechunk(self.pred.chunks)
+        if self.rows and index == "values":
+            return out
+        return out.reshape(self.shape).rechunk(self.pred.chunks)
 
     def scalar(self, delayed_value):
         _, da = _dask()

@@ -87,6 +87,26 @@ def test_elementwise_multi_output_with_row_weights(client):
     y, p, w = rng.normal(size=(5_001, 3)), rng.normal(size=(5_001, 3)), rng.random(5_001)
     for loss in (fl.Huber(delta=0.5), fl.LogCosh(reduction="none")):
         check_all_methods(loss, y, p, w, (700, 2), (1_000, 3), 333)
+        check_all_methods(loss, y, p, np.repeat(w, 3).reshape(-1, 3), 999, 4_097, 2_000)
+
+
+def test_multi_label_with_per_label_pos_weight(client):
+    rng = np.random.default_rng(10)
+    y = (rng.random((9_001, 5)) < 0.2).astype(np.float64)
+    p, w = rng.normal(size=(9_001, 5)), rng.random(9_001)
+    loss = fl.BinaryCrossEntropy(from_logits=True, pos_weight=[1.0, 2.0, 0.5, 3.0, 1.5])
+    check_all_methods(loss, y, p, w, (1_000, 2), (2_500, 3), 700)
+
+
+def test_empty_inputs(client):
+    for shape in ((0, 3), (4, 0), (0,)):
+        z = np.zeros(shape)
+        for reduction in ("sum", "none"):
+            loss = fl.MeanSquaredError(reduction=reduction)
+            check_all_methods(loss, z, z, None, 1, 1, 1)
+        lazy = fld.value(fl.MeanSquaredError(), da.zeros(shape, chunks=1), da.zeros(shape))
+        with pytest.raises(ValueError, match="undefined over no elements"):
+            lazy.compute()
 
 
 @pytest.mark.parametrize("chunks", CHUNKINGS, ids=str)
@@ -117,7 +137,7 @@ def test_ranking_bitwise(client, chunks):
     # Lists of different lengths: the where mask, chunked its own way.
     where = rng.random((n, size)) < 0.8
     loss = fl.PairwiseLogistic()
-    R, S = da.from_array(relevance, chunks=(rows, 4)), da.from_array(scores, chunks=rows)
+    R, S = da.from_array(relevance, chunks=(rows, 4)), da.from_array(scores, chunks=(rows, 7))
     W, M = da.from_array(w, chunks=rows), da.from_array(where, chunks=(1_000, 6))
     assert_same(computed(*fld.value_and_gradient(loss, R, S, sample_weight=W, where=M)),
                 loss.value_and_gradient(relevance, scores, sample_weight=w, where=where))
@@ -137,6 +157,8 @@ def test_same_bits_with_any_thread_count(client):
 
 def test_errors(client):
     x = da.ones((10, 3), chunks=5)
+    with pytest.raises(TypeError, match="must be a fastloss loss object"):
+        fld.value(fl.MeanSquaredError, x, x)
     with pytest.raises(TypeError, match="mines triplets over the whole batch"):
         fld.value(fl.BatchTriplet(), da.zeros(10, chunks=5), x)
     with pytest.raises(TypeError, match="cannot be split"):
