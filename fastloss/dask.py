@@ -103,12 +103,13 @@ def _chunk_nodes(partials, first, n_blocks):
     return nodes
 
 
-def _merge_nodes(n_blocks, *parts):
-    """Merge the nodes of neighbouring chunks, replacing every node whose parts are all
-    known by its value (so that what travels up the tree stays small)."""
+def _merge_nodes(n_blocks, key, *parts):
+    """Merge the nodes of neighbouring chunks (each part's nodes, or its `key` entry
+    when key is not None), replacing every node whose parts are all known by its
+    value (so that what travels up the tree stays small)."""
     known = {}
     for part in parts:
-        known.update(part)
+        known.update(part if key is None else part[key])
     if not known:
         return known
     # The parts are neighbours: the blocks they cover are one range.
@@ -161,23 +162,26 @@ def _inside(key, lo, hi):
     return lo <= key[1] and key[2] <= hi
 
 
-def _root(n_blocks, *parts):
+def _root(n_blocks, key, *parts):
     """The sum of all block sums, in the kernels' order."""
     if n_blocks == 0:
         return 0.0
-    nodes = _merge_nodes(n_blocks, *parts)
+    nodes = _merge_nodes(n_blocks, key, *parts)
     if n_blocks == 1:  # blocked_sum returns a single block's sum as it is
         return nodes.get(("raw", 0), nodes.get(("node", 0, 1)))
     return nodes[("node", 0, n_blocks)]
 
 
-def _tree_sum(dask, n_blocks, node_tasks):
-    """A delayed float: the root of the halving, merged in a tree of tasks."""
+def _tree_sum(dask, n_blocks, node_tasks, key=None):
+    """A delayed float: the root of the halving over the tasks' nodes (their `key`
+    entry when key is not None), merged in a tree of tasks."""
     level = list(node_tasks)
     merge = dask.delayed(_merge_nodes, pure=True)
     while len(level) > _FAN_IN:
-        level = [merge(n_blocks, *level[i:i + _FAN_IN]) for i in range(0, len(level), _FAN_IN)]
-    return dask.delayed(_root, pure=True)(n_blocks, *level)
+        level = [merge(n_blocks, key, *level[i:i + _FAN_IN])
+                 for i in range(0, len(level), _FAN_IN)]
+        key = None
+    return dask.delayed(_root, pure=True)(n_blocks, key, *level)
 
 
 # ---- layouts: how a loss's arrays are split -------------------------------------------
@@ -414,8 +418,7 @@ def _inverse(divisor):
 
 def _tree_of(split, results, key):
     """The root of the halving over the chunk results' `key` nodes (delayed)."""
-    getitem = split.dask.delayed(_item, pure=True)
-    return _tree_sum(split.dask, split.n_blocks, [getitem(r, key) for r in results])
+    return _tree_sum(split.dask, split.n_blocks, results, key)
 
 
 # ---- the public functions -------------------------------------------------------------
