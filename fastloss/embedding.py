@@ -25,7 +25,7 @@ from fastloss._core.base import (
     ValueT,
     _Output,
     _Outputs,
-    row_total,
+    blocked_weight_total,
     row_weights,
     shortcut_loss,
 )
@@ -118,7 +118,7 @@ class _RowEmbeddingLoss(OnePassLoss[ValueT]):
 
     def _weight_total(self, inputs):
         n = inputs[0][0].shape[0]
-        return row_total(n, inputs[2], modes.BLOCK), n
+        return blocked_weight_total(n, inputs[2], modes.BLOCK), n
 
     def _values_buffer(self, inputs):
         xs = inputs[0]
@@ -424,7 +424,7 @@ class BatchTriplet(OnePassLoss[ValueT]):
         """The rows and their weights: "mean" needs rows and a positive weight sum
         (its divisor is the weighted triplet count: see weight_total)."""
         _, X, w = inputs
-        return row_total(X.shape[0], w, modes.BLOCK), X.shape[0]
+        return blocked_weight_total(X.shape[0], w, modes.BLOCK), X.shape[0]
 
     # -- mining and the gradient --------------------------------------------------------
 

@@ -34,7 +34,7 @@ from fastloss._core.base import (
     OnePassLoss,
     Reduction,
     ValueT,
-    row_total,
+    blocked_weight_total,
     row_weights,
     shortcut_loss,
 )
@@ -104,7 +104,7 @@ class _RankingLoss(OnePassLoss[ValueT]):
 
     def _weight_total(self, inputs, partials=None):
         n = inputs[1].shape[0]
-        return row_total(n, inputs[3], self._block_items(inputs[1].shape), partials), n
+        return blocked_weight_total(n, inputs[3], self._block_items(inputs[1].shape), partials), n
 
     def _block_items(self, pred_shape):
         """Lists per reduction block (it depends on the list size)."""

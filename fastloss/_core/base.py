@@ -299,7 +299,7 @@ class ElementwiseLoss(OnePassLoss[ValueT]):
     def _weight_total(self, inputs, partials=None):
         """sum(w) over all elements (n when unweighted)."""
         _, p, w = inputs
-        return row_total(p.size, w, modes.BLOCK, partials), p.size
+        return blocked_weight_total(p.size, w, modes.BLOCK, partials), p.size
 
     def _block_items(self, pred_shape):
         """Elements (of the flattened arrays) per reduction block."""
@@ -365,7 +365,7 @@ def row_weights(sample_weight, n):
     return as_sample_weight(sample_weight, (n,), rowwise=True)[0]
 
 
-def row_total(n, w, block, partials=None):
+def blocked_weight_total(n, w, block, partials=None):
     """sum(w) over n items by the kernels' blocked reduction, in blocks of `block`
     items (n when unweighted; then each block's item count goes into `partials`)."""
     if w is not None:

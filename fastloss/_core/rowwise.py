@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastloss._core import config as _config
-from fastloss._core.base import OnePassLoss, Reduction, ValueT, row_total
+from fastloss._core.base import OnePassLoss, Reduction, ValueT, blocked_weight_total
 from fastloss._core.validation import (
     _to_ndarray,
     as_real_array,
@@ -160,7 +160,7 @@ class RowwiseLoss(OnePassLoss[ValueT]):
         ):
             total = self._run(self._kernels.MODE_ROW_WEIGHT_SUM, inputs, partials=partials)
             return total, p.shape[0]
-        return row_total(p.shape[0], w, self._block_items(p.shape), partials), p.shape[0]
+        return blocked_weight_total(p.shape[0], w, self._block_items(p.shape), partials), p.shape[0]
 
     def _block_items(self, pred_shape):
         """Rows per reduction block (it depends on the number of classes)."""
