@@ -345,6 +345,64 @@ def test_sparse_equals_dense_one_hot():
                                    rtol=1e-13, atol=1e-17)
 
 
+# Classes where sparse cross-entropy changes path: rows of up to 16 classes are computed
+# eight at a time, rows of more than 2048 classes (one chunk) in one pass chunk by chunk.
+ROW_PATH_CLASSES = [1, 3, 9, 16, 17, 2048, 2049, 5000]
+
+
+@pytest.mark.parametrize("n_classes", ROW_PATH_CLASSES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_ce_row_paths_match_dense_kernel(n_classes, dtype):
+    """Plain sparse cross-entropy (its own row paths) against the dense kernel on one-hot
+    rows, with ties, a max far into the row, sample weights and ignored rows, over a
+    row count that leaves a partial group of eight."""
+    gen = rng(n_classes)
+    n = 21
+    z = gen.normal(size=(n, n_classes)) * 30.0
+    z[1] = z[1, 0]                                  # one value repeated: all tied
+    z[2, n_classes // 2] = z[2].max() + 5.0         # the max in the middle chunk
+    z[3, -1] = z[3].max() + 50.0                    # the max in the last chunk
+    z[4, : (n_classes + 1) // 2] -= 1000.0          # the first chunks vanish
+    z[5, ::7] = z[5].max() + 1.0                    # the max repeated in every chunk
+    z = z.astype(dtype)
+    y = gen.integers(0, n_classes, n)
+    y[6] = -100
+    sw = gen.random(n)
+    onehot = np.eye(n_classes, dtype=dtype)[np.where(y < 0, 0, y)] * (y >= 0)[:, None]
+    sparse = fl.SparseCategoricalCrossEntropy(from_logits=True, reduction="none",
+                                              ignore_index=-100)
+    dense = fl.CategoricalCrossEntropy(from_logits=True, reduction="none")
+    rtol, atol = (1e-12, 1e-15) if dtype == np.float64 else (2e-5, 1e-7)
+    for weight in (None, sw):
+        values, grad = sparse.value_and_gradient(y, z, sample_weight=weight)
+        want_values, want_grad = dense.value_and_gradient(onehot, z, sample_weight=weight)
+        np.testing.assert_allclose(values, want_values, rtol=rtol, atol=atol)
+        np.testing.assert_allclose(grad, want_grad, rtol=rtol, atol=atol)
+        np.testing.assert_array_equal(sparse(y, z, sample_weight=weight), values)
+    grad, hess = sparse.gradient_hessian(y, z)
+    want_grad, want_hess = dense.gradient_hessian(onehot, z)
+    np.testing.assert_allclose(grad, want_grad, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(hess, want_hess, rtol=rtol, atol=atol)
+
+
+def test_sparse_ce_long_rows_special_values():
+    """Infinities and NaN in a later chunk of a long row follow the rules of short rows."""
+    n_classes = 5000
+    z = np.zeros((5, n_classes))
+    z[0, 4500] = np.inf                     # certain: loss 0 at 4500, gradient 0
+    z[1, [10, 4500]] = np.inf               # two +inf: no softmax
+    z[2, 3000] = np.nan
+    z[3] = -np.inf
+    z[4, :2048] = -np.inf                   # the first chunk contributes nothing
+    ce = fl.SparseCategoricalCrossEntropy(from_logits=True, reduction="none")
+    values, grad = ce.value_and_gradient([4500, 4500, 0, 0, 2048], z)
+    assert values[0] == 0.0 and not grad[0].any()
+    assert np.isnan(values[1:4]).all() and np.isnan(grad[1:4]).all()
+    assert values[4] == pytest.approx(np.log(n_classes - 2048), rel=1e-15)
+    assert not grad[4, :2048].any()
+    np.testing.assert_allclose(grad[4, 2049:], 1.0 / (n_classes - 2048), rtol=1e-14)
+
+
 def test_torch_class_weights_and_label_smoothing():
     """torch.nn.functional.cross_entropy(z, y, weight=w, label_smoothing=ls) written out
     (aten/src/ATen/native/LossNLL.cpp, cross_entropy_loss_label_smoothing)."""
