@@ -47,6 +47,7 @@ from fastloss._cli.bench import (
     format_seconds,
     import_torch,
     metadata,
+    numpy_sparse_ce,
     torch_call,
     torch_threads,
 )
@@ -149,19 +150,6 @@ def embedding_ranking_rows(torch, rng):
             table.append(Row(what, label, call, "torch forward + backward", peer,
                              "speedup", torch_target, dtype))
     return table
-
-
-def numpy_sparse_ce(labels, z):
-    """Mean sparse cross-entropy from logits and its gradient, max-shifted softmax."""
-    rows = np.arange(len(labels))
-    shifted = z - z.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    total = e.sum(axis=1, keepdims=True)
-    value = np.mean(np.log(total[:, 0]) - shifted[rows, labels])
-    grad = e / total
-    grad[rows, labels] -= 1
-    grad /= len(labels)
-    return value, grad
 
 
 def sklearn_multinomial(n_classes):

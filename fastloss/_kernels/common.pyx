@@ -192,6 +192,54 @@ def block_partials(Py_ssize_t n_items, Py_ssize_t block):
     return np.empty(max(1, (n_items + block - 1) // block) if n_items else 0, dtype=np.float64)
 
 
+# ---- the machine's memory limit ------------------------------------------------------
+
+cdef enum:
+    PROBE_BLOCK_WORDS = 1 << 13  # 64 KiB per block of the probes
+
+
+def memory_probe(sources, destination=None, int n_threads=1):
+    """Read every byte of the C-contiguous arrays `sources` once (an XOR of their
+    64-bit words, returned so that nothing is optimized away), or, with `destination`
+    (a C-contiguous array of the first source's byte size), copy the first source into
+    it: read once and write once. Blocks of 64 KiB over n_threads threads, as the
+    kernels run: the time is the machine's limit for a workload streaming the same
+    bytes (the benchmarks' bandwidth probe). Trailing bytes beyond a multiple of 8
+    are left out."""
+    cdef const unsigned long long* src
+    cdef unsigned long long* dst = NULL
+    cdef unsigned long long acc = 0, word
+    cdef Py_ssize_t n_words, n_blocks, b, i, start, stop
+    cdef cnp.ndarray array
+    if destination is not None:
+        array = sources[0]
+        if (cnp.PyArray_NBYTES(destination) != cnp.PyArray_NBYTES(array)
+                or not cnp.PyArray_ISCARRAY(destination) or not cnp.PyArray_ISCARRAY_RO(array)):
+            raise ValueError("destination must be a writable C-contiguous array of the "
+                             "source's size")
+        dst = <unsigned long long*>cnp.PyArray_DATA(destination)
+        sources = sources[:1]
+    for array in sources:
+        if not cnp.PyArray_ISCARRAY_RO(array):
+            raise ValueError("the sources must be C-contiguous arrays")
+        src = <const unsigned long long*>cnp.PyArray_DATA(array)
+        n_words = cnp.PyArray_NBYTES(array) // 8
+        n_blocks = (n_words + PROBE_BLOCK_WORDS - 1) // PROBE_BLOCK_WORDS
+        with nogil:
+            for b in prange(n_blocks, num_threads=max(1, n_threads), schedule="static"):
+                start = b * PROBE_BLOCK_WORDS
+                stop = min(start + PROBE_BLOCK_WORDS, n_words)
+                word = 0
+                if dst != NULL:
+                    for i in range(start, stop):
+                        dst[i] = src[i]
+                else:
+                    for i in range(start, stop):
+                        word = word ^ src[i]
+                acc ^= word
+    return int(acc)
+
+
 # Kernel modes and thresholds, for the Python layer.
 VALUE_SUM = MODE_VALUE_SUM
 VALUE_NONE = MODE_VALUE_NONE
