@@ -422,8 +422,14 @@ def test_regression_check_covers_the_key_workloads_and_every_floor():
         assert f"{name} value_and_gradient n=100000 float64" in listed
     floors = json.loads((BENCHMARKS / "floors.json").read_text())
     assert set(floors["floors"]) <= set(listed)  # no floor for a check that is gone
+    for name in ("SparseCategoricalCrossEntropy value rows=256 classes=32000 float32",
+                 "SparseCategoricalCrossEntropy value / value_and_gradient n=100000 float32",
+                 "LambdaRank value / value_and_gradient n=100000 float64"):
+        assert name in listed
     for name, floor in listed.items():
-        assert float(floor) == floors["floors"].get(name, floors["default_floor"])
+        default = floors["fused_default_floor" if "value / value_and_gradient" in name
+                         else "default_floor"]
+        assert float(floor) == floors["floors"].get(name, default)
 
 
 def test_regression_check_measures_and_fails_above_a_floor(tmp_path):
