@@ -245,7 +245,9 @@ class BinaryFocal(_ProbabilisticBinary[ValueT]):
 
     def _kernel_spec(self):
         alpha = -1.0 if self.alpha is None else self.alpha
-        return ("focal_logits" if self.from_logits else "focal_probs", self.gamma, alpha)
+        name = "focal_logits" if self.from_logits else "focal_probs"
+        # gamma = 2 has kernels of its own, where the power is a product (vectorized)
+        return (name + "_gamma2" if self.gamma == 2.0 else name, self.gamma, alpha)
 
 
 class _SignLabels(_Binary[ValueT]):
