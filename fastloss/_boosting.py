@@ -150,6 +150,16 @@ class Spec:
             np.maximum(h, np.abs(g) * (1.0 / MAX_STEP), out=h)
         return g, h
 
+    def lightgbm_class_major(self, y, p, w, hessian_scale):
+        """derivatives() cast to float32 in LightGBM's class-major layout, for a
+        multi-class loss on class labels and p (n, k) F-ordered: one pass of the
+        class-major kernel where it applies (plain softmax cross-entropy, up to 16
+        classes), else None."""
+        if not (self.kind == MULTICLASS and self.policy == "exact" and y.ndim == 1
+                and p.flags.f_contiguous):
+            return None
+        return self.sparse._lightgbm_class_major(y, p, w, hessian_scale, HESSIAN_EPS)
+
     def value(self, y, p, w):
         """The loss value with reduction="mean" (weighted mean over samples or lists)."""
         if self.kind == RANKING:
@@ -239,8 +249,8 @@ def elementwise_inputs(spec, labels, preds):
 
 
 def multiclass_inputs(spec, labels, preds):
-    """(y, p) for a multi-class loss: p (n, k) C-contiguous, y (n,) class labels or
-    (n, k) probability rows."""
+    """(y, p) for a multi-class loss: p (n, k) in the library's layout (C order, or
+    LightGBM's class-major F order), y (n,) class labels or (n, k) probability rows."""
     p = as_float_array(preds, "predictions")
     if p.ndim != 2 or p.shape[1] < 2:
         raise ValueError(
@@ -263,7 +273,7 @@ def multiclass_inputs(spec, labels, preds):
             f"labels and raw scores do not match: {y.size} labels for {n} samples with {k} "
             "class scores (expected one class label per sample)"
         )
-    return y, np.ascontiguousarray(p)
+    return y, p
 
 
 # ---- ranking: lists from query groups ---------------------------------------------

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss import _boosting
+from fastloss._kernels import common as _common
 
 __all__ = ["objective", "metric", "init_score", "LightGBMObjective", "LightGBMMetric"]
 
@@ -53,8 +54,14 @@ def _lists_of(cache, group, n):
 
 
 def _fortran32(a):
-    """(n, k) C-ordered -> the class-major float32 LightGBM wants (one pass)."""
-    return np.asfortranarray(a, dtype=np.float32) if a.ndim == 2 else a
+    """(n, k) -> the class-major float32 LightGBM wants, in one pass, in the recycled
+    memory of fastloss's outputs (LightGBM uses the gradients before the objective is
+    called again; a fresh array would cost a page fault per page)."""
+    if a.ndim != 2:
+        return a
+    out = _common.empty((a.shape[1], a.shape[0]), np.float32).T
+    np.copyto(out, a, casting="same_kind")
+    return out
 
 
 class LightGBMObjective:
@@ -91,7 +98,11 @@ class LightGBMObjective:
             scale = self.hessian_scale
             if scale is None:
                 scale = multiclass_hessian_scale(p.shape[1])
-            g, h = spec.derivatives(y, p, _boosting.sample_weights(weight, p.shape[0]), scale)
+            w = _boosting.sample_weights(weight, p.shape[0])
+            derivatives = spec.lightgbm_class_major(y, p, w, scale)
+            if derivatives is not None:
+                return derivatives
+            g, h = spec.derivatives(y, p, w, scale)
             return _fortran32(g), _fortran32(h)
         y, p = _boosting.elementwise_inputs(spec, labels, preds)
         if p.ndim != 1:

@@ -144,6 +144,50 @@ def test_multiclass_derivatives_scale_and_weights(dtype):
                                atol=tol)
 
 
+@pytest.mark.parametrize("n_classes", [1, 2, 10, 16, 17])
+@pytest.mark.parametrize("n", [1, 9, 1000, 20001])
+def test_lightgbm_class_major_kernel_gives_the_row_major_derivatives(n_classes, n):
+    """LightGBM's class-major (F-ordered) scores take a kernel of their own for plain
+    softmax cross-entropy (up to 16 classes): bitwise the derivatives of the C-ordered
+    scores with the hessian's scale and floor, cast to float32 in F order, with no
+    transposition."""
+    p = RNG.normal(size=(n, n_classes)) * 5.0
+    p[0, 0] = 60.0  # a hessian under the floor
+    y = RNG.integers(0, n_classes, n).astype(np.float32)
+    spec = _boosting.describe(fl.SparseCategoricalCrossEntropy(from_logits=True))
+    for w in (None, weights(n)):
+        got = spec.lightgbm_class_major(y, np.asfortranarray(p), w, 1.5)
+        if n_classes > 16:
+            assert got is None
+            continue
+        g, h = spec.derivatives(y, p, w, 1.5)
+        for ours, want in zip(got, (g, h), strict=True):
+            assert ours.dtype == np.float32 and ours.flags.f_contiguous
+            np.testing.assert_array_equal(ours, want.astype(np.float32))
+    if n > 1 and n_classes > 1:  # C order takes the generic path
+        assert spec.lightgbm_class_major(y, np.ascontiguousarray(p), None, 1.5) is None
+
+
+@pytest.mark.parametrize("loss", [
+    fl.SparseCategoricalCrossEntropy(from_logits=True, label_smoothing=0.1, reduction="sum"),
+    fl.SparseCategoricalCrossEntropy(from_logits=True, class_weight=[1.0, 2.0, 3.0],
+                                     reduction="sum"),
+    fl.SparseCategoricalCrossEntropy(from_logits=True, ignore_index=1, reduction="sum"),
+    fl.SparseCategoricalCrossEntropy(reduction="sum"),
+    fl.SparseCategoricalCrossEntropy(from_logits=True),
+    fl.SparseCategoricalFocal(from_logits=True, reduction="sum"),
+])
+def test_class_major_kernel_only_for_plain_summed_cross_entropy(loss):
+    p = np.asfortranarray(RNG.random((20, 3)))
+    labels = RNG.integers(0, 3, 20)
+    assert loss._lightgbm_class_major(labels, p, None, 1.0, 0.0) is None
+    plain = fl.SparseCategoricalCrossEntropy(from_logits=True, reduction="sum")
+    assert plain._lightgbm_class_major(labels, np.ascontiguousarray(p), None, 1.0, 0.0) is None
+    assert plain._lightgbm_class_major(labels, p.astype(np.float32), None, 1.0, 0.0) is None
+    with pytest.raises(ValueError, match="class label"):
+        plain._lightgbm_class_major([3] * 20, p, None, 1.0, 0.0)
+
+
 @pytest.mark.parametrize("dense", [fl.CategoricalCrossEntropy(from_logits=True),
                                    fl.KLDivergence(from_logits=True),
                                    fl.CategoricalFocal(gamma=1.0, from_logits=True)])

@@ -25,6 +25,7 @@ from fastloss._core.validation import (
     bad_value_error,
     check_same_shape,
 )
+from fastloss._kernels import common as _common
 from fastloss._kernels import dispatch as _dispatch
 
 _multiclass = _dispatch.load("multiclass")
@@ -151,6 +152,34 @@ class RowwiseLoss(OnePassLoss[ValueT]):
             loss_id, mode, y, p, w, out_a, out_b, scale, a, b, in_range_ignore,
             self._per_class, n_threads, partials,
         )
+
+    def _lightgbm_class_major(self, y_true, p, sample_weight, hessian_scale, hessian_floor):
+        """LightGBM's multi-class objective for a summed plain sparse cross-entropy from
+        logits (no class weights, smoothing or ignore_index): p (n, C) F-contiguous
+        float64 scores, C <= multiclass.CLASS_MAJOR_MAX_CLASSES; returns (w g, max(s w
+        h, f w)) as F-contiguous float32 (LightGBM's layout; s = hessian_scale, f =
+        hessian_floor), what gradient_hessian followed by the scale, the floor and a
+        cast gives, without transposing anything. None where that kernel does not
+        apply."""
+        n, n_classes = p.shape
+        loss_id, smoothing, _ = self._kernel_calls.get(True, (None, None, None))
+        if not (self.reduction == "sum" and loss_id == self._kernels.LOSS_IDS["sce_logits"]
+                and smoothing == 0.0 and self._per_class is None and self._ignore_index is None
+                and p.dtype == np.float64 and p.flags.f_contiguous
+                and 1 <= n_classes <= self._kernels.CLASS_MAJOR_MAX_CLASSES):
+            return None
+        y = as_labels(y_true, n, n_classes)
+        w = None if sample_weight is None else as_sample_weight(
+            sample_weight, p.shape, rowwise=True)[0]
+        # (C, n) C-ordered buffers seen transposed: F order, from the recycled memory
+        g = _common.empty((n_classes, n), np.float32).T
+        h = _common.empty((n_classes, n), np.float32).T
+        n_threads = (
+            _config.get_num_threads() if n * n_classes >= self._kernels.ROW_PARALLEL_MIN else 1
+        )
+        self._kernels.sparse_ce_class_major(y, p, w, g, h, hessian_scale, hessian_floor,
+                                            n_threads)
+        return g, h
 
     def _weight_total(self, inputs, partials=None):
         """sum_i w_i r_i (see the module docstring) and the number of rows."""

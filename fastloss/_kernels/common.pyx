@@ -330,12 +330,29 @@ def empty_like(cnp.ndarray like):
     Large arrays reuse the memory of earlier outputs of the same size that have
     been freed (see above); small ones come from np.empty.
     """
-    cdef size_t nbytes = <size_t>cnp.PyArray_NBYTES(like)
+    return _empty(cnp.PyArray_NDIM(like), cnp.PyArray_DIMS(like), cnp.PyArray_TYPE(like))
+
+
+def empty(shape, dtype):
+    """empty_like for a shape and dtype (C order, the same recycled memory)."""
+    cdef cnp.npy_intp dims[32]
+    cdef int ndim = len(shape), axis
+    if ndim > 32:
+        raise ValueError("at most 32 dimensions")
+    for axis in range(ndim):
+        dims[axis] = shape[axis]
+    return _empty(ndim, dims, np.dtype(dtype).num)
+
+
+cdef _empty(int ndim, cnp.npy_intp* dims, int type_num):
+    cdef size_t nbytes = np.dtype(cnp.PyArray_TypeObjectFromType(type_num)).itemsize
     cdef _Memory memory
     cdef cnp.ndarray out
+    cdef int axis
+    for axis in range(ndim):
+        nbytes *= <size_t>dims[axis]
     if nbytes < _RECYCLE_MIN_BYTES or nbytes > _RECYCLE_MAX_BYTES:
-        return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(like), cnp.PyArray_DIMS(like),
-                                 cnp.PyArray_TYPE(like), 0)
+        return cnp.PyArray_EMPTY(ndim, dims, type_num, 0)
     memory = _Memory.__new__(_Memory)
     memory.ptr = _take_cached(nbytes)
     if memory.ptr == NULL:
@@ -343,9 +360,7 @@ def empty_like(cnp.ndarray like):
         if memory.ptr == NULL:
             raise MemoryError(f"cannot allocate {nbytes} bytes")
     memory.nbytes = nbytes
-    out = cnp.PyArray_SimpleNewFromData(
-        cnp.PyArray_NDIM(like), cnp.PyArray_DIMS(like), cnp.PyArray_TYPE(like), memory.ptr
-    )
+    out = cnp.PyArray_SimpleNewFromData(ndim, dims, type_num, memory.ptr)
     cnp.PyArray_SetBaseObject(out, memory)  # steals a reference
     cpython.Py_INCREF(memory)
     return out
