@@ -40,6 +40,7 @@ import numpy as np
 import torch
 
 from fastloss import _adapters
+from fastloss._kernels import common as _common
 
 __all__ = ["Module", "apply"]
 
@@ -91,6 +92,8 @@ def _tensor(a, dtype):
 
 
 _NUMPY_DTYPES = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64)}
+# Below this size a plain multiply is cheaper than taking recycled memory (_scale).
+_RECYCLED_MIN_BYTES = 1 << 22
 
 
 def _value(value, dtype):
@@ -140,11 +143,15 @@ def _loss2_setup(ctx, inputs, output):
     ctx.kind, ctx.reduction, ctx.need_grad = kind, loss.reduction, inputs[-1]
     ctx.mark_non_differentiable(output[1])
     ctx.save_for_backward(output[1])
+    # The gradient outputs never receive a gradient: without this, autograd would
+    # fill a zero tensor of their size on every backward (170 ms for a 4096 x 32000
+    # head).
+    ctx.set_materialize_grads(False)
 
 
 def _loss2_backward(ctx, grad_value, _grad_grad):
     _check_once(ctx)
-    if not ctx.need_grad:
+    if not ctx.need_grad or grad_value is None:
         return None, None, None, None, None, None
     (grad,) = ctx.saved_tensors
     return None, None, _scale(ctx, grad_value, grad), None, None, None
@@ -195,12 +202,13 @@ def _loss3_setup(ctx, inputs, output):
     ctx.kind, ctx.reduction, ctx.need_grad = kind, loss.reduction, inputs[-1]
     ctx.mark_non_differentiable(*output[1:])
     ctx.save_for_backward(*output[1:])
+    ctx.set_materialize_grads(False)  # as in _loss2_setup
 
 
 def _loss3_backward(ctx, grad_value, *_grad_grads):
     _check_once(ctx)
     grads = [None, None, None]
-    if ctx.need_grad:
+    if ctx.need_grad and grad_value is not None:
         saved = ctx.saved_tensors
         for index in ctx.kind.differentiable:
             grads[index] = _scale(ctx, grad_value, saved[index])
@@ -236,11 +244,20 @@ class _Loss3Eager(torch.autograd.Function):
 
 
 def _scale(ctx, grad_value, grad):
-    """grad_output times the saved gradient (broadcast over rows for "none")."""
+    """grad_output times the saved gradient (broadcast over rows for "none"), written
+    into fastloss's recycled output memory where the dtypes allow: a fresh tensor of
+    a language-model head's size costs a page fault per page (230 ms against 69 ms
+    for the multiply alone at 4096 x 32000 float32)."""
     if ctx.reduction == "none":
         grad_value = grad_value.reshape(
             _adapters.cotangent_shape(ctx.kind, "none", grad.shape))
-    return grad_value * grad
+    if (type(grad) is not torch.Tensor or type(grad_value) is not torch.Tensor
+            or grad.dtype not in _NUMPY_DTYPES or grad_value.dtype != grad.dtype
+            or torch.compiler.is_compiling()  # fake, functional or traced tensors
+            or grad.numel() * grad.element_size() < _RECYCLED_MIN_BYTES):
+        return grad_value * grad
+    out = torch.from_numpy(_common.empty_like(grad.numpy()))
+    return torch.mul(grad_value, grad, out=out)
 
 
 def _check_once(ctx):
