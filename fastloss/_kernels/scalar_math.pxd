@@ -73,18 +73,17 @@ ctypedef struct Logistic:
     double sig_neg      # sigmoid(-z) = 1 - sigmoid(z), without cancellation
 
 
-cdef inline Logistic logistic(double z) noexcept nogil:
-    """Everything the logistic losses need from one exp and one log1p.
+cdef inline Logistic logistic_from(double z, double e, double log1p_e) noexcept nogil:
+    """Everything the logistic losses need, from e = exp(-|z|) and log1p_e = log(1 + e).
 
-    With e = exp(-|z|) (never overflows): softplus(z) = max(z, 0) + log1p(e),
-    sigmoid(z) = 1/(1+e) for z >= 0 and e/(1+e) below, and sigmoid(-z) the other one,
-    so both tails are exact (no 1 - sigmoid cancellation). NaN propagates; z = +-inf
-    gives e = 0 and the limits.
+    softplus(z) = max(z, 0) + log1p(e), sigmoid(z) = 1/(1+e) for z >= 0 and e/(1+e)
+    below, and sigmoid(-z) the other one, so both tails are exact (no 1 - sigmoid
+    cancellation); e never overflows. NaN propagates; z = +-inf gives e = 0 and the
+    limits.
     """
-    cdef double e = fl_exp(-fabs(z))
     cdef double inv = 1.0 / (1.0 + e)
     cdef Logistic r
-    r.log1p_e = vm.fl_log1p_unit(e)
+    r.log1p_e = log1p_e
     if z >= 0.0:
         r.sig = inv
         r.sig_neg = e * inv
@@ -94,24 +93,49 @@ cdef inline Logistic logistic(double z) noexcept nogil:
     return r
 
 
+cdef inline Logistic logistic(double z) noexcept nogil:
+    """logistic_from(z) with its one exp and one log1p computed here."""
+    cdef double e = fl_exp(-fabs(z))
+    return logistic_from(z, e, vm.fl_log1p_unit(e))
+
+
 ctypedef fused real:  # the kernels' storage types
     float
     double
 
 
-cdef inline void log1p_exp_neg_abs(const real* z, double* out,
-                                   Py_ssize_t n) noexcept nogil:
-    """out[i] = log(1 + exp(-|z[i]|)), logistic()'s log1p_e, for a chunk of logits.
+# Stages: the costly parts of a chunk of elements, one loop each, for the STAGED
+# kernels of elementwise.tp (same operations as the unstaged terms, so the same bits).
 
-    One loop of exp, then one of log1p: the same operations as logistic(), so the same
-    bits, in two short loops the compiler vectorizes separately (see STAGED in
-    _elementwise.tp).
-    """
+cdef inline void stage_logistic(const real* y, const real* z, double* e, double* log1p_e,
+                                Py_ssize_t n, bint with_loss,
+                                bint with_gradient) noexcept nogil:
+    """e[i] = exp(-|z[i]|) and, for the loss, log1p_e[i] = log(1 + e[i]): what
+    logistic() computes, for logistic_from()."""
     cdef Py_ssize_t i
     for i in range(n):
-        out[i] = fl_exp(-fabs(<double>z[i]))
+        e[i] = fl_exp(-fabs(<double>z[i]))
+    if with_loss:
+        for i in range(n):
+            log1p_e[i] = vm.fl_log1p_unit(e[i])
+
+
+cdef inline void stage_logistic_with_log1p(const real* y, const real* z, double* e,
+                                           double* log1p_e, Py_ssize_t n, bint with_loss,
+                                           bint with_gradient) noexcept nogil:
+    """stage_logistic() for losses whose gradient needs log1p_e too (focal)."""
+    stage_logistic(y, z, e, log1p_e, n, True, with_gradient)
+
+
+cdef inline void stage_logs(const real* y, const real* p, double* log_p, double* log_q,
+                            Py_ssize_t n, bint with_loss, bint with_gradient) noexcept nogil:
+    """log_p[i] = log(p[i]) and log_q[i] = log(1 - p[i]) (as log1p(-p)), always both:
+    the gradients' clamps read them too."""
+    cdef Py_ssize_t i
     for i in range(n):
-        out[i] = vm.fl_log1p_unit(out[i])
+        log_p[i] = fl_log(p[i])
+    for i in range(n):
+        log_q[i] = fl_log1p(-<double>p[i])
 
 
 cdef inline double softplus(double z) noexcept nogil:
