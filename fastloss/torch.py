@@ -92,8 +92,6 @@ def _tensor(a, dtype):
 
 
 _NUMPY_DTYPES = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64)}
-# Below this size a plain multiply is cheaper than taking recycled memory (_scale).
-_RECYCLED_MIN_BYTES = 1 << 22
 
 
 def _value(value, dtype):
@@ -254,7 +252,7 @@ def _scale(ctx, grad_value, grad):
     if (type(grad) is not torch.Tensor or type(grad_value) is not torch.Tensor
             or grad.dtype not in _NUMPY_DTYPES or grad_value.dtype != grad.dtype
             or torch.compiler.is_compiling()  # fake, functional or traced tensors
-            or grad.numel() * grad.element_size() < _RECYCLED_MIN_BYTES):
+            or grad.numel() * grad.element_size() < _common.RECYCLE_MIN_BYTES):
         return grad_value * grad
     out = torch.from_numpy(_common.empty_like(grad.numpy()))
     return torch.mul(grad_value, grad, out=out)

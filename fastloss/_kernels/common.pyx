@@ -284,6 +284,8 @@ cdef extern from *:
 DEF _CACHE_SLOTS = 3
 cdef size_t _RECYCLE_MIN_BYTES = 4 << 20
 cdef size_t _RECYCLE_MAX_BYTES = 1 << 30
+#: Outputs of at least this many bytes come from recycled memory (empty, empty_like).
+RECYCLE_MIN_BYTES = _RECYCLE_MIN_BYTES
 cdef void* _cached_ptr[_CACHE_SLOTS]
 cdef size_t _cached_bytes[_CACHE_SLOTS]
 
