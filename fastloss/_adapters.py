@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import fastloss as fl
+from fastloss._core.base import ElementwiseLoss
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,6 @@ CONTRASTIVE = Kind("contrastive", ("same", "x1", "x2"), (1, 2), True)
 TRIPLET = Kind("triplet", ("anchor", "positive", "negative"), (0, 1, 2), True)
 BATCH_TRIPLET = Kind("batch_triplet", ("labels", "embeddings"), (1,), True)
 
-_ELEMENTWISE_CLASSES = (
-    fl.MeanSquaredError, fl.MeanAbsoluteError, fl.Huber, fl.SmoothL1, fl.PseudoHuber,
-    fl.LogCosh, fl.Quantile, fl.Poisson, fl.Gamma, fl.Tweedie,
-    fl.BinaryCrossEntropy, fl.BinaryFocal, fl.Hinge, fl.SquaredHinge,
-)
 _ROWWISE_CLASSES = (  # the Sparse* classes subclass the first and third
     fl.CategoricalCrossEntropy, fl.SparseCategoricalCrossEntropy, fl.CategoricalFocal,
     fl.SparseCategoricalFocal, fl.CategoricalHinge, fl.KLDivergence, fl.PolyLoss,
@@ -74,7 +70,7 @@ _RANKING_CLASSES = (
 
 def kind_of(loss: object) -> Kind:
     """The Kind of a fastloss loss object; TypeError for anything else."""
-    if isinstance(loss, _ELEMENTWISE_CLASSES):
+    if isinstance(loss, ElementwiseLoss):  # every regression and binary loss
         return ELEMENTWISE
     if isinstance(loss, _ROWWISE_CLASSES):
         return ROWWISE

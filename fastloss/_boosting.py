@@ -30,7 +30,8 @@ HESSIAN_EPS = 1e-16
 MAX_STEP = 1.0
 
 _IDENTITY_REGRESSION = (fl.MeanSquaredError, fl.MeanAbsoluteError, fl.Huber, fl.SmoothL1,
-                        fl.PseudoHuber, fl.LogCosh, fl.Quantile)
+                        fl.PseudoHuber, fl.LogCosh, fl.Quantile,
+                        fl.MeanSquaredLogarithmicError, fl.MeanAbsolutePercentageError)
 _COUNT = (fl.Poisson, fl.Gamma, fl.Tweedie)
 _BINARY = (fl.BinaryCrossEntropy, fl.BinaryFocal, fl.Hinge, fl.SquaredHinge)
 _MULTICLASS = (fl.CategoricalCrossEntropy, fl.CategoricalFocal, fl.CategoricalHinge,
@@ -45,11 +46,13 @@ _EMBEDDING = (fl.Contrastive, fl.Triplet, fl.BatchTriplet)
 #: "bound": the exact hessian vanishes where the gradient does not (Huber beyond delta,
 #: the tails of PseudoHuber and LogCosh): the curvature's upper bound M w, a majorizer,
 #: so each leaf step decreases the loss (LightGBM's built-in huber passes 1 too).
-#: "floored": non-convex, the exact hessian can be negative: max(h, |g| / MAX_STEP).
+#: "floored": non-convex, the exact hessian can be negative: max(h, |g| / MAX_STEP)
+#: (MSLE: where the prediction exceeds e (1 + y_true) - 1).
 HESSIAN_POLICY = {
     "MeanSquaredError": "exact", "MeanAbsoluteError": "surrogate", "Huber": "bound",
     "SmoothL1": "bound", "PseudoHuber": "bound", "LogCosh": "bound",
     "Quantile": "surrogate", "Poisson": "exact", "Gamma": "exact", "Tweedie": "exact",
+    "MeanSquaredLogarithmicError": "floored", "MeanAbsolutePercentageError": "surrogate",
     "BinaryCrossEntropy": "exact", "BinaryFocal": "floored", "Hinge": "surrogate",
     "SquaredHinge": "exact",
     "CategoricalCrossEntropy": "exact", "SparseCategoricalCrossEntropy": "exact",

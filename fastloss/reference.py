@@ -232,6 +232,60 @@ def log_cosh_hess(y_true, y_pred, *, reduction="mean", sample_weight=None):
     return _scale(1.0 - np.tanh(p - y) ** 2, reduction, sample_weight)
 
 
+# -- mean squared logarithmic error and mean absolute percentage error (Keras)
+
+KERAS_EPSILON = 1e-7
+
+
+def _log_ratio(y_true, y_pred):
+    """(y, p raised to Keras's epsilon, d = log((1 + p) / (1 + y)))."""
+    y, p = _arrays(y_true, y_pred)
+    yc, pc = np.maximum(y, KERAS_EPSILON), np.maximum(p, KERAS_EPSILON)
+    return p, pc, np.log1p(pc) - np.log1p(yc)
+
+
+def msle(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    """l = (log(1 + max(p, eps)) - log(1 + max(y, eps)))^2, eps = 1e-7."""
+    _, _, d = _log_ratio(y_true, y_pred)
+    return _reduce(d**2, reduction, sample_weight)
+
+
+def msle_grad(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    """dl/dp = 2 d / (1 + p); 0 where p < eps."""
+    p, pc, d = _log_ratio(y_true, y_pred)
+    return _scale(np.where(p < KERAS_EPSILON, 0.0, 2 * d / (1 + pc)), reduction, sample_weight)
+
+
+def msle_hess(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    """d2l/dp2 = 2 (1 - d) / (1 + p)^2; 0 where p < eps."""
+    p, pc, d = _log_ratio(y_true, y_pred)
+    return _scale(np.where(p < KERAS_EPSILON, 0.0, 2 * (1 - d) / (1 + pc) ** 2), reduction,
+                  sample_weight)
+
+
+def _percent_scale(y):
+    return 100.0 / np.maximum(np.abs(y), KERAS_EPSILON)
+
+
+def mape(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    """l = 100 |p - y| / max(|y|, eps)."""
+    y, p = _arrays(y_true, y_pred)
+    return _reduce(np.abs(p - y) * _percent_scale(y), reduction, sample_weight)
+
+
+def mape_grad(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    """dl/dp = 100 sign(p - y) / max(|y|, eps)."""
+    y, p = _arrays(y_true, y_pred)
+    return _scale(np.sign(p - y) * _percent_scale(y), reduction, sample_weight)
+
+
+def mape_hess(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    """The surrogate 100 / max(|y|, eps) (the hessian is 0 almost everywhere)."""
+    y, p = _arrays(y_true, y_pred)
+    e = p - y
+    return _scale(np.where(np.isnan(e), e, _percent_scale(y)), reduction, sample_weight)
+
+
 # -- quantile (pinball)
 
 

@@ -27,9 +27,13 @@ from fastloss._kernels.common import first_index_below
 __all__ = [
     "MeanSquaredError", "MeanAbsoluteError", "Huber", "SmoothL1", "PseudoHuber",
     "LogCosh", "Quantile", "Poisson", "Gamma", "Tweedie",
+    "MeanSquaredLogarithmicError", "MeanAbsolutePercentageError",
     "mse", "mae", "huber", "smooth_l1", "pseudo_huber", "log_cosh", "quantile",
-    "poisson", "gamma", "tweedie",
+    "poisson", "gamma", "tweedie", "msle", "mape",
 ]
+
+#: Keras's epsilon: MSLE raises inputs below it to it, MAPE divides by at least it.
+_KERAS_EPSILON = 1e-7
 
 
 def _positive(name: str, value: object) -> float:
@@ -264,6 +268,92 @@ class LogCosh(_Regression[ValueT]):
 
     def _kernel_spec(self):
         return ("log_cosh",)
+
+
+class MeanSquaredLogarithmicError(_Regression[ValueT]):
+    """Mean squared logarithmic error: l = (log(1 + y_pred) - log(1 + y_true))^2.
+
+    Keras ``MeanSquaredLogarithmicError``: values below 1e-7 (Keras's epsilon) are
+    raised to 1e-7 first, so any real input is accepted and the gradient and hessian
+    are 0 where y_pred is raised. With d = log((1 + y_pred) / (1 + y_true)): gradient
+    2 d / (1 + y_pred), hessian 2 (1 - d) / (1 + y_pred)^2 (negative for d > 1: the
+    loss is not convex there). d is computed from the ratio, without the cancellation
+    of two nearly equal logs.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}
+        How the per-element values are combined (weighted by sample_weight).
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.MeanSquaredLogarithmicError(reduction="none")([1.0, 1.0], [3.0, 1.0])  # log(2)^2
+    array([0.48045301, 0.        ])
+    """
+
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
+        @overload
+        def __init__(
+            self: MeanSquaredLogarithmicError[float], *, reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: MeanSquaredLogarithmicError[FloatArray], *, reduction: Literal["none"],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: MeanSquaredLogarithmicError[LossValue], *, reduction: Reduction,
+        ) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
+
+    def _kernel_spec(self):
+        return ("msle", _KERAS_EPSILON)
+
+
+class MeanAbsolutePercentageError(_Regression[ValueT]):
+    """Mean absolute percentage error: l = 100 |y_pred - y_true| / max(|y_true|, 1e-7).
+
+    Keras ``MeanAbsolutePercentageError`` (1e-7 is Keras's epsilon). Gradient
+    100 sign(e) / max(|y_true|, 1e-7); the hessian is zero almost everywhere, and
+    gradient_hessian returns the surrogate 100 / max(|y_true|, 1e-7) (MeanAbsoluteError's
+    1 on the same scale, as LightGBM's ``mape`` objective weights its rows).
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}
+        How the per-element values are combined (weighted by sample_weight).
+
+    Shapes: y_true and y_pred of one shape (any); sample_weight (n,) or that shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.MeanAbsolutePercentageError(reduction="none")([2.0, -4.0], [3.0, -3.0])
+    array([50., 25.])
+    """
+
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
+        @overload
+        def __init__(
+            self: MeanAbsolutePercentageError[float], *, reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: MeanAbsolutePercentageError[FloatArray], *, reduction: Literal["none"],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: MeanAbsolutePercentageError[LossValue], *, reduction: Reduction,
+        ) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
+
+    exact_hessian = False
+
+    def _kernel_spec(self):
+        return ("mape", _KERAS_EPSILON)
 
 
 class Quantile(_Regression[ValueT]):
@@ -698,4 +788,52 @@ def tweedie(
 ) -> LossValue:
     """The value of :class:`Tweedie` in one call."""
     loss = shortcut_loss(Tweedie, power=power, log_input=log_input, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+@overload
+def msle(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def msle(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def msle(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
+def msle(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`MeanSquaredLogarithmicError` in one call."""
+    loss = shortcut_loss(MeanSquaredLogarithmicError, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+@overload
+def mape(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def mape(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def mape(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
+def mape(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`MeanAbsolutePercentageError` in one call."""
+    loss = shortcut_loss(MeanAbsolutePercentageError, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)

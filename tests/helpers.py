@@ -142,6 +142,22 @@ def _mp_quantile(y, p, e, params):
     return (q - 1) * r, 1 - q, _mp(1)
 
 
+_KERAS_EPSILON = _mp(1e-7)
+
+
+def _mp_msle(y, p, e, params):
+    pc, yc = max(p, _KERAS_EPSILON), max(y, _KERAS_EPSILON)
+    d = mpmath.log((1 + pc) / (1 + yc))
+    if p < _KERAS_EPSILON:
+        return d**2, _mp(0), _mp(0)
+    return d**2, 2 * d / (1 + pc), 2 * (1 - d) / (1 + pc) ** 2
+
+
+def _mp_mape(y, p, e, params):
+    scale = 100 / max(abs(y), _KERAS_EPSILON)
+    return abs(e) * scale, _mp_sign(e) * scale, scale
+
+
 def _mp_power(power):
     def terms(y, p, e, params):
         return _mp_tweedie(y, p, params.get("power", power), params.get("log_input", True))
@@ -160,6 +176,8 @@ _MP_TERMS = {
     "poisson": _mp_power(1.0),
     "gamma": _mp_power(2.0),
     "tweedie": _mp_power(1.5),
+    "msle": _mp_msle,
+    "mape": _mp_mape,
 }
 
 

@@ -310,6 +310,8 @@ REGRESSION = [
     _regression(fl.Tweedie, "tweedie", {"power": 1.0, "log_input": True}, "count"),
     _regression(fl.Tweedie, "tweedie", {"power": 2.0, "log_input": False}, "positive"),
     *_counts(fl.Tweedie, "tweedie", "positive", power=3.0),
+    _regression(fl.MeanSquaredLogarithmicError, "msle"),
+    _regression(fl.MeanAbsolutePercentageError, "mape"),
 ]
 
 #: Per-class weights of the multi-class cases (short decimals: repr round-trips them).

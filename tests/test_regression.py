@@ -100,7 +100,7 @@ def test_surrogate_hessian_is_positive(case):
 
 
 def test_exact_hessian_attribute():
-    inexact = {fl.MeanAbsoluteError, fl.Quantile}
+    inexact = {fl.MeanAbsoluteError, fl.Quantile, fl.MeanAbsolutePercentageError}
     for case in DEFAULT_CASES:
         assert case.cls.exact_hessian is (case.cls not in inexact)
         assert case.loss().exact_hessian is case.cls.exact_hessian
@@ -169,6 +169,12 @@ EXTREMES = [
     *[("tweedie", {"power": r, "log_input": False}, y, mu) for r, y, mu in
       [(1.5, 0.0, 1e-300), (1.5, 2.0, 1e-300), (1.5, 0.0, 1e300), (1.5, 2.0, 1e300),
        (1.5, 0.0, 5e-324), (3.0, 2.0, 1e-100), (3.0, 2.0, 1e300), (3.0, 1e-300, 1e-100)]],
+    *[("msle", {}, y, p) for y, p in
+      [(0.0, 1e-300), (-5.0, -1e300), (1.0, 1.0 + _E), (1.0, 3.0), (3.0, 1.0), (1.0, 1e300),
+       (1e300, 1.0), (0.5, 0.75), (1.0, 1.5e-7), (1.0, 1.7e308)]],
+    *[("mape", {}, y, p) for y, p in
+      [(0.0, 1e-300), (1e-300, 0.0), (1.0, 1.0 + _E), (-4.0, -3.0), (1e300, -1e300),
+       (1e-10, 1.0), (2.0, 3.0)]],
 ]
 
 
@@ -269,6 +275,8 @@ INFINITE = [
     ("log_cosh", {}, (math.inf, 1.0), (math.inf, -1.0)),
     ("quantile", {"quantile": 0.25}, (math.inf, 0.75), (math.inf, -0.25)),
     ("poisson", {}, (math.inf, math.inf), (0.0, 0.0)),
+    ("msle", {}, (math.inf, 0.0), (0.0, 0.0)),
+    ("mape", {}, (math.inf, 100 / 1e-7), (math.inf, -100 / 1e-7)),
 ]
 
 

@@ -142,6 +142,13 @@ def _normal_pair(n, dtype, rng):
     return (y.astype(dtype), p.astype(dtype)), {}
 
 
+def _positive_pair(n, dtype, rng):
+    """Positive targets (Gamma, mean 3) and predictions within about 30 % of them."""
+    y = rng.gamma(2.0, 1.5, n)
+    p = y * np.exp(rng.normal(0.0, 0.3, n))
+    return (y.astype(dtype), p.astype(dtype)), {}
+
+
 def _count_pair(positive):
     """Non-negative (or positive) targets and log-mean predictions near log(3)."""
 
@@ -331,6 +338,8 @@ WORKLOADS = (
     Workload("Poisson", "poisson", _count_pair(positive=False), torch=_torch_poisson),
     Workload("Gamma", "gamma", _count_pair(positive=True)),
     Workload("Tweedie", "tweedie", _count_pair(positive=False), {"power": 1.5}),
+    Workload("MeanSquaredLogarithmicError", "msle", _positive_pair),
+    Workload("MeanAbsolutePercentageError", "mape", _normal_pair),
     # classification, binary and multi-label: labels and logits of shape (n,)
     Workload("BinaryCrossEntropy", "binary_cross_entropy", _binary_pair,
              {"from_logits": True}, torch=_torch_bce_logits),
