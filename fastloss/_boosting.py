@@ -33,7 +33,7 @@ _IDENTITY_REGRESSION = (fl.MeanSquaredError, fl.MeanAbsoluteError, fl.Huber, fl.
                         fl.PseudoHuber, fl.LogCosh, fl.Quantile,
                         fl.MeanSquaredLogarithmicError, fl.MeanAbsolutePercentageError)
 _COUNT = (fl.Poisson, fl.Gamma, fl.Tweedie)
-_BINARY = (fl.BinaryCrossEntropy, fl.BinaryFocal, fl.Hinge, fl.SquaredHinge)
+_BINARY = (fl.BinaryCrossEntropy, fl.BinaryFocal, fl.Hinge, fl.SquaredHinge, fl.SoftMargin)
 _MULTICLASS = (fl.CategoricalCrossEntropy, fl.CategoricalFocal, fl.CategoricalHinge,
                fl.KLDivergence, fl.PolyLoss, fl.GeneralizedCrossEntropy)
 _RANKING = (fl.PairwiseHinge, fl.PairwiseLogistic, fl.ListwiseSoftmax, fl.ListMLE,
@@ -54,7 +54,7 @@ HESSIAN_POLICY = {
     "Quantile": "surrogate", "Poisson": "exact", "Gamma": "exact", "Tweedie": "exact",
     "MeanSquaredLogarithmicError": "floored", "MeanAbsolutePercentageError": "surrogate",
     "BinaryCrossEntropy": "exact", "BinaryFocal": "floored", "Hinge": "surrogate",
-    "SquaredHinge": "exact",
+    "SquaredHinge": "exact", "SoftMargin": "exact",
     "CategoricalCrossEntropy": "exact", "SparseCategoricalCrossEntropy": "exact",
     "CategoricalFocal": "floored", "SparseCategoricalFocal": "floored",
     "CategoricalHinge": "surrogate", "KLDivergence": "exact", "PolyLoss": "floored",

@@ -37,11 +37,11 @@ from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
 
 __all__ = [
-    "BinaryCrossEntropy", "BinaryFocal", "Hinge", "SquaredHinge",
+    "BinaryCrossEntropy", "BinaryFocal", "Hinge", "SquaredHinge", "SoftMargin",
     "CategoricalCrossEntropy", "SparseCategoricalCrossEntropy", "CategoricalFocal",
     "SparseCategoricalFocal", "CategoricalHinge", "KLDivergence", "PolyLoss",
     "GeneralizedCrossEntropy",
-    "binary_cross_entropy", "binary_focal", "hinge", "squared_hinge",
+    "binary_cross_entropy", "binary_focal", "hinge", "squared_hinge", "soft_margin",
     "categorical_cross_entropy", "sparse_categorical_cross_entropy", "categorical_focal",
     "sparse_categorical_focal", "categorical_hinge", "kl_divergence", "poly_loss",
     "generalized_cross_entropy",
@@ -291,6 +291,45 @@ class Hinge(_SignLabels[ValueT]):
 
     def _kernel_spec(self):
         return ("hinge",)
+
+
+class SoftMargin(_SignLabels[ValueT]):
+    """Soft-margin (logistic) loss: l = log(1 + exp(-t y_pred)), t = +1 for label 1 and
+    -1 for 0 or -1.
+
+    torch ``SoftMarginLoss`` (labels -1 and 1; 0 also counts as negative here, as in
+    Hinge); y_pred are scores. It equals BinaryCrossEntropy from logits with labels
+    (t + 1) / 2. Gradient -t sigmoid(-t y_pred), hessian sigmoid(y_pred)
+    sigmoid(-y_pred); no overflow for any score.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}
+        How the per-element values are combined (weighted by sample_weight).
+
+    Shapes: y_true and y_pred of one shape; a 2-D y_pred (n, L) holds L labels;
+    sample_weight (n,) or y_pred's shape.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.SoftMargin(reduction="none")([1, -1], [0.0, 1000.0])  # log 2, and 1000
+    array([6.93147181e-01, 1.00000000e+03])
+    """
+
+    if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
+        @overload
+        def __init__(
+            self: SoftMargin[float], *, reduction: Literal["mean", "sum"] = "mean",
+        ) -> None: ...
+        @overload
+        def __init__(self: SoftMargin[FloatArray], *, reduction: Literal["none"]) -> None: ...
+        @overload
+        def __init__(self: SoftMargin[LossValue], *, reduction: Reduction) -> None: ...
+        def __init__(self, *, reduction: Reduction = "mean") -> None: ...
+
+    def _kernel_spec(self):
+        return ("soft_margin",)
 
 
 class SquaredHinge(_SignLabels[ValueT]):
@@ -840,6 +879,30 @@ def squared_hinge(
 ) -> LossValue:
     """The value of :class:`SquaredHinge` in one call."""
     loss = shortcut_loss(SquaredHinge, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+@overload
+def soft_margin(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def soft_margin(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def soft_margin(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
+def soft_margin(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`SoftMargin` in one call."""
+    loss = shortcut_loss(SoftMargin, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 

@@ -504,6 +504,26 @@ def binary_focal_hess(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=Fals
     return _scale(hess, reduction, sample_weight)
 
 
+def _clf_soft_margin_parts(y_true, y_pred):
+    """(loss, gradient, hessian) of log(1 + exp(-t z)), t = +1 for y > 0 else -1."""
+    t = np.where(np.asarray(y_true, float) > 0, 1.0, -1.0)
+    z = np.asarray(y_pred, float)
+    return (np.logaddexp(0.0, -t * z), -t * _clf_sigmoid(-t * z),
+            _clf_sigmoid(z) * _clf_sigmoid(-z))
+
+
+def soft_margin(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    return _reduce(_clf_soft_margin_parts(y_true, y_pred)[0], reduction, sample_weight)
+
+
+def soft_margin_grad(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    return _scale(_clf_soft_margin_parts(y_true, y_pred)[1], reduction, sample_weight)
+
+
+def soft_margin_hess(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    return _scale(_clf_soft_margin_parts(y_true, y_pred)[2], reduction, sample_weight)
+
+
 def _clf_hinge_parts(y_true, y_pred, squared):
     t = np.where(np.asarray(y_true, float) > 0, 1.0, -1.0)
     v = np.maximum(0.0, 1.0 - t * np.asarray(y_pred, float))

@@ -314,11 +314,11 @@ class MeanSquaredLogarithmicError(_Regression[ValueT]):
 
 
 class MeanAbsolutePercentageError(_Regression[ValueT]):
-    """Mean absolute percentage error: l = 100 |y_pred - y_true| / max(|y_true|, 1e-7).
+    """Mean absolute percentage error: l = 100 abs(y_pred - y_true) / max(abs(y_true), 1e-7).
 
     Keras ``MeanAbsolutePercentageError`` (1e-7 is Keras's epsilon). Gradient
-    100 sign(e) / max(|y_true|, 1e-7); the hessian is zero almost everywhere, and
-    gradient_hessian returns the surrogate 100 / max(|y_true|, 1e-7) (MeanAbsoluteError's
+    100 sign(e) / max(abs(y_true), 1e-7); the hessian is zero almost everywhere, and
+    gradient_hessian returns the surrogate 100 / max(abs(y_true), 1e-7) (MeanAbsoluteError's
     1 on the same scale, as LightGBM's ``mape`` objective weights its rows).
 
     Parameters

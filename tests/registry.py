@@ -346,6 +346,8 @@ CLASSIFICATION = [
     _binary(fl.Hinge, "hinge", {}, "hard"),
     _binary(fl.Hinge, "hinge", {}, "signed"),
     _binary(fl.SquaredHinge, "squared_hinge", {}, "hard"),
+    _binary(fl.SoftMargin, "soft_margin", {}, "hard"),
+    _binary(fl.SoftMargin, "soft_margin", {}, "signed"),
     _multiclass(fl.CategoricalCrossEntropy, "categorical_cross_entropy",
                 {"from_logits": True}, "dense"),
     _multiclass(fl.CategoricalCrossEntropy, "categorical_cross_entropy",

@@ -113,6 +113,17 @@ def test_bce_logits_exact_at_extremes(y, z):
     assert_close_mp(hess[0], s * s_neg, what="hessian")
 
 
+@pytest.mark.parametrize("z", EXTREME_LOGITS)
+@pytest.mark.parametrize("y", [1.0, 0.0, -1.0])
+def test_soft_margin_exact_at_extremes(y, z):
+    loss = fl.SoftMargin(reduction="sum")
+    grad, hess = loss.gradient_hessian([y], [z])
+    t = 1 if y > 0 else -1
+    assert_close_mp(loss([y], [z]), mp_softplus(-t * z), what="value")
+    assert_close_mp(grad[0], -t * mp_sigmoid(-t * z), what="gradient")
+    assert_close_mp(hess[0], mp_sigmoid(z) * mp_sigmoid(-z), what="hessian")
+
+
 @pytest.mark.parametrize("z", [-1e20, -37.0, 232.9, 1e4])
 def test_bce_pos_weight_and_smoothing_exact(z):
     loss = fl.BinaryCrossEntropy(from_logits=True, pos_weight=3.0, label_smoothing=0.1,

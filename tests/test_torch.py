@@ -90,6 +90,17 @@ def test_bce_with_logits_pos_weight_matches_torch(dtype, reduction):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_soft_margin_matches_torch(dtype, reduction):
+    y = np.where(rng.uniform(size=(30, 4)) < 0.3, 1.0, -1.0)
+    z = rng.normal(scale=3.0, size=(30, 4))
+    grad_output = torch.tensor(rng.uniform(size=(30, 4))) if reduction == "none" else None
+    compare(lambda i, t: flt.apply(fl.SoftMargin(reduction=reduction), i, t),
+            lambda i, t: F.soft_margin_loss(i, t, reduction=reduction),
+            [leaf(z, dtype), torch.tensor(y, dtype=dtype)], dtype, grad_output)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_cross_entropy_matches_torch(dtype, reduction):
     n, c = 64, 7
     logits = rng.normal(scale=2.0, size=(n, c))

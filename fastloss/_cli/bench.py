@@ -184,6 +184,12 @@ def _binary_pair(n, dtype, rng):
     return (y.astype(dtype), rng.normal(0.0, 2.0, n).astype(dtype)), {}
 
 
+def _signed_pair(n, dtype, rng):
+    """_binary_pair with labels in {-1, 1} (torch's soft-margin convention)."""
+    (y, z), kwargs = _binary_pair(n, dtype, rng)
+    return (2 * y - 1, z), kwargs
+
+
 #: The asv Ratio benchmark (asv_benchmarks/) calls the reference about eight times per
 #: measurement (the value check, a warm-up, calibration, five rounds), for every dtype
 #: and thread count. The value_and_gradient references that take seconds per call at
@@ -226,6 +232,10 @@ def _class_rows(targets):
 
 def _torch_bce_logits(F, params):
     return lambda y, z: F.binary_cross_entropy_with_logits(z, y)
+
+
+def _torch_soft_margin(F, params):
+    return lambda y, z: F.soft_margin_loss(z, y)
 
 
 def _torch_cross_entropy(F, params):
@@ -346,6 +356,7 @@ WORKLOADS = (
     Workload("BinaryFocal", "binary_focal", _binary_pair, {"from_logits": True}),
     Workload("Hinge", "hinge", _binary_pair),
     Workload("SquaredHinge", "squared_hinge", _binary_pair),
+    Workload("SoftMargin", "soft_margin", _signed_pair, torch=_torch_soft_margin),
     # classification, multi-class: logits (n // 100, 100) and targets per row; the
     # references' gradients are slow (ROWWISE_REFERENCE)
     Workload("CategoricalCrossEntropy", "categorical_cross_entropy", _class_rows("soft"),
