@@ -107,9 +107,8 @@ ctypedef fused real:  # the kernels' storage types
 # Stages: the costly parts of a chunk of elements, one loop each, for the STAGED
 # kernels of elementwise.tp (same operations as the unstaged terms, so the same bits).
 
-cdef inline void stage_logistic(const real* y, const real* z, double* e, double* log1p_e,
-                                Py_ssize_t n, bint with_loss,
-                                bint with_gradient) noexcept nogil:
+cdef inline void stage_logistic(const real* z, double* e, double* log1p_e, Py_ssize_t n,
+                                bint with_loss) noexcept nogil:
     """e[i] = exp(-|z[i]|) and, for the loss, log1p_e[i] = log(1 + e[i]): what
     logistic() computes, for logistic_from()."""
     cdef Py_ssize_t i
@@ -120,15 +119,14 @@ cdef inline void stage_logistic(const real* y, const real* z, double* e, double*
             log1p_e[i] = vm.fl_log1p_unit(e[i])
 
 
-cdef inline void stage_logistic_with_log1p(const real* y, const real* z, double* e,
-                                           double* log1p_e, Py_ssize_t n, bint with_loss,
-                                           bint with_gradient) noexcept nogil:
+cdef inline void stage_logistic_with_log1p(const real* z, double* e, double* log1p_e,
+                                           Py_ssize_t n, bint with_loss) noexcept nogil:
     """stage_logistic() for losses whose gradient needs log1p_e too (focal)."""
-    stage_logistic(y, z, e, log1p_e, n, True, with_gradient)
+    stage_logistic(z, e, log1p_e, n, True)
 
 
-cdef inline void stage_logs(const real* y, const real* p, double* log_p, double* log_q,
-                            Py_ssize_t n, bint with_loss, bint with_gradient) noexcept nogil:
+cdef inline void stage_logs(const real* p, double* log_p, double* log_q, Py_ssize_t n,
+                            bint with_loss) noexcept nogil:
     """log_p[i] = log(p[i]) and log_q[i] = log(1 - p[i]) (as log1p(-p)), always both:
     the gradients' clamps read them too."""
     cdef Py_ssize_t i
