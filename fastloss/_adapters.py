@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import fastloss as fl
 from fastloss._core.base import ElementwiseLoss
+from fastloss._core.rowwise import RowwiseLoss
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,6 @@ CONTRASTIVE = Kind("contrastive", ("same", "x1", "x2"), (1, 2), True)
 TRIPLET = Kind("triplet", ("anchor", "positive", "negative"), (0, 1, 2), True)
 BATCH_TRIPLET = Kind("batch_triplet", ("labels", "embeddings"), (1,), True)
 
-_ROWWISE_CLASSES = (  # the Sparse* classes subclass the first and third
-    fl.CategoricalCrossEntropy, fl.SparseCategoricalCrossEntropy, fl.CategoricalFocal,
-    fl.SparseCategoricalFocal, fl.CategoricalHinge, fl.KLDivergence, fl.PolyLoss,
-    fl.GeneralizedCrossEntropy,
-)
 _RANKING_CLASSES = (
     fl.PairwiseHinge, fl.PairwiseLogistic, fl.ListwiseSoftmax, fl.ListMLE, fl.LambdaRank,
 )
@@ -72,7 +68,7 @@ def kind_of(loss: object) -> Kind:
     """The Kind of a fastloss loss object; TypeError for anything else."""
     if isinstance(loss, ElementwiseLoss):  # every regression and binary loss
         return ELEMENTWISE
-    if isinstance(loss, _ROWWISE_CLASSES):
+    if isinstance(loss, RowwiseLoss):  # every multi-class loss
         return ROWWISE
     if isinstance(loss, _RANKING_CLASSES):
         return RANKING

@@ -35,7 +35,7 @@ _IDENTITY_REGRESSION = (fl.MeanSquaredError, fl.MeanAbsoluteError, fl.Huber, fl.
 _COUNT = (fl.Poisson, fl.Gamma, fl.Tweedie)
 _BINARY = (fl.BinaryCrossEntropy, fl.BinaryFocal, fl.Hinge, fl.SquaredHinge, fl.SoftMargin)
 _MULTICLASS = (fl.CategoricalCrossEntropy, fl.CategoricalFocal, fl.CategoricalHinge,
-               fl.KLDivergence, fl.PolyLoss, fl.GeneralizedCrossEntropy)
+               fl.KLDivergence, fl.PolyLoss, fl.GeneralizedCrossEntropy, fl.MultiMargin)
 _RANKING = (fl.PairwiseHinge, fl.PairwiseLogistic, fl.ListwiseSoftmax, fl.ListMLE,
             fl.LambdaRank)
 _EMBEDDING = (fl.Contrastive, fl.Triplet, fl.BatchTriplet)
@@ -58,7 +58,7 @@ HESSIAN_POLICY = {
     "CategoricalCrossEntropy": "exact", "SparseCategoricalCrossEntropy": "exact",
     "CategoricalFocal": "floored", "SparseCategoricalFocal": "floored",
     "CategoricalHinge": "surrogate", "KLDivergence": "exact", "PolyLoss": "floored",
-    "GeneralizedCrossEntropy": "floored",
+    "GeneralizedCrossEntropy": "floored", "MultiMargin": "exact",
     "PairwiseHinge": "surrogate", "PairwiseLogistic": "exact", "ListwiseSoftmax": "exact",
     "ListMLE": "exact", "LambdaRank": "exact",
 }
@@ -77,6 +77,13 @@ class Spec:
     def __init__(self, loss):
         if isinstance(loss, type):
             raise TypeError(f"pass a loss instance, e.g. {loss.__name__}(), not the class")
+        if isinstance(loss, fl.NLL):
+            raise TypeError(
+                "NLL takes log-probabilities and is linear in them: over the raw scores a "
+                "boosting model predicts it has no minimum. Use "
+                "SparseCategoricalCrossEntropy(from_logits=True), its value on the scores' "
+                "log-softmax"
+            )
         if isinstance(loss, _EMBEDDING):
             raise TypeError(
                 f"{type(loss).__name__} is an embedding loss (a loss of embedding vectors, "
@@ -177,7 +184,8 @@ def _sparse_equivalent(loss, reduction):
     params = loss.get_params()
     params["reduction"] = reduction
     if isinstance(loss, (fl.SparseCategoricalCrossEntropy, fl.SparseCategoricalFocal,
-                         fl.CategoricalHinge, fl.PolyLoss, fl.GeneralizedCrossEntropy)):
+                         fl.CategoricalHinge, fl.PolyLoss, fl.GeneralizedCrossEntropy,
+                         fl.MultiMargin)):
         return type(loss)(**params)
     if isinstance(loss, fl.CategoricalCrossEntropy):
         return fl.SparseCategoricalCrossEntropy(**params)

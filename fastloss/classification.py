@@ -40,11 +40,11 @@ __all__ = [
     "BinaryCrossEntropy", "BinaryFocal", "Hinge", "SquaredHinge", "SoftMargin",
     "CategoricalCrossEntropy", "SparseCategoricalCrossEntropy", "CategoricalFocal",
     "SparseCategoricalFocal", "CategoricalHinge", "KLDivergence", "PolyLoss",
-    "GeneralizedCrossEntropy",
+    "GeneralizedCrossEntropy", "NLL", "MultiMargin",
     "binary_cross_entropy", "binary_focal", "hinge", "squared_hinge", "soft_margin",
     "categorical_cross_entropy", "sparse_categorical_cross_entropy", "categorical_focal",
     "sparse_categorical_focal", "categorical_hinge", "kl_divergence", "poly_loss",
-    "generalized_cross_entropy",
+    "generalized_cross_entropy", "nll", "multi_margin",
 ]
 
 _binary = _dispatch.load("binary")
@@ -364,6 +364,17 @@ class SquaredHinge(_SignLabels[ValueT]):
 
 # ---- multi-class (row-wise) ---------------------------------------------------------
 
+def _ignore_index(value):
+    """None or the integer label whose rows are ignored."""
+    if value is not None and (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or not -(2**63) <= value < 2**63
+    ):
+        raise ValueError(f"ignore_index must be None or an integer; got {value!r}")
+    return None if value is None else int(value)
+
+
 def _per_class(name, value):
     """None or a read-only float64 array of one finite value >= 0 per class."""
     if value is None:
@@ -400,6 +411,12 @@ class CategoricalCrossEntropy(_Categorical[ValueT]):
     row's class weight for one-hot rows, computed from the unsmoothed targets).
     Gradient w.r.t. logits A p - a (A = sum_k a_k), exact diagonal hessian A p (1 - p).
 
+    ``z_loss`` (logits only) adds z_loss (log Z)^2 per row, Z = sum_k exp(z_k): the
+    log-partition regularizer of PaLM (Chowdhery et al. 2022) and T5X, which keeps the
+    logits of a large-vocabulary softmax from drifting. It is not scaled by the class
+    weight. Its gradient is 2 z_loss log Z p_k and its hessian diagonal
+    2 z_loss (p_k^2 + log Z p_k (1 - p_k)).
+
     Shapes: y_pred (n, C), y_true (n, C) probability rows; sample_weight (n,).
 
     Examples
@@ -412,37 +429,43 @@ class CategoricalCrossEntropy(_Categorical[ValueT]):
     array([[-0.5,  0.5]])
     """
 
-    _param_names = ("from_logits", "label_smoothing", "class_weight")
+    _param_names = ("from_logits", "label_smoothing", "class_weight", "z_loss")
     _class_weights_rows = True
     label_smoothing: float
     class_weight: NDArray[np.float64] | None
+    z_loss: float
 
     @overload
     def __init__(
         self: CategoricalCrossEntropy[float], *, from_logits: bool = False,
-        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, z_loss: float = 0.0,
         reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
         self: CategoricalCrossEntropy[FloatArray], *, from_logits: bool = False,
-        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, z_loss: float = 0.0,
         reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
         self: CategoricalCrossEntropy[LossValue], *, from_logits: bool = False,
-        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, reduction: Reduction,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, z_loss: float = 0.0,
+        reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
-                 class_weight: ArrayLike | None = None, reduction: Reduction = "mean") -> None:
+                 class_weight: ArrayLike | None = None, z_loss: float = 0.0,
+                 reduction: Reduction = "mean") -> None:
         self.label_smoothing = _smoothing(label_smoothing)
         self.class_weight = _per_class("class_weight", class_weight)
         self._per_class = self.class_weight
+        self.z_loss = _nonnegative("z_loss", z_loss)
+        if self.z_loss and not from_logits:
+            raise ValueError("z_loss applies to logits: it needs from_logits=True")
         super().__init__(from_logits=from_logits, reduction=reduction)
 
     def _kernel_spec(self, sparse):
-        return (self._kernel_name("ce"), self.label_smoothing)
+        return (self._kernel_name("ce"), self.label_smoothing, self.z_loss)
 
 
 class SparseCategoricalCrossEntropy(CategoricalCrossEntropy[ValueT]):
@@ -465,45 +488,39 @@ class SparseCategoricalCrossEntropy(CategoricalCrossEntropy[ValueT]):
     0.693147180...
     """
 
-    _param_names = ("from_logits", "label_smoothing", "class_weight", "ignore_index")
+    _param_names = ("from_logits", "label_smoothing", "class_weight", "z_loss",
+                    "ignore_index")
     _targets = ("sparse",)
     ignore_index: int | None
 
     @overload
     def __init__(
         self: SparseCategoricalCrossEntropy[float], *, from_logits: bool = False,
-        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, z_loss: float = 0.0,
         ignore_index: int | None = None, reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
         self: SparseCategoricalCrossEntropy[FloatArray], *, from_logits: bool = False,
-        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, z_loss: float = 0.0,
         ignore_index: int | None = None, reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
         self: SparseCategoricalCrossEntropy[LossValue], *, from_logits: bool = False,
-        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+        label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, z_loss: float = 0.0,
         ignore_index: int | None = None, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
-                 class_weight: ArrayLike | None = None, ignore_index: int | None = None,
-                 reduction: Reduction = "mean") -> None:
-        if ignore_index is not None and (
-            isinstance(ignore_index, (bool, np.bool_))
-            or not isinstance(ignore_index, (int, np.integer))
-            or not -(2**63) <= ignore_index < 2**63
-        ):
-            raise ValueError(f"ignore_index must be None or an integer; got {ignore_index!r}")
-        self.ignore_index = None if ignore_index is None else int(ignore_index)
-        self._ignore_index = self.ignore_index
+                 class_weight: ArrayLike | None = None, z_loss: float = 0.0,
+                 ignore_index: int | None = None, reduction: Reduction = "mean") -> None:
+        self.ignore_index = self._ignore_index = _ignore_index(ignore_index)
         super().__init__(from_logits=from_logits, label_smoothing=label_smoothing,
-                         class_weight=class_weight, reduction=reduction)
+                         class_weight=class_weight, z_loss=z_loss, reduction=reduction)
 
     def _kernel_spec(self, sparse):
-        if self.from_logits:  # the dedicated one-pass kernel for labels and logits
-            return ("sce_logits", self.label_smoothing)
+        if self.from_logits:  # the one-pass kernel for labels and logits
+            return ("sce_logits", self.label_smoothing, self.z_loss)
         return super()._kernel_spec(sparse)
 
 
@@ -549,6 +566,7 @@ class CategoricalFocal(_Categorical[ValueT]):
         self.gamma = _nonnegative("gamma", gamma)
         self.alpha = _weights_or_scalar("alpha", alpha)
         self._per_class = self.alpha if isinstance(self.alpha, np.ndarray) else None
+        self._per_class_name = "alpha"
         super().__init__(from_logits=from_logits, reduction=reduction)
 
     def _kernel_spec(self, sparse):
@@ -774,6 +792,129 @@ class GeneralizedCrossEntropy(_Categorical[ValueT]):
         return (self._kernel_name("gce"), self.q)
 
 
+class NLL(RowwiseLoss[ValueT]):
+    """Negative log-likelihood of log-probabilities: l = -class_weight[y] z_y per row.
+
+    y_pred holds log-probabilities z (for example a log-softmax output), y_true integer
+    class labels, as torch ``NLLLoss``: with class weights "mean" divides by
+    sum_i w_i class_weight[y_i], and rows whose label equals ``ignore_index`` count for
+    nothing (loss, gradient, denominator). The inputs are not checked to be
+    log-probabilities (the loss is defined for any scores), and only the label's entry
+    of each row is read: the loss depends on nothing else. Gradient -class_weight[y] at
+    the label, 0 elsewhere; the loss is linear in z,
+    so its hessian is exactly 0 (for a Newton step use CategoricalCrossEntropy on the
+    logits instead).
+
+    Shapes: y_pred (n, C); y_true (n,) integer labels; sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.NLL()([1, 0], [[-0.5, -1.0], [-2.0, -0.25]])  # (1.0 + 2.0) / 2
+    1.5
+    """
+
+    _param_names = ("class_weight", "ignore_index")
+    _targets = ("sparse",)
+    _class_weights_rows = True
+    class_weight: NDArray[np.float64] | None
+    ignore_index: int | None
+
+    @overload
+    def __init__(
+        self: NLL[float], *, class_weight: ArrayLike | None = None,
+        ignore_index: int | None = None, reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: NLL[FloatArray], *, class_weight: ArrayLike | None = None,
+        ignore_index: int | None = None, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: NLL[LossValue], *, class_weight: ArrayLike | None = None,
+        ignore_index: int | None = None, reduction: Reduction,
+    ) -> None: ...
+    def __init__(self, *, class_weight: ArrayLike | None = None, ignore_index: int | None = None,
+                 reduction: Reduction = "mean") -> None:
+        self.class_weight = self._per_class = _per_class("class_weight", class_weight)
+        self.ignore_index = self._ignore_index = _ignore_index(ignore_index)
+        super().__init__(reduction=reduction)
+
+    def _kernel_spec(self, sparse):
+        return ("nll",)
+
+
+MultiMarginKind = Literal["weston_watkins", "crammer_singer"]
+
+
+class MultiMargin(RowwiseLoss[ValueT]):
+    """Multi-class margin (hinge) loss on scores z with integer labels y.
+
+    ``kind="weston_watkins"`` (Weston & Watkins 1999; torch ``MultiMarginLoss``):
+    l = (w_y / C) sum_{k != y} max(0, margin - z_y + z_k)^p.
+    ``kind="crammer_singer"`` (Crammer & Singer 2001; optax ``multiclass_hinge_loss``
+    for margin 1, p 1): l = w_y max(0, margin - z_y + max_{k != y} z_k)^p.
+    w_y is ``class_weight[y]`` (1 without); as in torch it scales the row's loss, and
+    "mean" divides by the number of rows (or the sum of sample weights), not by the
+    class weights. ``p`` is 1 or 2. The gradient is w_y p max(0, v_k)^(p-1) (over C for
+    Weston-Watkins) at each violating class k and minus their sum at y. The hessian
+    diagonal is exact for p = 2; for p = 1 it is 0 almost everywhere and
+    gradient_hessian returns the surrogate 1 (as the other hinge losses).
+
+    Shapes: y_pred (n, C); y_true (n,) integer labels; sample_weight (n,).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.MultiMargin()([0], [[1.0, 0.5, -1.0]])  # (max(0, 0.5) + max(0, -1)) / 3
+    0.1666666666...
+    """
+
+    _param_names = ("p", "margin", "class_weight", "kind")
+    _targets = ("sparse",)
+    p: int
+    margin: float
+    class_weight: NDArray[np.float64] | None
+    kind: MultiMarginKind
+
+    @overload
+    def __init__(
+        self: MultiMargin[float], *, p: int = 1, margin: float = 1.0,
+        class_weight: ArrayLike | None = None, kind: MultiMarginKind = "weston_watkins",
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: MultiMargin[FloatArray], *, p: int = 1, margin: float = 1.0,
+        class_weight: ArrayLike | None = None, kind: MultiMarginKind = "weston_watkins",
+        reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: MultiMargin[LossValue], *, p: int = 1, margin: float = 1.0,
+        class_weight: ArrayLike | None = None, kind: MultiMarginKind = "weston_watkins",
+        reduction: Reduction,
+    ) -> None: ...
+    def __init__(self, *, p: int = 1, margin: float = 1.0, class_weight: ArrayLike | None = None,
+                 kind: MultiMarginKind = "weston_watkins", reduction: Reduction = "mean") -> None:
+        if isinstance(p, (bool, np.bool_)) or p not in (1, 2):
+            raise ValueError(f"p must be 1 or 2; got {p!r}")
+        if kind not in ("weston_watkins", "crammer_singer"):
+            raise ValueError(
+                f"kind must be 'weston_watkins' or 'crammer_singer'; got {kind!r}")
+        self.p = int(p)
+        self.margin = check_number("margin", margin, math.isfinite, "a finite number")
+        self.class_weight = self._per_class = _per_class("class_weight", class_weight)
+        self.kind = kind
+        self.exact_hessian = self.p == 2
+        super().__init__(reduction=reduction)
+
+    def _kernel_spec(self, sparse):
+        name = "multi_margin_ww" if self.kind == "weston_watkins" else "multi_margin_cs"
+        return (name, self.margin, self.p)
+
+
 # ---- function shortcuts: the value in one call, hyper-parameters as keywords --------
 
 @overload
@@ -909,31 +1050,32 @@ def soft_margin(
 @overload
 def categorical_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
-    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, z_loss: float = 0.0,
     reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def categorical_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
-    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, reduction: Literal["none"],
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, z_loss: float = 0.0,
+    reduction: Literal["none"],
     sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def categorical_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
-    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, reduction: Reduction,
-    sample_weight: ArrayLike | None = None,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, z_loss: float = 0.0,
+    reduction: Reduction, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def categorical_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
-    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, z_loss: float = 0.0,
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CategoricalCrossEntropy` in one call."""
     loss = shortcut_loss(
         CategoricalCrossEntropy,
         from_logits=from_logits, label_smoothing=label_smoothing, class_weight=class_weight,
-        reduction=reduction,
+        z_loss=z_loss, reduction=reduction,
     )
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
@@ -941,26 +1083,26 @@ def categorical_cross_entropy(
 @overload
 def sparse_categorical_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
-    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, z_loss: float = 0.0,
     ignore_index: int | None = None, reduction: Literal["mean", "sum"] = "mean",
     sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def sparse_categorical_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
-    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, z_loss: float = 0.0,
     ignore_index: int | None = None, reduction: Literal["none"],
     sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def sparse_categorical_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
-    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, z_loss: float = 0.0,
     ignore_index: int | None = None, reduction: Reduction, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def sparse_categorical_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = False,
-    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None,
+    label_smoothing: float = 0.0, class_weight: ArrayLike | None = None, z_loss: float = 0.0,
     ignore_index: int | None = None, reduction: Reduction = "mean",
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
@@ -968,7 +1110,7 @@ def sparse_categorical_cross_entropy(
     loss = shortcut_loss(
         SparseCategoricalCrossEntropy,
         from_logits=from_logits, label_smoothing=label_smoothing, class_weight=class_weight,
-        ignore_index=ignore_index, reduction=reduction,
+        z_loss=z_loss, ignore_index=ignore_index, reduction=reduction,
     )
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
@@ -1122,4 +1264,62 @@ def generalized_cross_entropy(
 ) -> LossValue:
     """The value of :class:`GeneralizedCrossEntropy` in one call."""
     loss = shortcut_loss(GeneralizedCrossEntropy, q=q, from_logits=from_logits, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+@overload
+def nll(
+    y_true: ArrayLike, y_pred: ArrayLike, *, class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def nll(
+    y_true: ArrayLike, y_pred: ArrayLike, *, class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def nll(
+    y_true: ArrayLike, y_pred: ArrayLike, *, class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
+def nll(
+    y_true: ArrayLike, y_pred: ArrayLike, *, class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`NLL` in one call."""
+    loss = shortcut_loss(NLL, class_weight=class_weight, ignore_index=ignore_index,
+                         reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+@overload
+def multi_margin(
+    y_true: ArrayLike, y_pred: ArrayLike, *, p: int = 1, margin: float = 1.0,
+    class_weight: ArrayLike | None = None, kind: MultiMarginKind = "weston_watkins",
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def multi_margin(
+    y_true: ArrayLike, y_pred: ArrayLike, *, p: int = 1, margin: float = 1.0,
+    class_weight: ArrayLike | None = None, kind: MultiMarginKind = "weston_watkins",
+    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def multi_margin(
+    y_true: ArrayLike, y_pred: ArrayLike, *, p: int = 1, margin: float = 1.0,
+    class_weight: ArrayLike | None = None, kind: MultiMarginKind = "weston_watkins",
+    reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
+def multi_margin(
+    y_true: ArrayLike, y_pred: ArrayLike, *, p: int = 1, margin: float = 1.0,
+    class_weight: ArrayLike | None = None, kind: MultiMarginKind = "weston_watkins",
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`MultiMargin` in one call."""
+    loss = shortcut_loss(MultiMargin, p=p, margin=margin, class_weight=class_weight,
+                         kind=kind, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)

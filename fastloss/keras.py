@@ -75,8 +75,8 @@ class Loss(keras.losses.Loss):
                          reduction=reduction, dtype=dtype)
         self.loss = loss
         self._kind = kind
-        self._sparse = isinstance(
-            loss, (fl.SparseCategoricalCrossEntropy, fl.SparseCategoricalFocal))
+        # the multi-class losses of integer labels (Sparse*, NLL, MultiMargin)
+        self._sparse = kind is _adapters.ROWWISE and loss._targets == ("sparse",)
         per_sample = loss if kind is _adapters.BATCH_TRIPLET else (
             _adapters.with_reduction(loss, "none"))
         self._per_sample = per_sample

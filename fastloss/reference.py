@@ -652,9 +652,20 @@ def _clf_rows(kind, t, x, from_logits, params):
     return f.sum(axis=1) + constant, d1, d2, p, rows
 
 
+def _clf_z_loss(x, z_loss):
+    """z_loss (log Z)^2 per row of logits x, Z = sum_k exp(x_k), with its gradient
+    2 z_loss log Z p and hessian diagonal 2 z_loss (p^2 + log Z p (1 - p))."""
+    m = x.max(axis=1, keepdims=True)
+    log_z = m + np.log(np.exp(x - m).sum(axis=1, keepdims=True))
+    p = _clf_softmax(x)
+    return (z_loss * log_z[:, 0] ** 2, 2.0 * z_loss * log_z * p,
+            2.0 * z_loss * (p**2 + log_z * p * (1.0 - p)))
+
+
 def _clf_rowwise(kind, what, y_true, y_pred, sparse, reduction, sample_weight, from_logits,
-                 ignore_index=None, **params):
-    """Value, gradient or hessian ("value", "grad", "hess") of a separable row loss."""
+                 ignore_index=None, z_loss=0.0, **params):
+    """Value, gradient or hessian ("value", "grad", "hess") of a separable row loss, plus
+    the z-loss of logits (not separable in p) when z_loss > 0."""
     x = np.asarray(y_pred, float)
     if sparse:
         t, keep = _clf_onehot(y_true, x.shape[1], ignore_index)
@@ -662,11 +673,14 @@ def _clf_rowwise(kind, what, y_true, y_pred, sparse, reduction, sample_weight, f
         t, keep = np.asarray(y_true, float), np.ones(len(x), bool)
     with np.errstate(divide="ignore", invalid="ignore"):
         losses, d1, d2, p, rows = _clf_rows(kind, t, x, from_logits, params)
+    grad, hess = _clf_chain(p, d1, d2, from_logits)
+    if z_loss:
+        z_value, z_grad, z_hess = _clf_z_loss(x, z_loss)
+        losses, grad, hess = losses + z_value, grad + z_grad, hess + z_hess
     losses = np.where(keep, losses, 0.0)
     rows = np.where(keep, rows, 0.0)
     if what == "value":
         return _reduce(losses, reduction, sample_weight, counts=rows)
-    grad, hess = _clf_chain(p, d1, d2, from_logits)
     out = grad if what == "grad" else hess
     return _scale(np.where(keep[:, None], out, 0.0), reduction, sample_weight, rows=True,
                   counts=rows)
@@ -676,48 +690,51 @@ def _clf_rowwise(kind, what, y_true, y_pred, sparse, reduction, sample_weight, f
 # integer labels.
 
 def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
-                              class_weight=None, reduction="mean", sample_weight=None):
+                              class_weight=None, z_loss=0.0, reduction="mean",
+                              sample_weight=None):
     return _clf_rowwise("ce", "value", y_true, y_pred, False, reduction, sample_weight,
                         from_logits=from_logits, label_smoothing=label_smoothing,
-                        class_weight=class_weight)
+                        class_weight=class_weight, z_loss=z_loss)
 
 
 def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
-                                   class_weight=None, reduction="mean", sample_weight=None):
+                                   class_weight=None, z_loss=0.0, reduction="mean",
+                              sample_weight=None):
     return _clf_rowwise("ce", "grad", y_true, y_pred, False, reduction, sample_weight,
                         from_logits=from_logits, label_smoothing=label_smoothing,
-                        class_weight=class_weight)
+                        class_weight=class_weight, z_loss=z_loss)
 
 
 def categorical_cross_entropy_hess(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
-                                   class_weight=None, reduction="mean", sample_weight=None):
+                                   class_weight=None, z_loss=0.0, reduction="mean",
+                              sample_weight=None):
     return _clf_rowwise("ce", "hess", y_true, y_pred, False, reduction, sample_weight,
                         from_logits=from_logits, label_smoothing=label_smoothing,
-                        class_weight=class_weight)
+                        class_weight=class_weight, z_loss=z_loss)
 
 
 def sparse_categorical_cross_entropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
-                                     class_weight=None, ignore_index=None, reduction="mean",
-                                     sample_weight=None):
+                                     class_weight=None, z_loss=0.0, ignore_index=None,
+                                     reduction="mean", sample_weight=None):
     return _clf_rowwise("ce", "value", y_true, y_pred, True, reduction, sample_weight,
                         from_logits=from_logits, label_smoothing=label_smoothing,
-                        class_weight=class_weight, ignore_index=ignore_index)
+                        class_weight=class_weight, z_loss=z_loss, ignore_index=ignore_index)
 
 
 def sparse_categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
-                                          class_weight=None, ignore_index=None, reduction="mean",
-                                          sample_weight=None):
+                                          class_weight=None, z_loss=0.0, ignore_index=None,
+                                          reduction="mean", sample_weight=None):
     return _clf_rowwise("ce", "grad", y_true, y_pred, True, reduction, sample_weight,
                         from_logits=from_logits, label_smoothing=label_smoothing,
-                        class_weight=class_weight, ignore_index=ignore_index)
+                        class_weight=class_weight, z_loss=z_loss, ignore_index=ignore_index)
 
 
 def sparse_categorical_cross_entropy_hess(y_true, y_pred, *, from_logits=False, label_smoothing=0.0,
-                                          class_weight=None, ignore_index=None, reduction="mean",
-                                          sample_weight=None):
+                                          class_weight=None, z_loss=0.0, ignore_index=None,
+                                          reduction="mean", sample_weight=None):
     return _clf_rowwise("ce", "hess", y_true, y_pred, True, reduction, sample_weight,
                         from_logits=from_logits, label_smoothing=label_smoothing,
-                        class_weight=class_weight, ignore_index=ignore_index)
+                        class_weight=class_weight, z_loss=z_loss, ignore_index=ignore_index)
 
 
 def categorical_focal(y_true, y_pred, *, gamma=2.0, alpha=None, from_logits=False, reduction="mean",
@@ -836,6 +853,84 @@ def categorical_hinge_hess(y_true, y_pred, *, margin=1.0, reduction="mean",
                            sample_weight=None):
     """The surrogate 1 (the true hessian is 0 almost everywhere)."""
     hess = _clf_categorical_hinge_parts(y_true, y_pred, margin)[2]
+    return _scale(hess, reduction, sample_weight, rows=True)
+
+
+# NLL and the multi-class margin losses take integer labels.
+
+def _clf_nll_parts(y_true, y_pred, class_weight, ignore_index):
+    """(row losses -w_y z_y, gradient, hessian 0, row weights w_y; 0 where ignored)."""
+    z = np.asarray(y_pred, float)
+    t, _ = _clf_onehot(y_true, z.shape[1], ignore_index)
+    a = t if class_weight is None else t * np.asarray(class_weight, float)
+    losses = -np.sum(np.where(a == 0.0, 0.0, a * z), axis=1)
+    return losses, -a, np.zeros_like(z), a.sum(axis=1)
+
+
+def nll(y_true, y_pred, *, class_weight=None, ignore_index=None, reduction="mean",
+        sample_weight=None):
+    losses, _, _, rows = _clf_nll_parts(y_true, y_pred, class_weight, ignore_index)
+    return _reduce(losses, reduction, sample_weight, counts=rows)
+
+
+def nll_grad(y_true, y_pred, *, class_weight=None, ignore_index=None, reduction="mean",
+             sample_weight=None):
+    _, grad, _, rows = _clf_nll_parts(y_true, y_pred, class_weight, ignore_index)
+    return _scale(grad, reduction, sample_weight, rows=True, counts=rows)
+
+
+def nll_hess(y_true, y_pred, *, class_weight=None, ignore_index=None, reduction="mean",
+             sample_weight=None):
+    _, _, hess, rows = _clf_nll_parts(y_true, y_pred, class_weight, ignore_index)
+    return _scale(hess, reduction, sample_weight, rows=True, counts=rows)
+
+
+def _clf_multi_margin_parts(y_true, y_pred, p, margin, class_weight, kind):
+    """(row losses, gradient, hessian diagonal or its p = 1 surrogate 1) of MultiMargin:
+    the violations v_k = margin - z_y + z_k over k != y (Weston-Watkins), or at the
+    first best k != y only (Crammer-Singer)."""
+    z = np.asarray(y_pred, float)
+    n, C = z.shape
+    y = np.asarray(y_true).astype(np.int64)
+    rows = np.arange(n)
+    onehot = np.eye(C)[y]
+    s = np.ones(n) if class_weight is None else np.asarray(class_weight, float)[y]
+    z_y = z[rows, y][:, None]
+    if kind == "weston_watkins":
+        s = s / C
+        v = np.where(onehot == 0.0, margin - z_y + z, -np.inf)
+    else:
+        best = np.argmax(np.where(onehot == 0.0, z, -np.inf), axis=1)
+        v = np.full((n, C), -np.inf)
+        v[rows, best] = margin - z_y[:, 0] + z[rows, best]
+    hinge = np.maximum(v, 0.0)
+    losses = s * np.sum(hinge**p, axis=1)
+    slope = s[:, None] * ((v > 0.0) if p == 1 else 2.0 * hinge)
+    grad = slope - onehot * slope.sum(axis=1, keepdims=True)
+    if p == 1:
+        hess = np.ones((n, C))
+    else:
+        curvature = 2.0 * s[:, None] * (v > 0.0)
+        hess = curvature + onehot * curvature.sum(axis=1, keepdims=True)
+    return losses, grad, hess
+
+
+def multi_margin(y_true, y_pred, *, p=1, margin=1.0, class_weight=None, kind="weston_watkins",
+                 reduction="mean", sample_weight=None):
+    losses = _clf_multi_margin_parts(y_true, y_pred, p, margin, class_weight, kind)[0]
+    return _reduce(losses, reduction, sample_weight)
+
+
+def multi_margin_grad(y_true, y_pred, *, p=1, margin=1.0, class_weight=None,
+                      kind="weston_watkins", reduction="mean", sample_weight=None):
+    grad = _clf_multi_margin_parts(y_true, y_pred, p, margin, class_weight, kind)[1]
+    return _scale(grad, reduction, sample_weight, rows=True)
+
+
+def multi_margin_hess(y_true, y_pred, *, p=1, margin=1.0, class_weight=None,
+                      kind="weston_watkins", reduction="mean", sample_weight=None):
+    """Exact for p = 2; for p = 1 the surrogate 1 at every entry."""
+    hess = _clf_multi_margin_parts(y_true, y_pred, p, margin, class_weight, kind)[2]
     return _scale(hess, reduction, sample_weight, rows=True)
 
 

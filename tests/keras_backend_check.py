@@ -97,6 +97,20 @@ def batch_triplet_check(rng):
     return relative(ours, np.float64(loss(labels, emb, sample_weight=w)))
 
 
+def labels_only_check(rng):
+    """NLL and MultiMargin take integer labels only: Keras's float (n, 1) labels reach
+    them as labels. Relative difference of each value to fastloss's own."""
+    labels = rng.integers(0, 4, size=24)
+    scores = rng.normal(size=(24, 4)).astype(np.float32)
+    log_probs = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+    out = {}
+    for name, loss, p in (("nll", fl.NLL(), log_probs),
+                          ("multi_margin", fl.MultiMargin(p=2), scores)):
+        ours = to_numpy(flk.Loss(loss)(labels.astype(np.float32)[:, None], p))
+        out[name] = relative(ours, np.float64(loss(labels, p)))
+    return out
+
+
 def regression_data(rng):
     x = rng.normal(size=(256, 6)).astype(np.float32)
     y = (x @ rng.normal(size=(6, 2)) + 0.3 * rng.standard_t(2, size=(256, 2))).astype(np.float32)
@@ -167,6 +181,7 @@ def main():
         "backend": BACKEND,
         "values": value_checks(rng),
         "batch_triplet": batch_triplet_check(rng),
+        "labels_only": labels_only_check(rng),
         "curves": curves(rng),
         "classifier": classifier(rng),
         "config": config_roundtrip(),

@@ -387,6 +387,22 @@ CLASSIFICATION = [
     _multiclass(fl.GeneralizedCrossEntropy, "generalized_cross_entropy",
                 {"from_logits": True, "q": 0.3}, "labels"),
     _multiclass(fl.GeneralizedCrossEntropy, "generalized_cross_entropy", {"q": 1.0}, "dense"),
+    _multiclass(fl.SparseCategoricalCrossEntropy, "sparse_categorical_cross_entropy",
+                {"from_logits": True, "z_loss": 0.01}, "labels"),
+    _multiclass(fl.CategoricalCrossEntropy, "categorical_cross_entropy",
+                {"from_logits": True, "label_smoothing": 0.1, "class_weight": CLASS_WEIGHTS,
+                 "z_loss": 0.05}, "dense"),
+    _multiclass(fl.SparseCategoricalCrossEntropy, "sparse_categorical_cross_entropy",
+                {"from_logits": True, "z_loss": 0.1, "ignore_index": 2}, "ignored"),
+    _multiclass(fl.NLL, "nll", {}, "labels"),
+    _multiclass(fl.NLL, "nll", {"class_weight": CLASS_WEIGHTS, "ignore_index": 2}, "ignored"),
+    _multiclass(fl.MultiMargin, "multi_margin", {}, "labels"),
+    _multiclass(fl.MultiMargin, "multi_margin",
+                {"p": 2, "margin": 0.5, "class_weight": CLASS_WEIGHTS}, "labels"),
+    _multiclass(fl.MultiMargin, "multi_margin", {"kind": "crammer_singer"}, "labels"),
+    _multiclass(fl.MultiMargin, "multi_margin",
+                {"kind": "crammer_singer", "p": 2, "margin": 2.0, "class_weight": CLASS_WEIGHTS},
+                "labels"),
 ]
 
 def _embedding(cls, shortcut, params, kind, wrt, threads_rows=11_000):

@@ -26,7 +26,7 @@ def weights(n, rng=RNG):
 def test_usable_losses_cover_every_non_embedding_loss():
     usable = _boosting.usable_losses()
     exported = {name for name in fl.__all__ if name[0].isupper()}
-    assert set(usable) == exported - {"Contrastive", "Triplet", "BatchTriplet"}
+    assert set(usable) == exported - {"Contrastive", "Triplet", "BatchTriplet", "NLL"}
     assert {policy for _, policy in usable.values()} == {
         "exact", "surrogate", "bound", "floored"}
 
@@ -35,6 +35,11 @@ def test_usable_losses_cover_every_non_embedding_loss():
 def test_embedding_losses_are_not_objectives(loss):
     with pytest.raises(TypeError, match="embedding loss"):
         _boosting.describe(loss)
+
+
+def test_nll_is_not_an_objective():
+    with pytest.raises(TypeError, match="no minimum"):
+        _boosting.describe(fl.NLL())
 
 
 @pytest.mark.parametrize("loss, match", [

@@ -212,6 +212,9 @@ def mp_row_loss(kind, row, k, **params):
         return -L + params["epsilon"] * miss
     if kind == "gce":
         return -mp.expm1(params["q"] * L) / params["q"]
+    if kind == "ce_z":  # plus z_loss (log Z)^2
+        log_z = row[k] - L
+        return -L + params["z_loss"] * log_z**2
     raise ValueError(kind)
 
 
@@ -224,12 +227,17 @@ ROW_KINDS = [
     ("poly", fl.PolyLoss(from_logits=True, epsilon=1.0, reduction="sum"), {"epsilon": 1}),
     ("gce", fl.GeneralizedCrossEntropy(from_logits=True, q=0.7, reduction="sum"),
      {"q": mp.mpf("0.7")}),
+    ("ce_z", fl.SparseCategoricalCrossEntropy(from_logits=True, z_loss=0.01, reduction="sum"),
+     {"z_loss": mp.mpf("0.01")}),
+    ("ce_z", fl.SparseCategoricalCrossEntropy(from_logits=True, z_loss=0.01, label_smoothing=0.0,
+                                              class_weight=[1.0, 1.0, 1.0], reduction="sum"),
+     {"z_loss": mp.mpf("0.01")}),
 ]
 
 
 @pytest.mark.parametrize("row", EXTREME_ROWS)
 @pytest.mark.parametrize(("kind", "loss", "params"), ROW_KINDS,
-                         ids=["ce", "focal2", "focal05", "poly", "gce"])
+                         ids=["ce", "focal2", "focal05", "poly", "gce", "ce_z", "ce_z_weighted"])
 def test_softmax_losses_exact_at_extremes(kind, loss, params, row):
     """Every value, gradient and hessian entry to a few ulps of its own size (entries
     range over 200 orders of magnitude within a row)."""
@@ -277,6 +285,26 @@ def test_limits_at_infinity_and_nan_propagation():
     np.testing.assert_array_equal(grad[1], [1.0, -1.0, 0.0])
     np.testing.assert_allclose(grad[2], [-1.0, 1 / (1 + np.e), np.e / (1 + np.e)])
     assert np.isnan(values[3:]).all() and np.isnan(grad[3:]).all()
+
+
+def test_nll_and_multi_margin_limits_and_nan():
+    """Closed forms at infinite inputs; NaN propagates from what the loss reads."""
+    nll = fl.NLL(reduction="none")
+    values, grad = nll.value_and_gradient([0, 1, 2], [[-np.inf, 0.0, 0.0], [0.0, -5.0, np.nan],
+                                                      [0.0, 0.0, np.nan]])
+    assert values[0] == np.inf and values[1] == 5.0 and np.isnan(values[2])
+    np.testing.assert_array_equal(grad, [[-1, 0, 0], [0, -1, 0], [0, 0, -1]])
+    for kind in ("weston_watkins", "crammer_singer"):
+        loss = fl.MultiMargin(kind=kind, p=2, reduction="none")
+        rows = [[np.inf, 0.0, 1.0], [0.0, np.inf, 1.0], [0.0, np.nan, 1.0], [np.nan, 0.0, 1.0],
+                [5.0, 1.0, -2.0]]
+        values, grad = loss.value_and_gradient([0, 0, 0, 0, 0], rows)
+        assert values[0] == 0.0 and values[1] == np.inf and values[4] == 0.0
+        assert np.isnan(values[2]) and np.isnan(values[3])
+        np.testing.assert_array_equal(grad[4], 0.0)
+    # one class: nothing to separate from
+    assert fl.MultiMargin(kind="crammer_singer")([0], [[3.0]]) == 0.0
+    assert fl.MultiMargin()([0], [[3.0]]) == 0.0
 
 
 def test_large_logits_stay_finite_and_exact():
@@ -570,6 +598,16 @@ def test_exact_hessian_flags():
     (fl.GeneralizedCrossEntropy, {"q": 0.0}, "q"),
     (fl.GeneralizedCrossEntropy, {"q": 1.5}, "q"),
     (fl.KLDivergence, {"from_logits": 1}, "from_logits"),
+    (fl.CategoricalCrossEntropy, {"from_logits": True, "z_loss": -1e-4}, "z_loss"),
+    (fl.SparseCategoricalCrossEntropy, {"z_loss": 1e-4}, "from_logits=True"),
+    (fl.SparseCategoricalCrossEntropy, {"from_logits": True, "z_loss": np.inf}, "z_loss"),
+    (fl.NLL, {"ignore_index": "x"}, "ignore_index"),
+    (fl.NLL, {"class_weight": [1.0, np.nan]}, "class_weight"),
+    (fl.MultiMargin, {"p": 3}, "p must be 1 or 2"),
+    (fl.MultiMargin, {"p": True}, "p must be 1 or 2"),
+    (fl.MultiMargin, {"kind": "hinge"}, "kind"),
+    (fl.MultiMargin, {"margin": np.inf}, "margin"),
+    (fl.MultiMargin, {"class_weight": -1.0}, "class_weight"),
 ])
 def test_bad_parameters(cls, params, match):
     with pytest.raises(ValueError, match=match):
@@ -634,3 +672,10 @@ def test_bad_multiclass_inputs():
         fl.sparse_categorical_focal([0, 1, 2, 0], z, from_logits=True, alpha=[1.0] * 4)
     with pytest.raises(TypeError):
         fl.categorical_cross_entropy(np.full((4, 3), "a"), z, from_logits=True)
+    for shortcut in (fl.nll, fl.multi_margin):  # integer labels only
+        with pytest.raises(ValueError, match=r"one class label per row, shape \(4,\)"):
+            shortcut(np.full((4, 3), 1 / 3), z)
+        with pytest.raises(ValueError, match=r"class label in \[0, 3\); got \S*5\S* at index 1"):
+            shortcut([0, 5, 1, 1], z)
+    with pytest.raises(ValueError, match="class_weight has 2 values but y_pred has 3 classes"):
+        fl.multi_margin([0, 1, 2, 0], z, class_weight=[1.0, 2.0])

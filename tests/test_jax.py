@@ -73,6 +73,16 @@ def test_cross_entropy_matches_optax(dtype):
             onehot, logits, dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_multiclass_hinge_matches_optax(dtype):
+    """MultiMargin(kind="crammer_singer") is optax's multiclass_hinge_loss (margin 1,
+    p 1)."""
+    scores, labels = rng.normal(size=(50, 6)), rng.integers(0, 6, size=50)
+    hinge = flj.function(fl.MultiMargin(kind="crammer_singer"))
+    compare(hinge, lambda y, p: optax.losses.multiclass_hinge_loss(p, y).mean(),
+            labels, scores, dtype)
+
+
 @pytest.mark.parametrize("reduction", ["mean", "none"])
 def test_triplet_matches_formula(reduction):
     a, p, n = (jnp.asarray(rng.normal(size=(12, 5)), dtype=jnp.float32) for _ in range(3))

@@ -56,6 +56,11 @@ def test_batch_triplet_uses_its_own_reduction(measured):
     assert measured["batch_triplet"] <= 1e-6
 
 
+def test_losses_of_labels_only_take_keras_labels(measured):
+    assert measured["labels_only"].keys() == {"nll", "multi_margin"}
+    assert max(measured["labels_only"].values()) <= 1e-6
+
+
 def test_fit_loss_curve_matches_builtin(measured):
     ours, theirs = measured["curves"]["huber_weighted"]
     assert len(ours) == len(theirs) == 4

@@ -119,6 +119,52 @@ def test_cross_entropy_matches_torch(dtype, reduction):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_matches_torch(dtype, reduction):
+    n, c = 64, 7
+    log_probs = np.log(rng.dirichlet(np.ones(c), size=n))
+    labels = rng.integers(0, c, size=n)
+    labels[::5] = -100
+    class_weight = rng.uniform(0.2, 3.0, size=c)
+    loss = fl.NLL(class_weight=class_weight, ignore_index=-100, reduction=reduction)
+    grad_output = torch.tensor(rng.uniform(size=n)) if reduction == "none" else None
+    compare(lambda i, t: flt.apply(loss, i, t),
+            lambda i, t: F.nll_loss(i, t, weight=torch.tensor(class_weight, dtype=dtype),
+                                    ignore_index=-100, reduction=reduction),
+            [leaf(log_probs, dtype), torch.tensor(labels)], dtype, grad_output)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multi_margin_matches_torch(dtype, reduction, p, weighted):
+    n, c = 64, 7
+    scores = rng.normal(scale=1.5, size=(n, c))
+    labels = rng.integers(0, c, size=n)
+    class_weight = rng.uniform(0.2, 3.0, size=c) if weighted else None
+    loss = fl.MultiMargin(p=p, margin=0.8, class_weight=class_weight, reduction=reduction)
+    grad_output = torch.tensor(rng.uniform(size=n)) if reduction == "none" else None
+    weight = None if class_weight is None else torch.tensor(class_weight, dtype=dtype)
+    compare(lambda i, t: flt.apply(loss, i, t),
+            lambda i, t: F.multi_margin_loss(i, t, p=p, margin=0.8, weight=weight,
+                                             reduction=reduction),
+            [leaf(scores, dtype), torch.tensor(labels)], dtype, grad_output)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("classes", [5, 40])
+def test_z_loss_matches_torch(dtype, classes):
+    """Cross-entropy plus z_loss * logsumexp^2 (PaLM's auxiliary loss), mean over rows."""
+    logits = rng.normal(scale=3.0, size=(50, classes))
+    labels = rng.integers(0, classes, size=50)
+    loss = fl.SparseCategoricalCrossEntropy(from_logits=True, z_loss=1e-2)
+    compare(lambda i, t: flt.apply(loss, i, t),
+            lambda i, t: F.cross_entropy(i, t) + 1e-2 * (torch.logsumexp(i, 1) ** 2).mean(),
+            [leaf(logits, dtype), torch.tensor(labels)], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_soft_target_cross_entropy_matches_torch(dtype):
     logits = rng.normal(size=(20, 5))
     target = rng.dirichlet(np.ones(5), size=20)

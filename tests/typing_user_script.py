@@ -115,6 +115,7 @@ w = rng.uniform(0.5, 1.5, size=n)
 regression: list[PredictionLoss] = [
     fl.MeanSquaredError(), fl.MeanAbsoluteError(reduction="sum"), fl.Huber(delta=2.0),
     fl.SmoothL1(beta=0.5), fl.PseudoHuber(delta=1.5), fl.LogCosh(), fl.Quantile(quantile=0.9),
+    fl.MeanAbsolutePercentageError(),
 ]
 for loss in regression:
     coef = fit_linear(loss, X, y, steps=3)
@@ -150,10 +151,13 @@ values: list[Value] = [
     fl.poisson(counts, log_mean, log_input=True),
     fl.gamma(positive, np.exp(log_mean), log_input=False),
     fl.tweedie(counts, log_mean, power=1.3, log_input=True),
+    fl.msle(positive, positive + 0.5),
+    fl.mape(y, X[:, 0], reduction="sum"),
 ]
 assert_type(fl.mse(y, X[:, 0]), float)
 assert_type(fl.mse(y, X[:, 0], reduction="none"), FloatArray)
-assert len(values) == 10
+assert_type(fl.MeanSquaredLogarithmicError()(positive, positive), float)
+assert len(values) == 12
 
 # ---- binary and multi-label classification ------------------------------------------
 labels01 = rng.integers(0, 2, size=(n, 2)).astype(np.float64)
@@ -165,6 +169,7 @@ binary: list[PredictionLoss] = [
     fl.BinaryFocal(gamma=2.0, alpha=None, from_logits=True),
     fl.Hinge(),
     fl.SquaredHinge(reduction="sum"),
+    fl.SoftMargin(),
 ]
 for loss in binary:
     value, grad = loss.value_and_gradient(labels01, probabilities)
@@ -179,6 +184,7 @@ values = [
     fl.binary_focal(labels01, probabilities, gamma=1.0, alpha=0.25),
     fl.hinge(labels01, logits),
     fl.squared_hinge(2 * labels01 - 1, logits, reduction="mean"),
+    fl.soft_margin(2 * labels01 - 1, logits),
 ]
 
 # ---- multi-class classification -----------------------------------------------------
@@ -202,6 +208,9 @@ for loss in multiclass:
 sparse: list[PredictionLoss] = [
     fl.SparseCategoricalCrossEntropy(from_logits=True, ignore_index=-1),
     fl.SparseCategoricalFocal(gamma=1.0, alpha=[0.25, 0.25, 0.25, 0.25], from_logits=True),
+    fl.SparseCategoricalCrossEntropy(from_logits=True, z_loss=1e-4),
+    fl.NLL(class_weight=[1.0, 2.0, 1.0, 1.0], ignore_index=-100),
+    fl.MultiMargin(p=2, margin=0.5, kind="crammer_singer"),
 ]
 for loss in sparse:
     grad, hess = loss.gradient_hessian(labels, scores)
@@ -213,6 +222,11 @@ assert_type(fl.CategoricalHinge().margin, float)
 assert_type(fl.PolyLoss().epsilon, float)
 assert_type(fl.GeneralizedCrossEntropy().q, float)
 assert_type(fl.KLDivergence().from_logits, bool)
+assert_type(fl.CategoricalCrossEntropy().z_loss, float)
+assert_type(fl.NLL().ignore_index, int | None)
+assert_type(fl.MultiMargin().p, int)
+assert_type(fl.MultiMargin().kind, Literal["weston_watkins", "crammer_singer"])
+assert_type(fl.MultiMargin(reduction="none")(labels, scores), FloatArray)
 
 values = [
     fl.categorical_cross_entropy(onehot, softmax, label_smoothing=0.05),
@@ -224,6 +238,8 @@ values = [
     fl.kl_divergence(onehot, scores, from_logits=True, reduction="none"),
     fl.poly_loss(labels, scores, epsilon=2.0, from_logits=True),
     fl.generalized_cross_entropy(onehot, softmax, q=0.5, sample_weight=w),
+    fl.nll(labels, np.log(softmax), class_weight=None, ignore_index=None),
+    fl.multi_margin(labels, scores, p=1, margin=1.0, kind="weston_watkins"),
 ]
 
 # ---- embedding ------------------------------------------------------------------------
@@ -628,6 +644,10 @@ except ValueError:
     pass
 wrong: float = fl.huber(y, X[:, 0], reduction="none")  # type: ignore[assignment]
 wrong_too: FloatArray = fl.Huber()(y, X[:, 0])  # type: ignore[assignment]
+try:
+    fl.MultiMargin(kind="hinge")  # type: ignore[call-overload]
+except ValueError:
+    pass
 try:
     fl.BatchTriplet(strategy="easy")  # type: ignore[call-overload]
 except ValueError:

@@ -211,13 +211,17 @@ ROWWISE_REFERENCE = {"reference_max_size": REF_ROWWISE_MAX,
                      "sweep_size": ROWWISE_SWEEP_SIZE}
 
 
-def _class_rows(targets):
-    """Logit rows ~ N(0, 2^2) of CLASSES columns, with targets given as integer
-    "labels" (n_rows,), "onehot" rows or "soft" probability rows (Dirichlet(1))."""
+def _class_rows(targets, log_probabilities=False):
+    """Logit rows ~ N(0, 2^2) of CLASSES columns (their log-softmax with
+    log_probabilities=True), with targets given as integer "labels" (n_rows,),
+    "onehot" rows or "soft" probability rows (Dirichlet(1))."""
 
     def data(n, dtype, rng):
         rows = max(1, n // CLASSES)
-        logits = rng.normal(0.0, 2.0, (rows, CLASSES)).astype(dtype)
+        logits = rng.normal(0.0, 2.0, (rows, CLASSES))
+        if log_probabilities:
+            logits -= np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        logits = logits.astype(dtype)
         labels = rng.integers(0, CLASSES, rows)
         if targets == "labels":
             y = labels
@@ -240,6 +244,15 @@ def _torch_soft_margin(F, params):
 
 def _torch_cross_entropy(F, params):
     return lambda y, z: F.cross_entropy(z, y)
+
+
+def _torch_nll(F, params):
+    return lambda y, z: F.nll_loss(z, y)
+
+
+def _torch_multi_margin(F, params):
+    return lambda y, z: F.multi_margin_loss(z, y, p=params.get("p", 1),
+                                            margin=params.get("margin", 1.0))
 
 
 def _torch_kl_div_logits(F, params):
@@ -376,6 +389,10 @@ WORKLOADS = (
              **ROWWISE_REFERENCE),
     Workload("GeneralizedCrossEntropy", "generalized_cross_entropy", _class_rows("onehot"),
              {"from_logits": True}, **ROWWISE_REFERENCE),
+    Workload("NLL", "nll", _class_rows("labels", log_probabilities=True), torch=_torch_nll,
+             **ROWWISE_REFERENCE),
+    Workload("MultiMargin", "multi_margin", _class_rows("labels"),
+             torch=_torch_multi_margin, **ROWWISE_REFERENCE),
     # embedding: rows of EMBEDDING_DIM, against the paired references
     Workload("Contrastive", "contrastive", _pairs, {"margin": 1.0}, sizes=EMBEDDING_SIZES,
              sweep_size=EMBEDDING_SWEEP_SIZE, max_size=EMBEDDING_MAX,

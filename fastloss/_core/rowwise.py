@@ -74,14 +74,16 @@ class RowwiseLoss(OnePassLoss[ValueT]):
     Subclasses set `_targets` (a tuple of "dense" and/or "sparse") and implement
     `_kernel_spec(sparse)` -> (kernel name, param0, param1). They may set in
     `__init__`, before calling this one: `_per_class` (a float64 array of one value per
-    class passed to the kernel, or None), `_class_weights_rows` (True when _per_class
-    holds class weights that define the row weights), `_ignore_index`, and
-    `_probability_input` (y_pred checked to lie in [0, 1]).
+    class passed to the kernel, or None) and `_per_class_name` (the parameter it comes
+    from), `_class_weights_rows` (True when _per_class holds class weights that define
+    the row weights), `_ignore_index`, and `_probability_input` (y_pred checked to lie
+    in [0, 1]).
     """
 
     _kernels = _multiclass
     _targets = ("dense",)
     _per_class = None
+    _per_class_name = "class_weight"
     _class_weights_rows = False
     _ignore_index = None
     _probability_input = False
@@ -125,10 +127,9 @@ class RowwiseLoss(OnePassLoss[ValueT]):
                 check_same_shape(y, p)
             check_unit(y, "y_true", nan_invalid=True)
         if self._per_class is not None and self._per_class.size != n_classes:
-            name = "class_weight" if self._class_weights_rows else "alpha"
             raise ValueError(
-                f"{name} has {self._per_class.size} values but y_pred has {n_classes} "
-                f"classes (y_pred.shape={p.shape})"
+                f"{self._per_class_name} has {self._per_class.size} values but y_pred has "
+                f"{n_classes} classes (y_pred.shape={p.shape})"
             )
         if self._probability_input:
             check_unit(p, "y_pred (probabilities, from_logits=False)", nan_invalid=False)
@@ -155,16 +156,17 @@ class RowwiseLoss(OnePassLoss[ValueT]):
 
     def _lightgbm_class_major(self, y_true, p, sample_weight, hessian_scale, hessian_floor):
         """LightGBM's multi-class objective for a summed plain sparse cross-entropy from
-        logits (no class weights, smoothing or ignore_index): p (n, C) F-contiguous
+        logits (no class weights, smoothing, z-loss or ignore_index): p (n, C) F-contiguous
         float64 scores, C <= multiclass.CLASS_MAJOR_MAX_CLASSES; returns (w g, max(s w
         h, f w)) as F-contiguous float32 (LightGBM's layout; s = hessian_scale, f =
         hessian_floor), what gradient_hessian followed by the scale, the floor and a
         cast gives, without transposing anything. None where that kernel does not
         apply."""
         n, n_classes = p.shape
-        loss_id, smoothing, _ = self._kernel_calls.get(True, (None, None, None))
+        loss_id, smoothing, z_loss = self._kernel_calls.get(True, (None, None, None))
         if not (self.reduction == "sum" and loss_id == self._kernels.LOSS_IDS["sce_logits"]
-                and smoothing == 0.0 and self._per_class is None and self._ignore_index is None
+                and smoothing == 0.0 and z_loss == 0.0 and self._per_class is None
+                and self._ignore_index is None
                 and p.dtype == np.float64 and p.flags.f_contiguous
                 and 1 <= n_classes <= self._kernels.CLASS_MAJOR_MAX_CLASSES):
             return None
