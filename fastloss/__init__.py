@@ -9,6 +9,8 @@ from fastloss import _version
 from fastloss._core.config import get_num_threads, set_num_threads, show_config, threads
 from fastloss.classification import *  # noqa: F403
 from fastloss.classification import __all__ as _classification_all
+from fastloss.detection import *  # noqa: F403
+from fastloss.detection import __all__ as _detection_all
 from fastloss.embedding import *  # noqa: F403
 from fastloss.embedding import __all__ as _embedding_all
 from fastloss.ranking import *  # noqa: F403
@@ -23,6 +25,7 @@ __all__ = [
     "get_num_threads", "set_num_threads", "threads", "show_config",
     *_regression_all,
     *_classification_all,
+    *_detection_all,
     *_embedding_all,
     *_ranking_all,
 ]

@@ -77,6 +77,10 @@ class Spec:
     def __init__(self, loss):
         if isinstance(loss, type):
             raise TypeError(f"pass a loss instance, e.g. {loss.__name__}(), not the class")
+        if isinstance(loss, fl.BoxIoU):
+            raise TypeError(
+                "BoxIoU is a box regression loss (four coordinates per sample, a loss per "
+                "box): it is not a boosting objective")
         if isinstance(loss, fl.NLL):
             raise TypeError(
                 "NLL takes log-probabilities and is linear in them: over the raw scores a "

@@ -934,6 +934,88 @@ def multi_margin_hess(y_true, y_pred, *, p=1, margin=1.0, class_weight=None,
     return _scale(hess, reduction, sample_weight, rows=True)
 
 
+# ---- detection -----------------------------------------------------------------------
+# Boxes are rows (x1, y1, x2, y2); the gradients are taken w.r.t. the predicted boxes.
+
+
+def _max_share(a, b):
+    """d max(a, b) / da as PyTorch's maximum: 1, 0.5 at a tie, 0."""
+    return (a > b) + 0.5 * (a == b)
+
+
+def _box_parts(y_true, y_pred, kind, eps):
+    """(loss per box, gradient per box, surrogate hessian 1) of torchvision's
+    IoU-family box losses (see BoxIoU): iou = I / (U + eps); GIoU adds
+    (A - U) / (A + eps), DIoU d^2 / (c^2 + eps), CIoU also alpha v with alpha constant."""
+    x1, y1, x2, y2 = np.asarray(y_pred, float).T
+    tx1, ty1, tx2, ty2 = np.asarray(y_true, float).T
+    iw = np.minimum(x2, tx2) - np.maximum(x1, tx1)
+    ih = np.minimum(y2, ty2) - np.maximum(y1, ty1)
+    overlap = (iw > 0) & (ih > 0)
+    inter = np.where(overlap, iw * ih, 0.0)
+    w, h = x2 - x1, y2 - y1
+    union = w * h + (tx2 - tx1) * (ty2 - ty1) - inter
+    iou = inter / (union + eps)
+    # derivatives of I and U w.r.t. (x1, y1, x2, y2), one column each
+    d_inter = overlap[:, None] * np.stack([-ih * _max_share(x1, tx1), -iw * _max_share(y1, ty1),
+                                  ih * _max_share(tx2, x2), iw * _max_share(ty2, y2)], axis=1)
+    d_union = np.stack([-h, -w, h, w], axis=1) - d_inter
+    loss = 1.0 - iou
+    grad = -(d_inter * (union + eps)[:, None] - inter[:, None] * d_union) / (
+        (union + eps) ** 2)[:, None]
+    if kind != "iou":
+        cw = np.maximum(x2, tx2) - np.minimum(x1, tx1)
+        ch = np.maximum(y2, ty2) - np.minimum(y1, ty1)
+        # d cw / dx1, d ch / dy1, d cw / dx2, d ch / dy2
+        d_side = np.stack([-_max_share(tx1, x1), -_max_share(ty1, y1), _max_share(x2, tx2),
+                           _max_share(y2, ty2)], axis=1)
+        sides = np.stack([cw, ch, cw, ch], axis=1)
+        other = np.stack([ch, cw, ch, cw], axis=1)
+    if kind == "giou":
+        area = cw * ch
+        loss = loss + (area - union) / (area + eps)
+        d_area = other * d_side
+        grad = grad + ((d_area - d_union) / (area + eps)[:, None]
+                       - ((area - union) / (area + eps) ** 2)[:, None] * d_area)
+    if kind in ("diou", "ciou"):
+        diag = cw**2 + ch**2 + eps
+        dx = (x1 + x2) / 2 - (tx1 + tx2) / 2
+        dy = (y1 + y2) / 2 - (ty1 + ty2) / 2
+        dist = dx**2 + dy**2
+        loss = loss + dist / diag
+        d_dist = np.stack([dx, dy, dx, dy], axis=1)
+        d_diag = 2.0 * sides * d_side
+        grad = grad + d_dist / diag[:, None] - (dist / diag**2)[:, None] * d_diag
+    if kind == "ciou":
+        angle = np.arctan((tx2 - tx1) / (ty2 - ty1)) - np.arctan(w / h)
+        v = 4.0 / np.pi**2 * angle**2
+        alpha = v / (1.0 - iou + v + eps)
+        loss = loss + alpha * v
+        # d atan(w / h) / dw = h / (w^2 + h^2), / dh = -w / (w^2 + h^2)
+        dv_dw = -8.0 / np.pi**2 * angle * h / (w**2 + h**2)
+        dv_dh = 8.0 / np.pi**2 * angle * w / (w**2 + h**2)
+        grad = grad + alpha[:, None] * np.stack([-dv_dw, -dv_dh, dv_dw, dv_dh], axis=1)
+    return loss, grad, np.ones_like(grad)
+
+
+def box_iou_loss(y_true, y_pred, *, kind="giou", eps=1e-7, reduction="mean",
+                 sample_weight=None):
+    return _reduce(_box_parts(y_true, y_pred, kind, eps)[0], reduction, sample_weight)
+
+
+def box_iou_loss_grad(y_true, y_pred, *, kind="giou", eps=1e-7, reduction="mean",
+                      sample_weight=None):
+    grad = _box_parts(y_true, y_pred, kind, eps)[1]
+    return _scale(grad, reduction, sample_weight, rows=True)
+
+
+def box_iou_loss_hess(y_true, y_pred, *, kind="giou", eps=1e-7, reduction="mean",
+                      sample_weight=None):
+    """The surrogate 1 (the box losses are not boosting objectives)."""
+    hess = _box_parts(y_true, y_pred, kind, eps)[2]
+    return _scale(hess, reduction, sample_weight, rows=True)
+
+
 # ---- embedding -----------------------------------------------------------------------
 # Each returns (value, gradients): rows reduced by `_reduce_rows` ("mean" of
 # BatchTriplet divides by its weighted count of mined triplets).

@@ -64,9 +64,9 @@ class Result:
 class Entry:
     """A loss class with hyper-parameters, and what the tests need to run it.
 
-    family: the module the class lives in ("regression", "classification", "embedding",
-    "ranking"). kind: how its inputs are made (see `_MAKERS`). targets: a choice inside
-    the kind (the target domain of a regression loss, soft or hard binary targets,
+    family: the module the class lives in ("regression", "classification", "detection",
+    "embedding", "ranking"). kind: how its inputs are made (see `_MAKERS`). targets: a
+    choice inside the kind (the target domain of a regression loss, soft or hard binary targets,
     probability rows or labels, ...). elementwise: weights may have y_pred's shape and
     "none" is shaped like y_pred; otherwise one weight and one value per row.
     wrt: indices of the arrays the gradient is taken with respect to. paired: the
@@ -268,6 +268,16 @@ def _make_ranking(entry, n, rng):
     return (relevance, scores), {"where": where}
 
 
+def _make_boxes(entry, n, rng):
+    """Target boxes (x1, y1, x2, y2) and predictions near them; every fifth
+    prediction elsewhere (no overlap, mostly)."""
+    corner = rng.uniform(0.0, 10.0, (n, 2))
+    target = np.concatenate([corner, corner + rng.uniform(0.5, 4.0, (n, 2))], axis=1)
+    pred = target + rng.normal(0.0, 0.8, (n, 4))
+    pred[::5] = target[::5] + rng.choice([-6.0, 6.0], (len(pred[::5]), 1))
+    return (target, pred), {}
+
+
 _MAKERS = {
     "regression": _make_regression,
     "binary": _make_binary,
@@ -276,6 +286,7 @@ _MAKERS = {
     "triplet": _make_triplet,
     "batch": _make_batch,
     "ranking": _make_ranking,
+    "boxes": _make_boxes,
 }
 
 
@@ -405,6 +416,15 @@ CLASSIFICATION = [
                 "labels"),
 ]
 
+# 8200 boxes: above the row kernels' parallel threshold (32768 values)
+DETECTION = [
+    Entry(fl.BoxIoU, "box_iou_loss", {"kind": kind, **extra}, family="detection",
+          kind="boxes", elementwise=False, threads_rows=8200)
+    for kind, extra in (("iou", {}), ("giou", {}), ("diou", {}), ("ciou", {}),
+                        ("giou", {"eps": 1e-3}))
+]
+
+
 def _embedding(cls, shortcut, params, kind, wrt, threads_rows=11_000):
     return Entry(cls, shortcut, params, family="embedding", kind=kind, elementwise=False,
                  wrt=wrt, paired=True, threads_rows=threads_rows)
@@ -442,11 +462,11 @@ RANKING = [
 
 #: Every entry: each loss class at least once, with non-default hyper-parameters
 #: where they change the code path.
-ENTRIES = [*REGRESSION, *CLASSIFICATION, *EMBEDDING, *RANKING]
+ENTRIES = [*REGRESSION, *CLASSIFICATION, *DETECTION, *EMBEDDING, *RANKING]
 #: The first entry of each class (the cheaper contract tests run on these).
 ONE_PER_CLASS = [entry for i, entry in enumerate(ENTRIES)
                  if all(other.cls is not entry.cls for other in ENTRIES[:i])]
-FAMILIES = ("regression", "classification", "embedding", "ranking")
+FAMILIES = ("regression", "classification", "detection", "embedding", "ranking")
 
 
 def defaults(entries):

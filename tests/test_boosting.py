@@ -26,7 +26,7 @@ def weights(n, rng=RNG):
 def test_usable_losses_cover_every_non_embedding_loss():
     usable = _boosting.usable_losses()
     exported = {name for name in fl.__all__ if name[0].isupper()}
-    assert set(usable) == exported - {"Contrastive", "Triplet", "BatchTriplet", "NLL"}
+    assert set(usable) == exported - {"Contrastive", "Triplet", "BatchTriplet", "NLL", "BoxIoU"}
     assert {policy for _, policy in usable.values()} == {
         "exact", "surrogate", "bound", "floored"}
 
@@ -37,9 +37,11 @@ def test_embedding_losses_are_not_objectives(loss):
         _boosting.describe(loss)
 
 
-def test_nll_is_not_an_objective():
-    with pytest.raises(TypeError, match="no minimum"):
-        _boosting.describe(fl.NLL())
+@pytest.mark.parametrize("loss, match", [(fl.NLL(), "no minimum"),
+                                         (fl.BoxIoU(), "not a boosting objective")])
+def test_nll_and_box_losses_are_not_objectives(loss, match):
+    with pytest.raises(TypeError, match=match):
+        _boosting.describe(loss)
 
 
 @pytest.mark.parametrize("loss, match", [

@@ -165,6 +165,27 @@ def test_z_loss_matches_torch(dtype, classes):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("kind", ["iou", "giou", "diou", "ciou"])
+def test_box_losses_match_torchvision(dtype, reduction, kind):
+    """torchvision.ops' box losses, as torch_box_iou_loss computes them with torch alone;
+    boxes that overlap, touch, are disjoint, identical, or share corners (ties)."""
+    from fastloss._cli.bench import torch_box_iou_loss
+
+    corner = rng.uniform(0.0, 10.0, (60, 2))
+    target = np.concatenate([corner, corner + rng.uniform(0.5, 4.0, (60, 2))], axis=1)
+    pred = target + rng.normal(0.0, 1.0, (60, 4))
+    pred[:10] = target[:10] + 8.0
+    pred[10:15] = target[10:15]
+    pred[15:20, :2] = target[15:20, :2]
+    grad_output = torch.tensor(rng.uniform(size=60)) if reduction == "none" else None
+    reduce = {"mean": torch.mean, "sum": torch.sum, "none": lambda x: x}[reduction]
+    compare(lambda p, t: flt.apply(fl.BoxIoU(kind=kind, reduction=reduction), p, t),
+            lambda p, t: reduce(torch_box_iou_loss(t, p, kind)),
+            [leaf(pred, dtype), torch.tensor(target, dtype=dtype)], dtype, grad_output)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_soft_target_cross_entropy_matches_torch(dtype):
     logits = rng.normal(size=(20, 5))
     target = rng.dirichlet(np.ones(5), size=20)

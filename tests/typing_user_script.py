@@ -242,6 +242,21 @@ values = [
     fl.multi_margin(labels, scores, p=1, margin=1.0, kind="weston_watkins"),
 ]
 
+# ---- detection ------------------------------------------------------------------------
+corners = rng.uniform(0.0, 10.0, size=(n, 2))
+target_boxes = np.concatenate([corners, corners + 2.0], axis=1)
+boxes = target_boxes + rng.normal(scale=0.5, size=(n, 4))
+box_loss: PredictionLoss = fl.BoxIoU(kind="ciou", eps=1e-7)
+value, grad = box_loss.value_and_gradient(target_boxes, boxes)
+assert grad.shape == (n, 4) and np.isfinite(as_float(value))
+assert_type(fl.BoxIoU().kind, Literal["iou", "giou", "diou", "ciou"])
+assert_type(fl.BoxIoU(reduction="none")(target_boxes, boxes), FloatArray)
+assert_type(fl.box_iou_loss(target_boxes, boxes, kind="giou"), float)
+try:
+    fl.BoxIoU(kind="eiou")  # type: ignore[call-overload]
+except ValueError:
+    pass
+
 # ---- embedding ------------------------------------------------------------------------
 dim = 5
 x1, x2, x3 = (rng.normal(size=(n, dim)).astype(np.float32) for _ in range(3))

@@ -325,6 +325,53 @@ def _torch_contrastive(F, params):
     return contrastive
 
 
+def _boxes(n, dtype, rng):
+    """n // 4 target boxes (x1, y1, x2, y2) and predictions near them."""
+    rows = max(1, n // 4)
+    corner = rng.uniform(0.0, 100.0, (rows, 2))
+    target = np.concatenate([corner, corner + rng.uniform(5.0, 50.0, (rows, 2))], axis=1)
+    pred = target + rng.normal(0.0, 5.0, (rows, 4))
+    return (target.astype(dtype), pred.astype(dtype)), {}
+
+
+def torch_box_iou_loss(target, pred, kind, eps=1e-7):
+    """torchvision.ops' generalized_box_iou_loss, distance_box_iou_loss and
+    complete_box_iou_loss (and 1 - IoU), per box, in torch operations, as torchvision
+    0.28 computes them (so that they run with torch alone)."""
+    import torch
+
+    x1, y1, x2, y2 = pred.unbind(dim=-1)
+    tx1, ty1, tx2, ty2 = target.unbind(dim=-1)
+    ix1, iy1 = torch.max(x1, tx1), torch.max(y1, ty1)
+    ix2, iy2 = torch.min(x2, tx2), torch.min(y2, ty2)
+    inter = torch.zeros_like(x1)
+    mask = (iy2 > iy1) & (ix2 > ix1)
+    inter[mask] = (ix2[mask] - ix1[mask]) * (iy2[mask] - iy1[mask])
+    union = (x2 - x1) * (y2 - y1) + (tx2 - tx1) * (ty2 - ty1) - inter
+    iou = inter / (union + eps)
+    if kind == "iou":
+        return 1 - iou
+    cx1, cy1 = torch.min(x1, tx1), torch.min(y1, ty1)
+    cx2, cy2 = torch.max(x2, tx2), torch.max(y2, ty2)
+    if kind == "giou":
+        area = (cx2 - cx1) * (cy2 - cy1)
+        return 1 - (iou - (area - union) / (area + eps))
+    diagonal = (cx2 - cx1) ** 2 + (cy2 - cy1) ** 2 + eps
+    centres = ((x1 + x2) / 2 - (tx1 + tx2) / 2) ** 2 + ((y1 + y2) / 2 - (ty1 + ty2) / 2) ** 2
+    loss = 1 - iou + centres / diagonal
+    if kind == "diou":
+        return loss
+    v = (4 / torch.pi**2) * torch.pow(
+        torch.atan((tx2 - tx1) / (ty2 - ty1)) - torch.atan((x2 - x1) / (y2 - y1)), 2)
+    with torch.no_grad():
+        alpha = v / (1 - iou + v + eps)
+    return loss + alpha * v
+
+
+def _torch_box_iou(F, params):
+    return lambda target, pred: torch_box_iou_loss(target, pred, params["kind"]).mean()
+
+
 LIST_SIZE = 100
 #: Ranking sizes in elements: 10^2 and 10^4 lists of LIST_SIZE items (the issue's size).
 RANKING_SIZES = (LIST_SIZE * 10**2, LIST_SIZE * 10**4)
@@ -393,6 +440,9 @@ WORKLOADS = (
              **ROWWISE_REFERENCE),
     Workload("MultiMargin", "multi_margin", _class_rows("labels"),
              torch=_torch_multi_margin, **ROWWISE_REFERENCE),
+    # detection: boxes (n // 4, 4); torch: torchvision's definitions in torch operations
+    *(Workload("BoxIoU", "box_iou_loss", _boxes, {"kind": kind}, torch=_torch_box_iou,
+               label=f"BoxIoU({kind})") for kind in ("giou", "ciou")),
     # embedding: rows of EMBEDDING_DIM, against the paired references
     Workload("Contrastive", "contrastive", _pairs, {"margin": 1.0}, sizes=EMBEDDING_SIZES,
              sweep_size=EMBEDDING_SWEEP_SIZE, max_size=EMBEDDING_MAX,

@@ -103,6 +103,10 @@ class RowwiseLoss(OnePassLoss[ValueT]):
 
     # -- inputs ---------------------------------------------------------------------
 
+    def _check_target_rows(self, y):
+        """ValueError for dense targets outside the loss's domain: probability rows."""
+        check_unit(y, "y_true", nan_invalid=True)
+
     def _prepare(self, y_true, y_pred, sample_weight=None):
         """Validated (targets, predictions, weights or None, sparse?)."""
         p = as_real_array(y_pred, "y_pred")
@@ -125,7 +129,7 @@ class RowwiseLoss(OnePassLoss[ValueT]):
                         f"class labels of shape ({n},); got shape {y.shape}"
                     )
                 check_same_shape(y, p)
-            check_unit(y, "y_true", nan_invalid=True)
+            self._check_target_rows(y)
         if self._per_class is not None and self._per_class.size != n_classes:
             raise ValueError(
                 f"{self._per_class_name} has {self._per_class.size} values but y_pred has "
