@@ -74,7 +74,7 @@ def kind_of(loss: object) -> Kind:
         return RANKING
     if isinstance(loss, fl.Triplet):
         return TRIPLET
-    if isinstance(loss, fl.Contrastive):
+    if isinstance(loss, (fl.Contrastive, fl.CosineEmbedding)):  # (labels, x1, x2)
         return CONTRASTIVE
     if isinstance(loss, fl.BatchTriplet):
         return BATCH_TRIPLET

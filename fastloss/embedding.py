@@ -29,7 +29,9 @@ from fastloss._core.base import (
     row_weights,
     shortcut_loss,
 )
+from fastloss._core.rowwise import RowwiseLoss
 from fastloss._core.validation import (
+    KERAS_EPSILON,
     _to_ndarray,
     as_real_array,
     bad_value_error,
@@ -40,8 +42,8 @@ from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
 
 __all__ = [
-    "Contrastive", "Triplet", "BatchTriplet",
-    "contrastive", "triplet", "batch_triplet",
+    "Contrastive", "Triplet", "BatchTriplet", "CosineEmbedding", "CosineSimilarity",
+    "contrastive", "triplet", "batch_triplet", "cosine_embedding", "cosine_similarity",
 ]
 
 _kernels = _dispatch.load("embedding")
@@ -216,6 +218,135 @@ class Contrastive(_RowEmbeddingLoss[ValueT]):
     ) -> tuple[Pair, Pair]:
         """((d/dx1, d/dx2), (hessian diagonal wrt x1, wrt x2))."""
         return self._gradient_hessian(self._prepare(same, x1, x2, sample_weight), (x1, x2))
+
+
+class CosineEmbedding(_RowEmbeddingLoss[ValueT]):
+    """Cosine embedding loss over pairs, torch ``CosineEmbeddingLoss``'s definition.
+
+    ``loss(target, x1, x2)``: l_i = 1 - cos_i for a target of 1 (a similar pair) and
+    max(0, cos_i - margin) for -1, with cos_i = x1_i . x2_i / sqrt((x1_i . x1_i + 1e-12)
+    (x2_i . x2_i + 1e-12)) (torch's epsilon). `target` has shape (n,) and holds 1 or -1;
+    x1 and x2 (n, dim). The gradient is a tuple (d/dx1, d/dx2) with
+    d cos / dx1 = x2 / D - cos x1 / (x1 . x1 + 1e-12), D the denominator.
+    gradient_hessian returns the exact hessian diagonals.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> x1, x2 = [[1.0, 0.0], [1.0, 0.0]], [[0.0, 1.0], [1.0, 1.0]]
+    >>> fl.CosineEmbedding(margin=0.5, reduction="none")([1, -1], x1, x2)  # 1 - 0, cos - 0.5
+    array([1.        , 0.20710678])
+    """
+
+    _param_names = ("margin",)
+    _kind = _kernels.COSINE
+    _input_names = ("x1", "x2")
+    #: torch's epsilon added to each squared norm
+    EPSILON = 1e-12
+    margin: float
+
+    @overload
+    def __init__(
+        self: CosineEmbedding[float], *, margin: float = 0.0,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: CosineEmbedding[FloatArray], *, margin: float = 0.0, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: CosineEmbedding[LossValue], *, margin: float = 0.0, reduction: Reduction,
+    ) -> None: ...
+    def __init__(self, *, margin: float = 0.0, reduction: Reduction = "mean") -> None:
+        self.margin = check_number("margin", margin, math.isfinite, "a finite number")
+        super().__init__(reduction=reduction)
+
+    def _kernel_params(self):
+        return self.margin, 2.0, self.EPSILON, False
+
+    def _check_same(self, target, n):
+        t = _to_ndarray(target, "target")
+        compute_dtype(t.dtype, "target")
+        t = np.ascontiguousarray(t, dtype=np.float64)
+        if t.shape != (n,):
+            raise ValueError(f"target must have shape ({n},), one per pair; got {t.shape}")
+        bad = ~((t == 1.0) | (t == -1.0))
+        if bad.any():
+            raise bad_value_error("target", t, int(np.flatnonzero(bad)[0]), "1 or -1")
+        return t
+
+    def _prepare(self, target, x1, x2, sample_weight=None):
+        return self._prepare_rows((x1, x2), target, sample_weight)
+
+    def __call__(
+        self, target: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
+        sample_weight: ArrayLike | None = None,
+    ) -> ValueT:
+        """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
+        return self._value(self._prepare(target, x1, x2, sample_weight))
+
+    def gradient(
+        self, target: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, out: Pair | None = None,
+    ) -> Pair:
+        """(d/dx1, d/dx2) of the reduced loss; `out` is an optional pair of arrays."""
+        return self._gradient(self._prepare(target, x1, x2, sample_weight), out, (x1, x2))
+
+    def value_and_gradient(
+        self, target: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, out: Pair | None = None,
+    ) -> tuple[ValueT, Pair]:
+        """(value, (d/dx1, d/dx2)) from one pass over the data."""
+        return self._value_and_gradient(
+            self._prepare(target, x1, x2, sample_weight), out, (x1, x2))
+
+    def gradient_hessian(
+        self, target: ArrayLike, x1: ArrayLike, x2: ArrayLike, *,
+        sample_weight: ArrayLike | None = None,
+    ) -> tuple[Pair, Pair]:
+        """((d/dx1, d/dx2), (hessian diagonal wrt x1, wrt x2))."""
+        return self._gradient_hessian(self._prepare(target, x1, x2, sample_weight), (x1, x2))
+
+
+class CosineSimilarity(RowwiseLoss[ValueT]):
+    """Keras's CosineSimilarity loss: l = -cos(y_true, y_pred) per row.
+
+    cos = (t / N(t)) . (z / N(z)) over the last axis, N(x) = max(norm(x), 1e-7) (Keras's
+    L2 normalization, which caps 1 / norm(x) at 1 / epsilon). Values lie in [-1, 1];
+    -1 is a perfect match (Keras's sign: the loss is minimized). The gradient is taken
+    w.r.t. y_pred only: -(t_k / (N(t) N(z)) - cos z_k / norm(z)^2); gradient_hessian
+    returns the exact diagonal. Targets are any real vectors (not checked beyond being
+    numbers).
+
+    Shapes: y_pred (n, dim), y_true (n, dim); sample_weight (n,). One value per row.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.CosineSimilarity(reduction="none")([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [2.0, 2.0]])
+    array([-0., -1.])
+    """
+
+    _targets = ("dense",)
+    _probability_input = False
+
+    @overload
+    def __init__(
+        self: CosineSimilarity[float], *, reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(self: CosineSimilarity[FloatArray], *, reduction: Literal["none"]) -> None: ...
+    @overload
+    def __init__(self: CosineSimilarity[LossValue], *, reduction: Reduction) -> None: ...
+    def __init__(self, *, reduction: Reduction = "mean") -> None:
+        super().__init__(reduction=reduction)
+
+    def _kernel_spec(self, sparse):
+        return ("cosine_similarity", KERAS_EPSILON)
+
+    def _check_target_rows(self, y):
+        """Any real vectors: NaN propagates to the row's loss."""
 
 
 class Triplet(_RowEmbeddingLoss[ValueT]):
@@ -692,3 +823,51 @@ def batch_triplet(
     """The value of :class:`BatchTriplet` in one call."""
     loss = shortcut_loss(BatchTriplet, margin=margin, strategy=strategy, reduction=reduction)
     return loss(labels, embeddings, sample_weight=sample_weight)
+
+
+@overload
+def cosine_embedding(
+    target: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = 0.0,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def cosine_embedding(
+    target: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = 0.0,
+    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def cosine_embedding(
+    target: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = 0.0,
+    reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
+def cosine_embedding(
+    target: ArrayLike, x1: ArrayLike, x2: ArrayLike, *, margin: float = 0.0,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`CosineEmbedding` in one call."""
+    loss = shortcut_loss(CosineEmbedding, margin=margin, reduction=reduction)
+    return loss(target, x1, x2, sample_weight=sample_weight)
+
+
+@overload
+def cosine_similarity(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def cosine_similarity(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Literal["none"],
+    sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def cosine_similarity(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction,
+    sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
+def cosine_similarity(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`CosineSimilarity` in one call."""
+    loss = shortcut_loss(CosineSimilarity, reduction=reduction)
+    return loss(y_true, y_pred, sample_weight=sample_weight)

@@ -1041,6 +1041,52 @@ def contrastive(same, x1, x2, margin=1.0, sample_weight=None, reduction="mean"):
     return _reduce_rows(values, (g1, -g1), sample_weight, reduction)
 
 
+def cosine_embedding(target, x1, x2, margin=0.0, sample_weight=None, reduction="mean"):
+    """torch.nn.functional.cosine_embedding_loss: 1 - cos for a target of 1,
+    max(0, cos - margin) for -1; cos = x1.x2 / sqrt((|x1|^2 + 1e-12) (|x2|^2 + 1e-12))."""
+    target = np.asarray(target, dtype=float)
+    n1 = (x1 * x1).sum(axis=1) + 1e-12
+    n2 = (x2 * x2).sum(axis=1) + 1e-12
+    den = np.sqrt(n1 * n2)
+    cos = (x1 * x2).sum(axis=1) / den
+    similar = target == 1
+    values = np.where(similar, 1.0 - cos, np.maximum(cos - margin, 0.0))
+    sign = np.where(similar, -1.0, (cos > margin) * 1.0)[:, None]
+    g1 = sign * (x2 / den[:, None] - (cos / n1)[:, None] * x1)
+    g2 = sign * (x1 / den[:, None] - (cos / n2)[:, None] * x2)
+    return _reduce_rows(values, (g1, g2), sample_weight, reduction)
+
+
+def _emb_cosine_similarity_parts(y_true, y_pred):
+    """Keras's -cos per row, x / max(|x|, 1e-7) normalized, its gradient w.r.t. y_pred
+    and the exact hessian diagonal (0 where |y_pred| <= 1e-7, a constant norm)."""
+    t, z = np.asarray(y_true, float), np.asarray(y_pred, float)
+    nt = np.maximum(np.sqrt((t * t).sum(axis=1)), 1e-7)[:, None]
+    zz = (z * z).sum(axis=1)[:, None]
+    clamped = np.sqrt(zz) <= 1e-7
+    nz = np.where(clamped, 1e-7, np.sqrt(zz))
+    cos = (t * z).sum(axis=1)[:, None] / (nt * nz)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grad = np.where(clamped, -t / (nt * nz), -(t / (nt * nz) - cos * z / zz))
+        hess = np.where(clamped, 0.0, -(3.0 * cos * z**2 / zz**2 - 2.0 * t * z / (nt * nz * zz)
+                                        - cos / zz))
+    return -cos[:, 0], grad, hess
+
+
+def cosine_similarity(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    return _reduce(_emb_cosine_similarity_parts(y_true, y_pred)[0], reduction, sample_weight)
+
+
+def cosine_similarity_grad(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    grad = _emb_cosine_similarity_parts(y_true, y_pred)[1]
+    return _scale(grad, reduction, sample_weight, rows=True)
+
+
+def cosine_similarity_hess(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    hess = _emb_cosine_similarity_parts(y_true, y_pred)[2]
+    return _scale(hess, reduction, sample_weight, rows=True)
+
+
 def _emb_pairwise_distance(u, v, p, eps):
     """torch.pairwise_distance: ||u - v + eps||_p per row, and its gradient wrt u."""
     x = u - v + eps

@@ -20,7 +20,7 @@ from fastloss._core.base import (
     ValueT,
     shortcut_loss,
 )
-from fastloss._core.validation import bad_value_error, check_number
+from fastloss._core.validation import KERAS_EPSILON, bad_value_error, check_number
 from fastloss._kernels import dispatch as _dispatch
 from fastloss._kernels.common import first_index_below
 
@@ -32,8 +32,6 @@ __all__ = [
     "poisson", "gamma", "tweedie", "msle", "mape",
 ]
 
-#: Keras's epsilon: MSLE raises inputs below it to it, MAPE divides by at least it.
-_KERAS_EPSILON = 1e-7
 
 
 def _positive(name: str, value: object) -> float:
@@ -310,7 +308,7 @@ class MeanSquaredLogarithmicError(_Regression[ValueT]):
         def __init__(self, *, reduction: Reduction = "mean") -> None: ...
 
     def _kernel_spec(self):
-        return ("msle", _KERAS_EPSILON)
+        return ("msle", KERAS_EPSILON)
 
 
 class MeanAbsolutePercentageError(_Regression[ValueT]):
@@ -353,7 +351,7 @@ class MeanAbsolutePercentageError(_Regression[ValueT]):
     exact_hessian = False
 
     def _kernel_spec(self):
-        return ("mape", _KERAS_EPSILON)
+        return ("mape", KERAS_EPSILON)
 
 
 class Quantile(_Regression[ValueT]):

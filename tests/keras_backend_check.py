@@ -70,6 +70,8 @@ def value_checks(rng):
         "scce_labels_n1": (fl.SparseCategoricalCrossEntropy(from_logits=True),
                            keras.losses.SparseCategoricalCrossentropy, {"from_logits": True},
                            labels[:, None], logits),
+        "cosine_similarity": (fl.CosineSimilarity(), keras.losses.CosineSimilarity, {},
+                              p_reg, y_reg),
         "cce_smoothing": (fl.CategoricalCrossEntropy(from_logits=True, label_smoothing=0.1),
                           keras.losses.CategoricalCrossentropy,
                           {"from_logits": True, "label_smoothing": 0.1}, onehot, logits),

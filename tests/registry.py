@@ -253,6 +253,19 @@ def _make_contrastive(entry, n, rng):
     return (same, x1, x2), {}
 
 
+def _make_signed_pairs(entry, n, rng):
+    target = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    x1, x2 = rng.standard_normal((2, n, DIM))
+    x2[:2] = x1[:2] * 2.0  # parallel pairs: cos = 1
+    return (target, x1, x2), {}
+
+
+def _make_vectors(entry, n, rng):
+    """Target and predicted vectors (n, DIM)."""
+    y_true, y_pred = rng.standard_normal((2, n, DIM))
+    return (y_true, y_pred), {}
+
+
 def _make_triplet(entry, n, rng):
     return tuple(rng.standard_normal((3, n, DIM))), {}
 
@@ -283,6 +296,8 @@ _MAKERS = {
     "binary": _make_binary,
     "multiclass": _make_multiclass,
     "contrastive": _make_contrastive,
+    "signed_pairs": _make_signed_pairs,
+    "vectors": _make_vectors,
     "triplet": _make_triplet,
     "batch": _make_batch,
     "ranking": _make_ranking,
@@ -433,6 +448,13 @@ def _embedding(cls, shortcut, params, kind, wrt, threads_rows=11_000):
 EMBEDDING = [
     _embedding(fl.Contrastive, "contrastive", {}, "contrastive", (1, 2)),
     _embedding(fl.Contrastive, "contrastive", {"margin": 2.5}, "contrastive", (1, 2)),
+    _embedding(fl.CosineEmbedding, "cosine_embedding", {}, "signed_pairs", (1, 2)),
+    _embedding(fl.CosineEmbedding, "cosine_embedding", {"margin": 0.3}, "signed_pairs",
+               (1, 2)),
+    _embedding(fl.CosineEmbedding, "cosine_embedding", {"margin": -0.2}, "signed_pairs",
+               (1, 2)),
+    Entry(fl.CosineSimilarity, "cosine_similarity", {}, family="embedding", kind="vectors",
+          elementwise=False, threads_rows=8200),
     _embedding(fl.Triplet, "triplet", {}, "triplet", (0, 1, 2)),
     *[_embedding(fl.Triplet, "triplet", {"margin": 1.5, "p": p, "swap": swap, "eps": 1e-3},
                  "triplet", (0, 1, 2))

@@ -151,7 +151,83 @@ def test_contrastive_matches_torch_autograd():
     assert_close(g2, t2.grad.numpy())
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("margin", [0.0, 0.4, -0.3])
+def test_cosine_embedding_matches_torch(reduction, margin):
+    torch = pytest.importorskip("torch")
+    _, x1, x2 = pairs(n=60, dim=7, seed=10)
+    target = np.where(rng(11).random(60) < 0.5, 1.0, -1.0)
+    x2[:3] = 2.0 * x1[:3]  # cos = 1
+    x2[3:6] = -x1[3:6]  # cos = -1
+    t1, t2 = (torch.tensor(v, requires_grad=True) for v in (x1, x2))
+    out = torch.nn.functional.cosine_embedding_loss(t1, t2, torch.tensor(target),
+                                                    margin=margin, reduction=reduction)
+    out.sum().backward()
+    loss = fl.CosineEmbedding(margin=margin, reduction=reduction)
+    value, (g1, g2) = loss.value_and_gradient(target, x1, x2)
+    assert_close(value, out.detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert_close(g1, t1.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert_close(g2, t2.grad.numpy(), rtol=1e-12, atol=1e-12)
+    f32 = loss.value_and_gradient(target, x1.astype(np.float32), x2.astype(np.float32))
+    assert f32[1][0].dtype == np.float32
+    assert_close(f32[0], out.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
 # ---- finite differences -------------------------------------------------------------
+
+
+def test_cosine_embedding_gradient_and_hessian_finite_differences():
+    _, x1, x2 = pairs(n=30, dim=5, seed=12)
+    target = np.where(rng(13).random(30) < 0.5, 1.0, -1.0)
+    loss = fl.CosineEmbedding(margin=-0.5, reduction="sum")
+    arrays = [target, x1, x2]
+    grads, hessians = loss.gradient_hessian(*arrays)
+    for index in (0, 1):
+        coords = some_coords(x1.shape, seed=index)
+
+        def value(x1_, x2_):
+            return loss(target, x1_, x2_)
+
+        def grad_entry(x1_, x2_, r, c, index=index):
+            return loss.gradient(target, x1_, x2_)[index][r, c]
+
+        expected = numeric_gradient(value, [x1, x2], index, coords)
+        assert_close([grads[index][r, c] for r, c in coords], expected, rtol=1e-6, atol=1e-9)
+        hess_fd = [numeric_gradient(lambda u, v, r=r, c=c: grad_entry(u, v, r, c),
+                                    [x1, x2], index, [(r, c)])[0] for r, c in coords]
+        assert_close([hessians[index][r, c] for r, c in coords], hess_fd, rtol=1e-5, atol=1e-7)
+
+
+def test_cosine_embedding_of_a_zero_vector_is_finite():
+    """torch's epsilon on the squared norms: cos = 0, a finite (large) gradient."""
+    x = np.array([[0.0, 0.0], [0.0, 0.0]])
+    y = np.array([[3.0, 4.0], [3.0, 4.0]])
+    values, grads = fl.CosineEmbedding(margin=-0.25, reduction="none").value_and_gradient(
+        [1, -1], x, y)
+    np.testing.assert_array_equal(values, [1.0, 0.25])
+    assert all(np.isfinite(g).all() for g in grads)
+
+
+def test_cosine_similarity_is_keras_at_small_norms():
+    """Keras normalizes x * min(1 / |x|, 1e7): below |x| = 1e-7 the norm is constant."""
+    t = np.array([[3.0, 4.0], [3.0, 4.0], [1e-9, 0.0], [0.0, 0.0]])
+    z = np.array([[0.0, 0.0], [3e-8, 4e-8], [1.0, 1.0], [1.0, 2.0]])
+    loss = fl.CosineSimilarity(reduction="none")
+    values, grad = loss.value_and_gradient(t, z)
+    np.testing.assert_allclose(values, [0.0, -0.5, -1e-9 / 1e-7 / np.sqrt(2.0), 0.0],
+                               rtol=1e-12)
+    np.testing.assert_allclose(grad[:2], [[-0.6e7, -0.8e7]] * 2, rtol=1e-12)
+    assert np.isnan(loss(t[:1], [[np.nan, 1.0]]))
+
+
+def test_cosine_embedding_bad_input():
+    _, x1, x2 = pairs(n=4, dim=3)
+    with pytest.raises(ValueError, match=r"target must be 1 or -1; got \S*0\.0\S* at index 2"):
+        fl.cosine_embedding([1, -1, 0, 1], x1, x2)
+    with pytest.raises(ValueError, match=r"shape \(4,\)"):
+        fl.cosine_embedding([1, -1], x1, x2)
+    with pytest.raises(ValueError, match="margin"):
+        fl.CosineEmbedding(margin=np.nan)
 
 
 def test_contrastive_gradient_and_hessian_finite_differences():
@@ -371,13 +447,15 @@ def test_batch_triplet_near_duplicates_use_exact_distances(strategy, dtype):
 
 
 @pytest.mark.parametrize("loss, args", [
-    (fl.Contrastive(), "pairs"), (fl.Triplet(), "triplets"),
+    (fl.Contrastive(), "pairs"), (fl.CosineEmbedding(), "pairs"), (fl.Triplet(), "triplets"),
     (fl.BatchTriplet(), "batch"), (fl.BatchTriplet(strategy="all"), "batch"),
 ])
 def test_nan_embeddings_give_nan(loss, args):
     if args == "pairs":
         arrays = list(pairs(n=5, dim=3))
         arrays[1][2, 1] = np.nan
+        if isinstance(loss, fl.CosineEmbedding):
+            arrays[0] = 2.0 * arrays[0] - 1.0  # targets 1 and -1
     elif args == "triplets":
         arrays = list(triplets(n=5, dim=3))
         arrays[0][2, 1] = np.nan

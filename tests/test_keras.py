@@ -44,8 +44,9 @@ def test_backend(measured):
 def test_values_and_gradients_match_builtin_losses(measured):
     """Every reduction, with and without sample_weight (Huber, sparse cross-entropy),
     and the default reduction with weights (MSE, log-cosh, MSLE, MAPE, binary and
-    categorical cross-entropy, labels of shape (n, 1)), float32: within 1e-6."""
-    assert len(measured["values"]) == 2 * 4 * 2 + 7
+    categorical cross-entropy, cosine similarity, labels of shape (n, 1)), float32:
+    within 1e-6."""
+    assert len(measured["values"]) == 2 * 4 * 2 + 8
     for key, (value_diff, grad_diff, same_shape) in measured["values"].items():
         assert same_shape, key
         assert value_diff <= 1e-6, (key, value_diff)

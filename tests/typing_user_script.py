@@ -262,6 +262,15 @@ dim = 5
 x1, x2, x3 = (rng.normal(size=(n, dim)).astype(np.float32) for _ in range(3))
 same = rng.integers(0, 2, size=n)
 
+signs = 2 * same - 1
+cosine = fl.CosineEmbedding(margin=0.1)
+assert_type(cosine(signs, x1, x2), float)
+assert_type(cosine.gradient(signs, x1, x2), tuple[FloatArray, FloatArray])
+assert_type(fl.cosine_embedding(signs, x1, x2, reduction="none"), FloatArray)
+direction: PredictionLoss = fl.CosineSimilarity()
+assert direction.gradient(x1, x2).shape == x2.shape
+assert_type(fl.cosine_similarity(x1, x2), float)
+
 contrastive = fl.Contrastive(margin=2.0)
 assert_type(contrastive(same, x1, x2, sample_weight=w), float)
 g1, g2 = contrastive.gradient(same, x1, x2, out=(np.empty_like(x1), np.empty_like(x2)))

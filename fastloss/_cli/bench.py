@@ -293,6 +293,28 @@ def _pairs(n, dtype, rng):
     return (same, x1, x2.astype(dtype)), {}
 
 
+def _signed_pairs(n, dtype, rng):
+    """Cosine-embedding pairs: _pairs with targets 1 (matching) and -1."""
+    (same, x1, x2), _ = _pairs(n, dtype, rng)
+    return (2 * same - 1, x1, x2), {}
+
+
+def _vectors(n, dtype, rng):
+    """Target and predicted embedding rows, the predictions near the targets."""
+    target = _embedding_rows(n, dtype, rng)
+    return (target, (target + _embedding_rows(n, dtype, rng, 0.5)).astype(dtype)), {}
+
+
+def _torch_cosine_embedding(F, params):
+    return lambda target, x1, x2: F.cosine_embedding_loss(x1, x2, target,
+                                                          margin=params.get("margin", 0.0))
+
+
+def _torch_cosine_similarity(F, params):
+    """Keras's sign: the negative mean cosine similarity (torch clamps norms at 1e-8)."""
+    return lambda y_true, y_pred: -F.cosine_similarity(y_pred, y_true, dim=1).mean()
+
+
 def _triplets(n, dtype, rng):
     """Positives near their anchor, negatives anywhere: most triplets inside the margin."""
     anchor = _embedding_rows(n, dtype, rng)
@@ -447,6 +469,12 @@ WORKLOADS = (
     Workload("Contrastive", "contrastive", _pairs, {"margin": 1.0}, sizes=EMBEDDING_SIZES,
              sweep_size=EMBEDDING_SWEEP_SIZE, max_size=EMBEDDING_MAX,
              torch=_torch_contrastive, wrt=(1, 2), paired=True),
+    Workload("CosineEmbedding", "cosine_embedding", _signed_pairs, sizes=EMBEDDING_SIZES,
+             sweep_size=EMBEDDING_SWEEP_SIZE, max_size=EMBEDDING_MAX,
+             torch=_torch_cosine_embedding, wrt=(1, 2), paired=True),
+    Workload("CosineSimilarity", "cosine_similarity", _vectors, sizes=EMBEDDING_SIZES,
+             sweep_size=EMBEDDING_SWEEP_SIZE, max_size=EMBEDDING_MAX,
+             torch=_torch_cosine_similarity),
     Workload("Triplet", "triplet", _triplets, {"margin": 1.0}, sizes=EMBEDDING_SIZES,
              sweep_size=EMBEDDING_SWEEP_SIZE, max_size=EMBEDDING_MAX, torch=_torch_triplet,
              wrt=(0, 1, 2), paired=True),

@@ -6,6 +6,9 @@ Every error names the argument and what was wrong with it.
 import numpy as np
 
 REDUCTIONS = ("mean", "sum", "none")
+#: Keras's epsilon (keras.backend.epsilon()): its MSLE raises inputs below it to it,
+#: its MAPE divides by at least it, its L2 normalization divides by at least it.
+KERAS_EPSILON = 1e-7
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 
