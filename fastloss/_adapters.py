@@ -78,6 +78,10 @@ def kind_of(loss: object) -> Kind:
         return CONTRASTIVE
     if isinstance(loss, fl.BatchTriplet):
         return BATCH_TRIPLET
+    if isinstance(loss, fl.GaussianNLL):
+        raise TypeError(
+            "GaussianNLL (three inputs: y_true, mean, var) has no framework adapter: call "
+            "its value_and_gradient on arrays")
     raise TypeError(
         "loss must be a fastloss loss object such as fastloss.Huber(delta=2.0); "
         f"got {loss!r}"

@@ -401,6 +401,23 @@ def tweedie_hess(y_true, y_pred, *, power=1.5, log_input=True, reduction="mean",
                   reduction, sample_weight)
 
 
+# -- Gaussian negative log-likelihood: three inputs, (value, (d/dmean, d/dvar)) in one
+# call, as the embedding losses
+
+
+def gaussian_nll(y_true, mean, var, *, full=False, eps=1e-6, reduction="mean",
+                 sample_weight=None):
+    """torch.nn.functional.gaussian_nll_loss: 0.5 (log v + (mean - y)^2 / v) (+ 0.5
+    log(2 pi) with full), v = max(var, eps) with the gradient taken at the clamped v."""
+    y, m = np.asarray(y_true, float), np.asarray(mean, float)
+    v = np.maximum(np.asarray(var, float), eps)
+    e = m - y
+    values = 0.5 * (np.log(v) + e**2 / v) + (0.5 * np.log(2 * np.pi) if full else 0.0)
+    grads = (e / v, 0.5 * (1.0 / v - e**2 / v**2))
+    return (_reduce(values, reduction, sample_weight),
+            tuple(_scale(g, reduction, sample_weight) for g in grads))
+
+
 # ---- classification ------------------------------------------------------------------
 # From the textbook formulas: the loss per element (binary) or per row (multi-class),
 # the gradient with the chain rule in probability space, and the diagonal hessian.

@@ -10,26 +10,40 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Literal, overload
 
+import numpy as np
 from numpy.typing import ArrayLike
 
+from fastloss._core import config as _config
 from fastloss._core.base import (
     ElementwiseLoss,
     FloatArray,
     LossValue,
+    OnePassLoss,
     Reduction,
     ValueT,
+    _Output,
+    _Outputs,
+    blocked_weight_total,
     shortcut_loss,
 )
-from fastloss._core.validation import KERAS_EPSILON, bad_value_error, check_number
+from fastloss._core.validation import (
+    KERAS_EPSILON,
+    as_real_array,
+    as_sample_weight,
+    bad_value_error,
+    check_number,
+    check_same_shape,
+)
+from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
 from fastloss._kernels.common import first_index_below
 
 __all__ = [
     "MeanSquaredError", "MeanAbsoluteError", "Huber", "SmoothL1", "PseudoHuber",
     "LogCosh", "Quantile", "Poisson", "Gamma", "Tweedie",
-    "MeanSquaredLogarithmicError", "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError", "MeanAbsolutePercentageError", "GaussianNLL",
     "mse", "mae", "huber", "smooth_l1", "pseudo_huber", "log_cosh", "quantile",
-    "poisson", "gamma", "tweedie", "msle", "mape",
+    "poisson", "gamma", "tweedie", "msle", "mape", "gaussian_nll",
 ]
 
 
@@ -548,6 +562,138 @@ class Tweedie(_CountLoss[ValueT]):
         return (base if self.log_input else base + "_mean", self.power)
 
 
+#: Gradients (or hessian diagonals) of GaussianNLL: (w.r.t. mean, w.r.t. var).
+MeanVar = tuple[FloatArray, FloatArray]
+
+
+class GaussianNLL(OnePassLoss[ValueT]):
+    """Gaussian negative log-likelihood of a predicted mean and variance, torch
+    ``GaussianNLLLoss``'s definition.
+
+    ``loss(y_true, mean, var)``: l = 0.5 (log v + (mean - y)^2 / v) per element, plus
+    0.5 log(2 pi) with ``full=True``; v = max(var, eps), clamped as torch clamps it (the
+    gradient keeps the formula at the clamped value). The three arrays have one shape
+    (broadcast a shared variance to the mean's shape first, and sum its gradient over
+    the broadcast axes); a negative variance is a ValueError, as in torch. The
+    gradient is a tuple (d/dmean, d/dvar) = ((mean - y) / v, 0.5 (1 / v - (mean - y)^2
+    / v^2)); gradient_hessian returns the exact diagonals, 1 / v and
+    ((mean - y)^2 / v - 0.5) / v^2 (negative where the variance is more than twice
+    the squared error). Weights as for the elementwise losses: one per row or one per
+    element.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> fl.GaussianNLL(reduction="none")([0.0, 0.0], [1.0, 0.0], [1.0, 4.0])  # 0.5, log 2
+    array([0.5       , 0.69314718])
+    """
+
+    _param_names = ("full", "eps")
+    _kernels = _dispatch.load("regression")
+    full: bool
+    eps: float
+
+    @overload
+    def __init__(
+        self: GaussianNLL[float], *, full: bool = False, eps: float = 1e-6,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: GaussianNLL[FloatArray], *, full: bool = False, eps: float = 1e-6,
+        reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: GaussianNLL[LossValue], *, full: bool = False, eps: float = 1e-6,
+        reduction: Reduction,
+    ) -> None: ...
+    def __init__(self, *, full: bool = False, eps: float = 1e-6,
+                 reduction: Reduction = "mean") -> None:
+        if not isinstance(full, (bool, np.bool_)):
+            raise ValueError(f"full must be True or False; got {full!r}")
+        self.full = bool(full)
+        self.eps = _positive("eps", eps)
+        super().__init__(reduction=reduction)
+
+    def _prepare(self, y_true, mean, var, sample_weight=None):
+        m = as_real_array(mean, "mean")
+        y = as_real_array(y_true, "y_true", m.dtype)
+        v = as_real_array(var, "var", m.dtype)
+        check_same_shape(y, m, pred_name="mean")
+        if v.shape != m.shape:
+            raise ValueError(
+                f"var must have the mean's shape {m.shape} (broadcast a shared variance "
+                f"first); got shape {v.shape}")
+        index = first_index_below(v, 0.0, False, False)
+        if index >= 0:
+            raise bad_value_error("var", v, index, ">= 0 (a variance)")
+        w = None
+        if sample_weight is not None:
+            w, per_weight = as_sample_weight(sample_weight, m.shape, rowwise=False)
+            if per_weight != 1:
+                w = np.repeat(w, per_weight)
+        return y, m, v, w
+
+    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0, partials=None):
+        y, m, v, w = inputs
+        if mode in (modes.VALUE_NONE, modes.VALUE_NONE_GRADIENT):
+            values, grads, hessians = out_a, out_b or (), ()
+        else:
+            values, grads, hessians = None, out_a or (), out_b or ()
+        constant = 0.5 * math.log(2.0 * math.pi) if self.full else 0.0
+        return self._kernels.gaussian_nll_run(
+            mode, y, m, v, w, values, grads, hessians, scale, self.eps, constant,
+            _config.get_num_threads())
+
+    def _weight_total(self, inputs, partials=None):
+        m, w = inputs[1], inputs[3]
+        return blocked_weight_total(m.size, w, modes.BLOCK, partials), m.size
+
+    def _values_buffer(self, inputs):
+        return np.empty(inputs[1].shape, dtype=inputs[1].dtype)
+
+    def _outputs(self, out, inputs, original):
+        _, m, v, _ = inputs
+        if out is None:
+            return _Outputs([_Output(None, original[0], m), _Output(None, original[1], v)])
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise TypeError("out must be a tuple of 2 arrays (one per input: mean, var)")
+        return _Outputs([_Output(out[0], original[0], m, inputs[0]),
+                         _Output(out[1], original[1], v, inputs[0])])
+
+    def __call__(
+        self, y_true: ArrayLike, mean: ArrayLike, var: ArrayLike, *,
+        sample_weight: ArrayLike | None = None,
+    ) -> ValueT:
+        """The loss value: float for "mean"/"sum", an array like mean for "none"."""
+        return self._value(self._prepare(y_true, mean, var, sample_weight))
+
+    def gradient(
+        self, y_true: ArrayLike, mean: ArrayLike, var: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, out: MeanVar | None = None,
+    ) -> MeanVar:
+        """(d/dmean, d/dvar) of the reduced loss; `out` is an optional pair of arrays."""
+        return self._gradient(self._prepare(y_true, mean, var, sample_weight), out,
+                              (mean, var))
+
+    def value_and_gradient(
+        self, y_true: ArrayLike, mean: ArrayLike, var: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, out: MeanVar | None = None,
+    ) -> tuple[ValueT, MeanVar]:
+        """(value, (d/dmean, d/dvar)) from one pass over the data."""
+        return self._value_and_gradient(
+            self._prepare(y_true, mean, var, sample_weight), out, (mean, var))
+
+    def gradient_hessian(
+        self, y_true: ArrayLike, mean: ArrayLike, var: ArrayLike, *,
+        sample_weight: ArrayLike | None = None,
+    ) -> tuple[MeanVar, MeanVar]:
+        """((d/dmean, d/dvar), (hessian diagonal wrt mean, wrt var))."""
+        return self._gradient_hessian(self._prepare(y_true, mean, var, sample_weight),
+                                      (mean, var))
+
+
 # ---- function shortcuts: the value in one call, hyper-parameters as keywords --------
 
 @overload
@@ -835,3 +981,28 @@ def mape(
     """The value of :class:`MeanAbsolutePercentageError` in one call."""
     loss = shortcut_loss(MeanAbsolutePercentageError, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+@overload
+def gaussian_nll(
+    y_true: ArrayLike, mean: ArrayLike, var: ArrayLike, *, full: bool = False,
+    eps: float = 1e-6, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def gaussian_nll(
+    y_true: ArrayLike, mean: ArrayLike, var: ArrayLike, *, full: bool = False,
+    eps: float = 1e-6, reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def gaussian_nll(
+    y_true: ArrayLike, mean: ArrayLike, var: ArrayLike, *, full: bool = False,
+    eps: float = 1e-6, reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
+def gaussian_nll(
+    y_true: ArrayLike, mean: ArrayLike, var: ArrayLike, *, full: bool = False,
+    eps: float = 1e-6, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`GaussianNLL` in one call."""
+    loss = shortcut_loss(GaussianNLL, full=full, eps=eps, reduction=reduction)
+    return loss(y_true, mean, var, sample_weight=sample_weight)

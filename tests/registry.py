@@ -212,6 +212,14 @@ def _softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _make_gaussian(entry, n, rng):
+    """Targets, predicted means and variances (the clamp at eps: test_gaussian_nll.py)."""
+    y = rng.normal(0.0, 2.0, (n, N_LABELS))
+    mean = y + rng.normal(0.0, 1.0, (n, N_LABELS))
+    var = rng.uniform(0.05, 3.0, (n, N_LABELS))
+    return (y, mean, var), {}
+
+
 def _make_binary(entry, n, rng):
     """Targets: "soft" in [0, 1], "hard" in {0, 1}, "signed" in {-1, 1}; predictions
     logits or scores (from_logits=True, hinge losses) or probabilities."""
@@ -302,6 +310,7 @@ _MAKERS = {
     "batch": _make_batch,
     "ranking": _make_ranking,
     "boxes": _make_boxes,
+    "gaussian": _make_gaussian,
 }
 
 
@@ -338,6 +347,8 @@ REGRESSION = [
     *_counts(fl.Tweedie, "tweedie", "positive", power=3.0),
     _regression(fl.MeanSquaredLogarithmicError, "msle"),
     _regression(fl.MeanAbsolutePercentageError, "mape"),
+    *[Entry(fl.GaussianNLL, "gaussian_nll", params, kind="gaussian", wrt=(1, 2), paired=True)
+      for params in ({}, {"full": True, "eps": 1e-3})],
 ]
 
 #: Per-class weights of the multi-class cases (short decimals: repr round-trips them).

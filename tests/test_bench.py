@@ -310,8 +310,11 @@ def as_tuple(gradients):
 def test_paired_references_serve_value_and_gradient_only():
     for w in _bench.workloads():
         # CosineSimilarity takes (y_true, y_pred) with a gradient for y_pred only, as
-        # the classification losses do, and has their separate references
-        if w.family not in ("embedding", "ranking") or w.loss == "CosineSimilarity":
+        # the classification losses do, and has their separate references;
+        # GaussianNLL's three inputs have a paired reference, as the embedding losses
+        paired = (w.family in ("embedding", "ranking") and w.loss != "CosineSimilarity"
+                  or w.loss == "GaussianNLL")
+        if not paired:
             assert not w.paired
             continue
         assert w.paired and w.reference("value") is None

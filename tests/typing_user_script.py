@@ -140,6 +140,12 @@ assert_type(fl.Poisson(log_input=False).log_input, bool)
 assert_type(fl.Quantile(quantile=0.1).quantile, float)
 assert_type(fl.SmoothL1(beta=2.0).beta, float)
 
+gaussian = fl.GaussianNLL(full=True, eps=1e-6)
+variance = np.full(n, 0.5)
+assert_type(gaussian(y, X[:, 0], variance), float)
+assert_type(gaussian.gradient(y, X[:, 0], variance), tuple[FloatArray, FloatArray])
+assert_type(fl.gaussian_nll(y, X[:, 0], variance, reduction="none"), FloatArray)
+
 values: list[Value] = [
     fl.mse(y, X[:, 0]),
     fl.mae(y, X[:, 0], sample_weight=w),

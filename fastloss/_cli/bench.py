@@ -174,6 +174,18 @@ def _torch_elementwise(name, **names):
     return build
 
 
+def _gaussian_triple(n, dtype, rng):
+    """Targets, predicted means and variances, n of each."""
+    y = rng.normal(0.0, 2.0, n)
+    mean = y + rng.normal(0.0, 1.0, n)
+    var = rng.uniform(0.05, 3.0, n)
+    return tuple(a.astype(dtype) for a in (y, mean, var)), {}
+
+
+def _torch_gaussian_nll(F, params):
+    return lambda y, mean, var: F.gaussian_nll_loss(mean, y, var)
+
+
 def _torch_poisson(F, params):
     return lambda y, p: F.poisson_nll_loss(p, y, log_input=True, full=False)
 
@@ -432,6 +444,8 @@ WORKLOADS = (
     Workload("Tweedie", "tweedie", _count_pair(positive=False), {"power": 1.5}),
     Workload("MeanSquaredLogarithmicError", "msle", _positive_pair),
     Workload("MeanAbsolutePercentageError", "mape", _normal_pair),
+    Workload("GaussianNLL", "gaussian_nll", _gaussian_triple, torch=_torch_gaussian_nll,
+             wrt=(1, 2), paired=True),
     # classification, binary and multi-label: labels and logits of shape (n,)
     Workload("BinaryCrossEntropy", "binary_cross_entropy", _binary_pair,
              {"from_logits": True}, torch=_torch_bce_logits),
