@@ -17,6 +17,8 @@ from fastloss.ranking import *  # noqa: F403
 from fastloss.ranking import __all__ as _ranking_all
 from fastloss.regression import *  # noqa: F403
 from fastloss.regression import __all__ as _regression_all
+from fastloss.segmentation import *  # noqa: F403
+from fastloss.segmentation import __all__ as _segmentation_all
 
 #: The package version (written by the build from meson.build, its one source).
 __version__: str = _version.__version__
@@ -26,6 +28,7 @@ __all__ = [
     *_regression_all,
     *_classification_all,
     *_detection_all,
+    *_segmentation_all,
     *_embedding_all,
     *_ranking_all,
 ]

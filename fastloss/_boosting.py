@@ -78,6 +78,11 @@ class Spec:
     def __init__(self, loss):
         if isinstance(loss, type):
             raise TypeError(f"pass a loss instance, e.g. {loss.__name__}(), not the class")
+        if isinstance(loss, (fl.Dice, fl.Tversky, fl.GaussianNLL)):
+            raise TypeError(
+                f"{type(loss).__name__} is not a boosting objective: it is not a sum of "
+                "per-sample terms of one raw score (an overlap of whole masks, or a loss "
+                "of two predicted arrays)")
         if isinstance(loss, fl.BoxIoU):
             raise TypeError(
                 "BoxIoU is a box regression loss (four coordinates per sample, a loss per "

@@ -1033,6 +1033,79 @@ def box_iou_loss_hess(y_true, y_pred, *, kind="giou", eps=1e-7, reduction="mean"
     return _scale(hess, reduction, sample_weight, rows=True)
 
 
+# ---- segmentation --------------------------------------------------------------------
+# One mask per sample (row), flattened; p the probabilities (sigmoid of logits).
+
+
+def _seg_overlap_parts(y_true, y_pred, from_logits, alpha, beta, gamma, smooth, dice):
+    """(loss per sample, gradient, surrogate hessian 1) of soft Dice or Tversky."""
+    n = np.shape(y_pred)[0]
+    z = np.asarray(y_pred, float).reshape(n, -1)
+    t = np.asarray(y_true, float).reshape(n, -1)
+    p = 1.0 / (1.0 + np.exp(-z)) if from_logits else z
+    tp, sp, st = (p * t).sum(axis=1), p.sum(axis=1), t.sum(axis=1)
+    if dice:  # 1 - (2 TP + s) / (P + T + s)
+        num, den = 2 * tp + smooth, sp + st + smooth
+        d_num, d_den = 2 * t, np.ones_like(t)
+    else:  # (1 - (TP + s) / (TP + a FP + b FN + s))^gamma
+        num = tp + smooth
+        den = tp + alpha * (sp - tp) + beta * (st - tp) + smooth
+        d_num, d_den = t, t + alpha * (1 - t) - beta * t
+    score = num / den
+    d_score = (d_num * den[:, None] - num[:, None] * d_den) / den[:, None] ** 2
+    loss = (1 - score) ** gamma
+    grad = -gamma * ((1 - score) ** (gamma - 1))[:, None] * d_score
+    if from_logits:
+        grad = grad * p * (1 - p)
+    shape = np.shape(y_pred)
+    return loss, grad.reshape(shape), np.ones(shape)
+
+
+def _seg_reduce(parts, what, reduction, sample_weight):
+    loss, grad, hess = parts
+    if what == "value":
+        return _reduce(loss, reduction, sample_weight)
+    return _scale(grad if what == "grad" else hess, reduction, sample_weight, rows=True)
+
+
+def dice(y_true, y_pred, *, smooth=1.0, from_logits=False, reduction="mean",
+         sample_weight=None):
+    parts = _seg_overlap_parts(y_true, y_pred, from_logits, 0.5, 0.5, 1.0, smooth, True)
+    return _seg_reduce(parts, "value", reduction, sample_weight)
+
+
+def dice_grad(y_true, y_pred, *, smooth=1.0, from_logits=False, reduction="mean",
+              sample_weight=None):
+    parts = _seg_overlap_parts(y_true, y_pred, from_logits, 0.5, 0.5, 1.0, smooth, True)
+    return _seg_reduce(parts, "grad", reduction, sample_weight)
+
+
+def dice_hess(y_true, y_pred, *, smooth=1.0, from_logits=False, reduction="mean",
+              sample_weight=None):
+    """The surrogate 1."""
+    parts = _seg_overlap_parts(y_true, y_pred, from_logits, 0.5, 0.5, 1.0, smooth, True)
+    return _seg_reduce(parts, "hess", reduction, sample_weight)
+
+
+def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, gamma=1.0, smooth=1.0, from_logits=False,
+            reduction="mean", sample_weight=None):
+    parts = _seg_overlap_parts(y_true, y_pred, from_logits, alpha, beta, gamma, smooth, False)
+    return _seg_reduce(parts, "value", reduction, sample_weight)
+
+
+def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, gamma=1.0, smooth=1.0,
+                 from_logits=False, reduction="mean", sample_weight=None):
+    parts = _seg_overlap_parts(y_true, y_pred, from_logits, alpha, beta, gamma, smooth, False)
+    return _seg_reduce(parts, "grad", reduction, sample_weight)
+
+
+def tversky_hess(y_true, y_pred, *, alpha=0.5, beta=0.5, gamma=1.0, smooth=1.0,
+                 from_logits=False, reduction="mean", sample_weight=None):
+    """The surrogate 1."""
+    parts = _seg_overlap_parts(y_true, y_pred, from_logits, alpha, beta, gamma, smooth, False)
+    return _seg_reduce(parts, "hess", reduction, sample_weight)
+
+
 # ---- embedding -----------------------------------------------------------------------
 # Each returns (value, gradients): rows reduced by `_reduce_rows` ("mean" of
 # BatchTriplet divides by its weighted count of mined triplets).

@@ -65,10 +65,11 @@ class Entry:
     """A loss class with hyper-parameters, and what the tests need to run it.
 
     family: the module the class lives in ("regression", "classification", "detection",
-    "embedding", "ranking"). kind: how its inputs are made (see `_MAKERS`). targets: a
-    choice inside the kind (the target domain of a regression loss, soft or hard binary targets,
-    probability rows or labels, ...). elementwise: weights may have y_pred's shape and
-    "none" is shaped like y_pred; otherwise one weight and one value per row.
+    "segmentation", "embedding", "ranking"). kind: how its inputs are made (see
+    `_MAKERS`). targets: a choice inside the kind (the target domain of a regression
+    loss, soft or hard binary targets, probability rows or labels, ...). elementwise:
+    weights may have y_pred's shape and "none" is shaped like y_pred; otherwise one
+    weight and one value per row.
     wrt: indices of the arrays the gradient is taken with respect to. paired: the
     reference returns (value, gradients) from one call instead of <name>, <name>_grad
     and <name>_hess. threads_rows: rows of an input large enough for the kernels to
@@ -299,6 +300,15 @@ def _make_boxes(entry, n, rng):
     return (target, pred), {}
 
 
+def _make_masks(entry, n, rng):
+    """Soft or hard target masks (n, 2, 3, 4) and probabilities or logits near them."""
+    target = (rng.random((n, 2, 3, 4)) < 0.4).astype(np.float64)
+    if entry.targets == "soft":
+        target = np.clip(target + rng.uniform(-0.3, 0.3, target.shape), 0.0, 1.0)
+    z = rng.normal(0.0, 1.5, target.shape) + 2.0 * target - 1.0
+    return (target, z if entry.from_logits else _sigmoid(z)), {}
+
+
 _MAKERS = {
     "regression": _make_regression,
     "binary": _make_binary,
@@ -311,6 +321,7 @@ _MAKERS = {
     "ranking": _make_ranking,
     "boxes": _make_boxes,
     "gaussian": _make_gaussian,
+    "masks": _make_masks,
 }
 
 
@@ -451,6 +462,20 @@ DETECTION = [
 ]
 
 
+# 1400 masks of 24: above the row kernels' parallel threshold (32768 values)
+SEGMENTATION = [
+    Entry(cls, shortcut, params, family="segmentation", kind="masks", targets=targets,
+          elementwise=False, threads_rows=1400)
+    for cls, shortcut, params, targets in (
+        (fl.Dice, "dice", {}, "hard"),
+        (fl.Dice, "dice", {"from_logits": True, "smooth": 0.0}, "soft"),
+        (fl.Tversky, "tversky", {"alpha": 0.3, "beta": 0.7}, "hard"),
+        (fl.Tversky, "tversky", {"alpha": 0.7, "beta": 0.3, "gamma": 1.5, "from_logits": True},
+         "soft"),
+    )
+]
+
+
 def _embedding(cls, shortcut, params, kind, wrt, threads_rows=11_000):
     return Entry(cls, shortcut, params, family="embedding", kind=kind, elementwise=False,
                  wrt=wrt, paired=True, threads_rows=threads_rows)
@@ -495,11 +520,12 @@ RANKING = [
 
 #: Every entry: each loss class at least once, with non-default hyper-parameters
 #: where they change the code path.
-ENTRIES = [*REGRESSION, *CLASSIFICATION, *DETECTION, *EMBEDDING, *RANKING]
+ENTRIES = [*REGRESSION, *CLASSIFICATION, *DETECTION, *SEGMENTATION, *EMBEDDING, *RANKING]
 #: The first entry of each class (the cheaper contract tests run on these).
 ONE_PER_CLASS = [entry for i, entry in enumerate(ENTRIES)
                  if all(other.cls is not entry.cls for other in ENTRIES[:i])]
-FAMILIES = ("regression", "classification", "detection", "embedding", "ranking")
+FAMILIES = ("regression", "classification", "detection", "segmentation", "embedding",
+            "ranking")
 
 
 def defaults(entries):

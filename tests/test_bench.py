@@ -51,7 +51,7 @@ def test_every_exported_loss_has_a_workload():
     assert _bench.unregistered_losses() == []
     assert {w.loss for w in _bench.workloads()} == set(_bench.exported_losses())
     assert {w.family for w in _bench.workloads()} == {
-        "regression", "classification", "detection", "embedding", "ranking"}
+        "regression", "classification", "detection", "segmentation", "embedding", "ranking"}
     names = [w.name for w in _bench.workloads()]
     assert len(set(names)) == len(names)  # asv and the regression check key on them
     assert {w.name for w in _bench.workloads() if w.loss == "BatchTriplet"} == {
@@ -145,7 +145,7 @@ def test_bench_default_is_a_sweep_of_one_size_per_workload():
         for mode in _bench.MODES:  # the sweep compares with the reference wherever --full does
             assert (w.reference(mode, w.sweep_size) is None) == (w.reference(mode) is None), (
                 w.name, mode)
-    assert len({w.family for w in _bench.workloads()}) == 5
+    assert len({w.family for w in _bench.workloads()}) == 6
     full_rounds, full_target, full_dtypes, full_sizes = _bench._plan(parse_bench("--full"))
     assert (full_rounds, full_dtypes) == (7, ["float64", "float32"]) and full_target > target
     assert all(full_sizes(w) == w.sizes for w in _bench.workloads())
@@ -405,8 +405,9 @@ def test_workload_data_is_reproducible_and_in_dtype():
             (b, kw_b) = w.data(n, np.dtype(dtype), np.random.default_rng(1))
             assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
             prediction = a[-1]
-            row = prediction.shape[-1] if prediction.ndim > 1 else 1
-            assert n - row < prediction.size <= n  # n elements, in whole rows
+            # n elements, in whole rows (a row: everything but the first axis)
+            row = int(np.prod(prediction.shape[1:])) if prediction.ndim > 1 else 1
+            assert n - row < prediction.size <= n
             assert prediction.dtype == dtype
             assert np.isfinite(w.fastloss("value")(*a, **kw_a))
 

@@ -27,7 +27,8 @@ def test_usable_losses_cover_every_non_embedding_loss():
     usable = _boosting.usable_losses()
     exported = {name for name in fl.__all__ if name[0].isupper()}
     assert set(usable) == exported - {"Contrastive", "Triplet", "BatchTriplet", "CosineEmbedding",
-                                      "CosineSimilarity", "NLL", "BoxIoU", "GaussianNLL"}
+                                      "CosineSimilarity", "NLL", "BoxIoU", "GaussianNLL",
+                                      "Dice", "Tversky"}
     assert {policy for _, policy in usable.values()} == {
         "exact", "surrogate", "bound", "floored"}
 
@@ -39,8 +40,10 @@ def test_embedding_losses_are_not_objectives(loss):
         _boosting.describe(loss)
 
 
-@pytest.mark.parametrize("loss, match", [(fl.NLL(), "no minimum"),
-                                         (fl.BoxIoU(), "not a boosting objective")])
+@pytest.mark.parametrize("loss, match", [
+    (fl.NLL(), "no minimum"), (fl.BoxIoU(), "not a boosting objective"),
+    (fl.Dice(), "not a boosting objective"), (fl.GaussianNLL(), "not a boosting objective"),
+])
 def test_nll_and_box_losses_are_not_objectives(loss, match):
     with pytest.raises(TypeError, match=match):
         _boosting.describe(loss)

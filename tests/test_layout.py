@@ -14,8 +14,8 @@ import fastloss
 pytestmark = pytest.mark.one_kernel_set
 
 PACKAGE = Path(fastloss.__file__).parent
-FAMILIES = {"regression", "classification", "detection", "embedding", "ranking",
-            "reference"}
+FAMILIES = {"regression", "classification", "detection", "segmentation", "embedding",
+            "ranking", "reference"}
 OPTIONAL = ("torch", "jax", "jaxlib", "keras", "xgboost", "lightgbm", "catboost", "dask",
             "distributed", "matplotlib", "tqdm", "sklearn")
 

@@ -248,6 +248,19 @@ values = [
     fl.multi_margin(labels, scores, p=1, margin=1.0, kind="weston_watkins"),
 ]
 
+# ---- segmentation -----------------------------------------------------------------------
+mask = (rng.random((n, 8, 8)) < 0.3).astype(np.float64)
+mask_logits = rng.normal(size=(n, 8, 8))
+overlap: list[PredictionLoss] = [
+    fl.Dice(smooth=1.0, from_logits=True),
+    fl.Tversky(alpha=0.3, beta=0.7, gamma=1.5, from_logits=True),
+]
+for loss in overlap:
+    assert loss.gradient(mask, mask_logits).shape == mask.shape
+assert_type(fl.Tversky().gamma, float)
+assert_type(fl.dice(mask, mask_logits, from_logits=True, reduction="none"), FloatArray)
+assert_type(fl.tversky(mask, mask_logits, from_logits=True), float)
+
 # ---- detection ------------------------------------------------------------------------
 corners = rng.uniform(0.0, 10.0, size=(n, 2))
 target_boxes = np.concatenate([corners, corners + 2.0], axis=1)

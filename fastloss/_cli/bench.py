@@ -406,6 +406,34 @@ def _torch_box_iou(F, params):
     return lambda target, pred: torch_box_iou_loss(target, pred, params["kind"]).mean()
 
 
+def _masks(n, dtype, rng):
+    """n // 4096 target masks of 64 x 64 pixels (a blob each) and logits near them; one
+    mask of n // 64 lines of 64 below 4096 elements."""
+    rows, height = (n // 4096, 64) if n >= 4096 else (1, max(1, n // 64))
+    centre = rng.uniform(16.0, 48.0, (rows, 2, 1, 1))
+    grid = np.indices((height, 64))[None].astype(np.float64)
+    target = (((grid - centre) ** 2).sum(axis=1) < 15.0**2).astype(dtype)
+    logits = (4.0 * target - 2.0 + rng.normal(0.0, 1.5, target.shape)).astype(dtype)
+    return (target, logits), {}
+
+
+def _torch_overlap(F, params):
+    """Soft Dice (or Tversky) per mask in torch operations (as segmentation_models.pytorch
+    and MONAI compute it), mean over masks."""
+    import torch
+
+    def overlap(target, logits):
+        p = torch.sigmoid(logits).flatten(1)
+        t = target.flatten(1)
+        tp = (p * t).sum(1)
+        if "alpha" not in params:
+            return (1 - (2 * tp + 1.0) / (p.sum(1) + t.sum(1) + 1.0)).mean()
+        fp, fn = (p * (1 - t)).sum(1), ((1 - p) * t).sum(1)
+        return (1 - (tp + 1.0) / (tp + params["alpha"] * fp + params["beta"] * fn + 1.0)).mean()
+
+    return overlap
+
+
 LIST_SIZE = 100
 #: Ranking sizes in elements: 10^2 and 10^4 lists of LIST_SIZE items (the issue's size).
 RANKING_SIZES = (LIST_SIZE * 10**2, LIST_SIZE * 10**4)
@@ -479,6 +507,10 @@ WORKLOADS = (
     # detection: boxes (n // 4, 4); torch: torchvision's definitions in torch operations
     *(Workload("BoxIoU", "box_iou_loss", _boxes, {"kind": kind}, torch=_torch_box_iou,
                label=f"BoxIoU({kind})") for kind in ("giou", "ciou")),
+    # segmentation: masks of 64 x 64, from logits
+    Workload("Dice", "dice", _masks, {"from_logits": True}, torch=_torch_overlap),
+    Workload("Tversky", "tversky", _masks, {"alpha": 0.3, "beta": 0.7, "from_logits": True},
+             torch=_torch_overlap),
     # embedding: rows of EMBEDDING_DIM, against the paired references
     Workload("Contrastive", "contrastive", _pairs, {"margin": 1.0}, sizes=EMBEDDING_SIZES,
              sweep_size=EMBEDDING_SWEEP_SIZE, max_size=EMBEDDING_MAX,
