@@ -32,7 +32,12 @@ from fastloss._core.base import (
     shortcut_loss,
 )
 from fastloss._core.rowwise import RowwiseLoss, check_unit
-from fastloss._core.validation import bad_value_error, check_number
+from fastloss._core.validation import (
+    bad_value_error,
+    check_flag,
+    check_nonnegative,
+    check_number,
+)
 from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
 
@@ -52,19 +57,8 @@ _binary = _dispatch.load("binary")
 
 # ---- parameter checks ----------------------------------------------------------------
 
-def _flag(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False; got {value!r}")
-    return bool(value)
-
-
 def _smoothing(value):
     return check_number("label_smoothing", value, lambda v: 0.0 <= v <= 1.0, "in [0, 1]")
-
-
-def _nonnegative(name, value):
-    return check_number(name, value, lambda v: math.isfinite(v) and v >= 0.0,
-                        "a finite number >= 0")
 
 
 def _weights_or_scalar(name, value, allow_none=True, bounds=(0.0, math.inf)):
@@ -170,7 +164,7 @@ class BinaryCrossEntropy(_ProbabilisticBinary[ValueT]):
     ) -> None: ...
     def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0,
                  pos_weight: ArrayLike | None = None, reduction: Reduction = "mean") -> None:
-        self.from_logits = _flag("from_logits", from_logits)
+        self.from_logits = check_flag("from_logits", from_logits)
         self.label_smoothing = _smoothing(label_smoothing)
         self.pos_weight = _weights_or_scalar("pos_weight", pos_weight)
         if isinstance(self.pos_weight, np.ndarray):
@@ -236,11 +230,11 @@ class BinaryFocal(_ProbabilisticBinary[ValueT]):
     ) -> None: ...
     def __init__(self, *, gamma: float = 2.0, alpha: float | None = 0.25,
                  from_logits: bool = False, reduction: Reduction = "mean") -> None:
-        self.gamma = _nonnegative("gamma", gamma)
+        self.gamma = check_nonnegative("gamma", gamma)
         self.alpha = None if alpha is None else check_number(
             "alpha", alpha, lambda v: 0.0 <= v <= 1.0, "None or in [0, 1]"
         )
-        self.from_logits = _flag("from_logits", from_logits)
+        self.from_logits = check_flag("from_logits", from_logits)
         super().__init__(reduction=reduction)
 
     def _kernel_spec(self):
@@ -390,7 +384,7 @@ class _Categorical(RowwiseLoss[ValueT]):
     from_logits: bool
 
     def __init__(self, *, from_logits: bool, reduction: Reduction) -> None:
-        self.from_logits = _flag("from_logits", from_logits)
+        self.from_logits = check_flag("from_logits", from_logits)
         self._probability_input = not self.from_logits
         super().__init__(reduction=reduction)
 
@@ -459,7 +453,7 @@ class CategoricalCrossEntropy(_Categorical[ValueT]):
         self.label_smoothing = _smoothing(label_smoothing)
         self.class_weight = _per_class("class_weight", class_weight)
         self._per_class = self.class_weight
-        self.z_loss = _nonnegative("z_loss", z_loss)
+        self.z_loss = check_nonnegative("z_loss", z_loss)
         if self.z_loss and not from_logits:
             raise ValueError("z_loss applies to logits: it needs from_logits=True")
         super().__init__(from_logits=from_logits, reduction=reduction)
@@ -563,7 +557,7 @@ class CategoricalFocal(_Categorical[ValueT]):
     ) -> None: ...
     def __init__(self, *, gamma: float = 2.0, alpha: ArrayLike | None = None,
                  from_logits: bool = False, reduction: Reduction = "mean") -> None:
-        self.gamma = _nonnegative("gamma", gamma)
+        self.gamma = check_nonnegative("gamma", gamma)
         self.alpha = _weights_or_scalar("alpha", alpha)
         self._per_class = self.alpha if isinstance(self.alpha, np.ndarray) else None
         self._per_class_name = "alpha"

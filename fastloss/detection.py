@@ -12,15 +12,13 @@ choosing guide's detection row):
 
 from __future__ import annotations
 
-import math
 from typing import Literal, overload
 
-import numpy as np
 from numpy.typing import ArrayLike
 
 from fastloss._core.base import FloatArray, LossValue, Reduction, ValueT, shortcut_loss
 from fastloss._core.rowwise import RowwiseLoss
-from fastloss._core.validation import as_real_array, check_number
+from fastloss._core.validation import check_nonnegative
 
 __all__ = ["BoxIoU", "box_iou_loss"]
 
@@ -65,6 +63,7 @@ class BoxIoU(RowwiseLoss[ValueT]):
     exact_hessian = False
     _param_names = ("kind", "eps")
     _targets = ("dense",)
+    _row_form = (4, "boxes (x1, y1, x2, y2)")
     kind: BoxKind
     eps: float
 
@@ -88,19 +87,11 @@ class BoxIoU(RowwiseLoss[ValueT]):
         if kind not in _BOX_KINDS:
             raise ValueError(f"kind must be one of {', '.join(_BOX_KINDS)}; got {kind!r}")
         self.kind = kind
-        self.eps = check_number("eps", eps, lambda v: math.isfinite(v) and v >= 0.0,
-                                "a finite number >= 0")
+        self.eps = check_nonnegative("eps", eps)
         super().__init__(reduction=reduction)
 
     def _kernel_spec(self, sparse):
         return ("box_" + self.kind, 0.0, self.eps)
-
-    def _prepare(self, y_true, y_pred, sample_weight=None):
-        shape = np.shape(as_real_array(y_pred, "y_pred"))
-        if len(shape) != 2 or shape[1] != 4:
-            raise ValueError(
-                f"y_pred must hold boxes (x1, y1, x2, y2), shape (n, 4); got shape {shape}")
-        return super()._prepare(y_true, y_pred, sample_weight)
 
     def _check_target_rows(self, y):
         row = self._kernels.first_bad_box(y)

@@ -35,6 +35,7 @@ from fastloss._core.validation import (
     _to_ndarray,
     as_real_array,
     bad_value_error,
+    check_nonnegative,
     check_number,
     compute_dtype,
 )
@@ -54,10 +55,6 @@ Pair: TypeAlias = tuple[FloatArray, FloatArray]
 Triple: TypeAlias = tuple[FloatArray, FloatArray, FloatArray]
 #: The triplet mining strategies of BatchTriplet.
 Strategy: TypeAlias = Literal["hard", "semihard", "all"]
-
-
-def _nonnegative(name, value):
-    return check_number(name, value, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
 
 
 def _embeddings(arrays, names):
@@ -170,7 +167,7 @@ class Contrastive(_RowEmbeddingLoss[ValueT]):
         self: Contrastive[LossValue], *, margin: float = 1.0, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
-        self.margin = _nonnegative("margin", margin)
+        self.margin = check_nonnegative("margin", margin)
         super().__init__(reduction=reduction)
 
     def _kernel_params(self):
@@ -403,12 +400,12 @@ class Triplet(_RowEmbeddingLoss[ValueT]):
     ) -> None: ...
     def __init__(self, *, margin: float = 1.0, p: float = 2.0, swap: bool = False,
                  eps: float = 1e-6, reduction: Reduction = "mean") -> None:
-        self.margin = _nonnegative("margin", margin)
+        self.margin = check_nonnegative("margin", margin)
         self.p = check_number("p", p, lambda v: math.isfinite(v) and v >= 1, "a finite number >= 1")
         if not isinstance(swap, bool):
             raise ValueError(f"swap must be True or False; got {swap!r}")
         self.swap = swap
-        self.eps = _nonnegative("eps", eps)
+        self.eps = check_nonnegative("eps", eps)
         if self.p == 1.0:
             self.exact_hessian = False
         super().__init__(reduction=reduction)
@@ -526,7 +523,7 @@ class BatchTriplet(OnePassLoss[ValueT]):
     ) -> None: ...
     def __init__(self, *, margin: float = 1.0, strategy: Strategy = "hard",
                  reduction: Reduction = "mean") -> None:
-        self.margin = _nonnegative("margin", margin)
+        self.margin = check_nonnegative("margin", margin)
         if strategy not in self.STRATEGIES:
             raise ValueError(f"strategy must be one of {self.STRATEGIES}; got {strategy!r}")
         self.strategy = strategy

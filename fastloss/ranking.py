@@ -42,7 +42,7 @@ from fastloss._core.validation import (
     _to_ndarray,
     as_real_array,
     bad_value_error,
-    check_number,
+    check_nonnegative,
     check_same_shape,
 )
 from fastloss._kernels import common as modes
@@ -184,8 +184,7 @@ class PairwiseHinge(_RankingLoss[ValueT]):
         self: PairwiseHinge[LossValue], *, margin: float = 1.0, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
-        self.margin = check_number(
-            "margin", margin, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+        self.margin = check_nonnegative("margin", margin)
         super().__init__(reduction=reduction)
 
     def _kernel_params(self):

@@ -31,6 +31,8 @@ from fastloss._core.validation import (
     as_real_array,
     as_sample_weight,
     bad_value_error,
+    check_flag,
+    check_nonnegative,
     check_number,
     check_same_shape,
 )
@@ -203,9 +205,7 @@ class SmoothL1(_Regression[ValueT]):
     @overload
     def __init__(self: SmoothL1[LossValue], *, beta: float = 1.0, reduction: Reduction) -> None: ...
     def __init__(self, *, beta: float = 1.0, reduction: Reduction = "mean") -> None:
-        self.beta = check_number(
-            "beta", beta, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"
-        )
+        self.beta = check_nonnegative("beta", beta)
         if self.beta == 0:
             self.exact_hessian = False
         super().__init__(reduction=reduction)
@@ -610,9 +610,7 @@ class GaussianNLL(OnePassLoss[ValueT]):
     ) -> None: ...
     def __init__(self, *, full: bool = False, eps: float = 1e-6,
                  reduction: Reduction = "mean") -> None:
-        if not isinstance(full, (bool, np.bool_)):
-            raise ValueError(f"full must be True or False; got {full!r}")
-        self.full = bool(full)
+        self.full = check_flag("full", full)
         self.eps = _positive("eps", eps)
         super().__init__(reduction=reduction)
 

@@ -29,24 +29,19 @@ from fastloss._core.base import (
     shortcut_loss,
 )
 from fastloss._core.rowwise import check_unit
-from fastloss._core.validation import as_real_array, check_number, check_same_shape
+from fastloss._core.validation import (
+    as_real_array,
+    check_flag,
+    check_nonnegative,
+    check_number,
+    check_same_shape,
+)
 from fastloss._kernels import dispatch as _dispatch
 
 __all__ = ["Dice", "Tversky", "dice", "tversky"]
 
 _kernels = _dispatch.load("multiclass")
 _DICE, _TVERSKY = 0, 1
-
-
-def _flag(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False; got {value!r}")
-    return bool(value)
-
-
-def _nonnegative(name, value):
-    return check_number(name, value, lambda v: math.isfinite(v) and v >= 0.0,
-                        "a finite number >= 0")
 
 
 class _Overlap(OnePassLoss[ValueT]):
@@ -79,11 +74,10 @@ class _Overlap(OnePassLoss[ValueT]):
     def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0, partials=None):
         y, p, w, _ = inputs
         kind, alpha, beta, gamma = self._kernel_params()
-        out_a = None if out_a is None else out_a.reshape(-1) if out_a.ndim == 1 else (
-            out_a.reshape(p.shape))
-        out_b = None if out_b is None else out_b.reshape(-1) if out_b.ndim == 1 else (
-            out_b.reshape(p.shape))
-        return _kernels.overlap_run(kind, mode, y, p, w, out_a, out_b, scale,
+        def as_rows(out):  # "none" values are (n,); derivatives shaped like y_pred
+            return out if out is None or out.ndim == 1 else out.reshape(p.shape)
+
+        return _kernels.overlap_run(kind, mode, y, p, w, as_rows(out_a), as_rows(out_b), scale,
                                     self.from_logits, alpha, beta, gamma, self.smooth,
                                     _config.get_num_threads())
 
@@ -93,7 +87,7 @@ class _Overlap(OnePassLoss[ValueT]):
 
     def _weight_total(self, inputs, partials=None):
         n, m = inputs[1].shape
-        return blocked_weight_total(n, inputs[2], max(1, 4096 // max(m, 1)), partials), n
+        return blocked_weight_total(n, inputs[2], _kernels.rows_per_block(m), partials), n
 
     def _values_buffer(self, inputs):
         return np.empty(inputs[1].shape[0], dtype=inputs[1].dtype)
@@ -138,8 +132,8 @@ class Dice(_Overlap[ValueT]):
     ) -> None: ...
     def __init__(self, *, smooth: float = 1.0, from_logits: bool = False,
                  reduction: Reduction = "mean") -> None:
-        self.smooth = _nonnegative("smooth", smooth)
-        self.from_logits = _flag("from_logits", from_logits)
+        self.smooth = check_nonnegative("smooth", smooth)
+        self.from_logits = check_flag("from_logits", from_logits)
         super().__init__(reduction=reduction)
 
     def _kernel_params(self):
@@ -192,12 +186,12 @@ class Tversky(_Overlap[ValueT]):
     def __init__(self, *, alpha: float = 0.5, beta: float = 0.5, gamma: float = 1.0,
                  smooth: float = 1.0, from_logits: bool = False,
                  reduction: Reduction = "mean") -> None:
-        self.alpha = _nonnegative("alpha", alpha)
-        self.beta = _nonnegative("beta", beta)
+        self.alpha = check_nonnegative("alpha", alpha)
+        self.beta = check_nonnegative("beta", beta)
         self.gamma = check_number("gamma", gamma, lambda v: math.isfinite(v) and v > 0.0,
                                   "a finite number > 0")
-        self.smooth = _nonnegative("smooth", smooth)
-        self.from_logits = _flag("from_logits", from_logits)
+        self.smooth = check_nonnegative("smooth", smooth)
+        self.from_logits = check_flag("from_logits", from_logits)
         super().__init__(reduction=reduction)
 
     def _kernel_params(self):

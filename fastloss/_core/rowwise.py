@@ -76,8 +76,8 @@ class RowwiseLoss(OnePassLoss[ValueT]):
     `__init__`, before calling this one: `_per_class` (a float64 array of one value per
     class passed to the kernel, or None) and `_per_class_name` (the parameter it comes
     from), `_class_weights_rows` (True when _per_class holds class weights that define
-    the row weights), `_ignore_index`, and `_probability_input` (y_pred checked to lie
-    in [0, 1]).
+    the row weights), `_ignore_index`, `_probability_input` (y_pred checked to lie
+    in [0, 1]) and `_row_form` (a fixed row width and what a row holds).
     """
 
     _kernels = _multiclass
@@ -87,6 +87,8 @@ class RowwiseLoss(OnePassLoss[ValueT]):
     _class_weights_rows = False
     _ignore_index = None
     _probability_input = False
+    #: (width, what a row holds) when y_pred's rows have a fixed width (boxes), else None
+    _row_form = None
     _items = "rows"
     _zero_total = "rows whose weights (sample, class or ignored) sum to 0"
 
@@ -110,6 +112,10 @@ class RowwiseLoss(OnePassLoss[ValueT]):
     def _prepare(self, y_true, y_pred, sample_weight=None):
         """Validated (targets, predictions, weights or None, sparse?)."""
         p = as_real_array(y_pred, "y_pred")
+        if self._row_form is not None and (p.ndim != 2 or p.shape[1] != self._row_form[0]):
+            width, holds = self._row_form
+            raise ValueError(
+                f"y_pred must hold {holds}, shape (n, {width}); got shape {p.shape}")
         if p.ndim != 2 or p.shape[1] == 0:
             raise ValueError(
                 "y_pred must be 2-D (n, C) with classes on the last axis and C >= 1; "

@@ -3,6 +3,8 @@
 Every error names the argument and what was wrong with it.
 """
 
+import math
+
 import numpy as np
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -89,6 +91,19 @@ def as_sample_weight(sample_weight, shape, rowwise):
             f"sample_weight must be finite and >= 0; got {w.flat[bad].item()!r} at index {bad}"
         )
     return w, per_weight
+
+
+def check_flag(name, value):
+    """bool(value) for True or False (Python or NumPy); otherwise a ValueError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def check_nonnegative(name, value):
+    """float(value) for a finite real number >= 0; otherwise a ValueError naming it."""
+    return check_number(name, value, lambda v: math.isfinite(v) and v >= 0.0,
+                        "a finite number >= 0")
 
 
 def check_number(name, value, ok, requirement):
