@@ -58,8 +58,8 @@ THREADS = 1
 #: Families whose every workload is a key workload (value_and_gradient, 10^5 elements).
 EXTRA_FAMILIES = ("classification",)
 #: Further key workloads by name (value_and_gradient, 10^5 elements: 781 embeddings of
-#: 128, a batch of 781 for BatchTriplet, 1000 lists of 100).
-EXTRA_WORKLOADS = ("Triplet", "BatchTriplet[hard]", "PairwiseLogistic", "LambdaRank")
+#: 128, a batch of 781 for BatchTriplet, two views of 781 for InfoNCE, 1000 lists of 100).
+EXTRA_WORKLOADS = ("Triplet", "BatchTriplet[hard]", "InfoNCE", "PairwiseLogistic", "LambdaRank")
 #: Rows and classes of the large-row check (32 MiB of float32 logits).
 LARGE_ROWS, LARGE_CLASSES = 256, 32000
 FUSED = "value / value_and_gradient"

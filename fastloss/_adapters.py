@@ -24,8 +24,9 @@ Backward rule: for "mean" and "sum" the value is a scalar and the vector-Jacobia
 product is ``g * gradient``. For "none" each value depends only on its own element
 (elementwise) or its own row (the row-wise kinds), so the gradient computed with
 reduction "none" (the gradient of the sum of the values) times ``g`` broadcast over
-the row is exact. BatchTriplet is the exception: an anchor's value depends on the
-rows it mined, so its "none" values cannot be differentiated this way (ValueError).
+the row is exact. BatchTriplet and SupCon (the batch_triplet kind) are the exception:
+an anchor's value depends on other rows of the batch, so their "none" values cannot
+be differentiated this way (ValueError). InfoNCE has no adapter (TypeError).
 """
 
 from __future__ import annotations
@@ -76,12 +77,16 @@ def kind_of(loss: object) -> Kind:
         return TRIPLET
     if isinstance(loss, (fl.Contrastive, fl.CosineEmbedding)):  # (labels, x1, x2)
         return CONTRASTIVE
-    if isinstance(loss, fl.BatchTriplet):
+    if isinstance(loss, (fl.BatchTriplet, fl.SupCon)):  # (labels, embeddings)
         return BATCH_TRIPLET
     if isinstance(loss, fl.GaussianNLL):
         raise TypeError(
             "GaussianNLL (three inputs: y_true, mean, var) has no framework adapter: call "
             "its value_and_gradient on arrays")
+    if isinstance(loss, fl.InfoNCE):
+        raise TypeError(
+            "InfoNCE (two differentiable views z1, z2) has no framework adapter: call its "
+            "value_and_gradient on arrays")
     raise TypeError(
         "loss must be a fastloss loss object such as fastloss.Huber(delta=2.0); "
         f"got {loss!r}"
@@ -99,10 +104,10 @@ def check_differentiable(loss, kind):
     """ValueError when the gradient of `loss`'s values cannot be formed (see above)."""
     if kind is BATCH_TRIPLET and loss.reduction == "none":
         raise ValueError(
-            'BatchTriplet(reduction="none") cannot be differentiated by the framework '
-            "adapters: each anchor's value depends on the rows it mined, so the "
-            'per-anchor values have no row-wise gradient. Use reduction="sum" or "mean" '
-            "(or sample_weight to weight anchors)."
+            f'{type(loss).__name__}(reduction="none") cannot be differentiated by the '
+            "framework adapters: each anchor's value depends on other rows of the batch, "
+            'so the per-anchor values have no row-wise gradient. Use reduction="sum" or '
+            '"mean" (or sample_weight to weight anchors).'
         )
 
 

@@ -44,7 +44,9 @@ from fastloss._kernels import dispatch as _dispatch
 
 __all__ = [
     "Contrastive", "Triplet", "BatchTriplet", "CosineEmbedding", "CosineSimilarity",
+    "SupCon", "InfoNCE",
     "contrastive", "triplet", "batch_triplet", "cosine_embedding", "cosine_similarity",
+    "supcon", "info_nce",
 ]
 
 _kernels = _dispatch.load("embedding")
@@ -536,17 +538,7 @@ class BatchTriplet(OnePassLoss[ValueT]):
         if X.ndim != 2:
             raise ValueError(f"embeddings must be 2-D (n, dim); got shape {X.shape}")
         n = X.shape[0]
-        lab = _to_ndarray(labels, "labels")
-        if lab.dtype.kind not in "biu":
-            raise TypeError(f"labels must hold integers; got dtype {lab.dtype}")
-        if lab.shape != (n,):
-            raise ValueError(
-                f"labels must have shape ({n},), one per row of embeddings; got {lab.shape}"
-            )
-        if lab.dtype.kind == "u" and lab.dtype.itemsize == 8 and n and lab.max() > 2**63 - 1:
-            raise ValueError("labels must fit in int64")
-        lab = np.ascontiguousarray(lab, dtype=np.int64)
-        return lab, X, row_weights(sample_weight, n)
+        return _batch_labels(labels, n), X, row_weights(sample_weight, n)
 
     def _weight_total(self, inputs):
         """The rows and their weights: "mean" needs rows and a positive weight sum
@@ -688,6 +680,355 @@ class BatchTriplet(OnePassLoss[ValueT]):
         grad_out.buffer[...] = grad
         hess_out.buffer[...] = hess
         return grad_out.result(), hess_out.result()
+
+
+class _SoftmaxContrast(OnePassLoss[ValueT]):
+    """SupCon and InfoNCE: a softmax over each anchor's cosine similarities to the other
+    embeddings of the batch (see _softmax_contrast).
+
+    The inputs are (labels, X, w): the stacked anchors' labels (m,) and embeddings
+    (m, dim), and the row weights (None or one per row of "none"). An anchor i belongs
+    to row i % rows; InfoNCE's rows are its pairs (two anchors each), SupCon's its
+    anchors.
+    """
+
+    _param_names = ("temperature",)
+    _items = "rows"
+    _views = 1
+    exact_hessian = False
+    temperature: float
+
+    def __init__(self, *, temperature: float = 0.1, reduction: Reduction = "mean") -> None:
+        self.temperature = check_number("temperature", temperature,
+                                        lambda v: math.isfinite(v) and v > 0.0,
+                                        "a finite number > 0")
+        super().__init__(reduction=reduction)
+
+    def _rows(self, inputs):
+        return inputs[1].shape[0] // self._views
+
+    def _anchor_weights(self, inputs):
+        """Each anchor's share of its row's weight, float64 (m,)."""
+        w = inputs[2]
+        base = np.ones(self._rows(inputs)) if w is None else w
+        return np.tile(base, self._views) / self._views
+
+    def _weight_total(self, inputs):
+        return blocked_weight_total(self._rows(inputs), inputs[2], modes.BLOCK), self._rows(inputs)
+
+    def _counted(self, inputs):
+        """What "mean" divides by: the weight of the anchors that have a positive."""
+        has_positive = _positive_counts(inputs[0]) > 0
+        return float(np.sum(self._anchor_weights(inputs)[has_positive]))
+
+    def _scale(self, inputs):
+        """The reduction's factor on every anchor's loss (0 for "mean" over a batch
+        without a positive pair)."""
+        if self.reduction != "mean":
+            return 1.0
+        self._mean_divisor(inputs)
+        counted = self._counted(inputs)
+        return 1.0 / counted if counted > 0 else 0.0
+
+    def _compute(self, inputs, want_grad, scale=0.0):
+        """(per-anchor losses (m,), gradient wrt the stacked embeddings or None)."""
+        labels, X, _ = inputs
+        coef = self._anchor_weights(inputs) * (scale / self.temperature)
+        return _softmax_contrast(X, labels, coef, 1.0 / self.temperature, want_grad)
+
+    def _finish(self, losses, inputs):
+        rows = losses.reshape(self._views, -1).sum(axis=0) / self._views
+        w = inputs[2]
+        weighted = rows if w is None else w * rows
+        if self.reduction == "none":
+            return weighted.astype(inputs[1].dtype)
+        total = float(np.sum(weighted))
+        if self.reduction == "sum":
+            return total
+        self._mean_divisor(inputs)
+        counted = self._counted(inputs)
+        if math.isnan(total):
+            return total
+        return total / counted if counted > 0 else 0.0
+
+    def _hessian(self, inputs, scale):
+        """The surrogate: each anchor's weight times the reduction's factor."""
+        per_anchor = self._anchor_weights(inputs) * scale
+        return np.repeat(per_anchor[:, None], inputs[1].shape[1], axis=1).astype(inputs[1].dtype)
+
+    def _value(self, inputs):
+        return self._finish(self._compute(inputs, False)[0], inputs)
+
+    def _value_and_gradient(self, inputs):
+        losses, grad = self._compute(inputs, True, self._scale(inputs))
+        return self._finish(losses, inputs), grad
+
+    def _gradient_hessian(self, inputs):
+        scale = self._scale(inputs)
+        return self._compute(inputs, True, scale)[1], self._hessian(inputs, scale)
+
+
+class SupCon(_SoftmaxContrast[ValueT]):
+    """Supervised contrastive loss (Khosla et al. 2020, "SupCon", L_out).
+
+    ``loss(labels, embeddings)``: labels (n,) of any integer dtype, embeddings (n, dim).
+    With u_i = x_i / max(|x_i|, 1e-12) (torch.nn.functional.normalize),
+    s_ia = u_i . u_a / temperature and P(i) the other rows with i's label, anchor i's
+    loss is
+
+        l_i = log sum_{a != i} exp(s_ia) - (1 / |P(i)|) sum_{p in P(i)} s_ip,
+
+    0 for an anchor without a positive. "mean" divides sum(w_i l_i) by the weight of the
+    anchors that have a positive (0.0 when none has); "sum" is sum(w_i l_i); "none" is
+    w_i l_i per anchor, (n,). An empty batch follows the contract. NaN or inf in the
+    embeddings makes the value and the whole gradient NaN.
+
+    The similarities come from BLAS products of row blocks (256 anchors against the
+    batch, in the embeddings' dtype); each block's softmax and its gradient are
+    compiled and run in parallel over anchors, and two more products carry the
+    gradient back to the embeddings. Memory is O(256 n), not O(n^2). Results do not
+    depend on the thread count. gradient_hessian returns a surrogate (the anchor's
+    weight times the reduction's factor; ``exact_hessian`` is False).
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> round(fl.SupCon(temperature=1.0)([0, 0, 1], [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), 6)
+    0.313262
+    """
+
+    @overload
+    def __init__(
+        self: SupCon[float], *, temperature: float = 0.1,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SupCon[FloatArray], *, temperature: float = 0.1, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SupCon[LossValue], *, temperature: float = 0.1, reduction: Reduction,
+    ) -> None: ...
+    def __init__(self, *, temperature: float = 0.1, reduction: Reduction = "mean") -> None:
+        super().__init__(temperature=temperature, reduction=reduction)
+
+    def _prepare(self, labels, embeddings, sample_weight=None):
+        X = as_real_array(embeddings, "embeddings")
+        if X.ndim != 2:
+            raise ValueError(f"embeddings must be 2-D (n, dim); got shape {X.shape}")
+        n = X.shape[0]
+        return _batch_labels(labels, n), np.ascontiguousarray(X), row_weights(sample_weight, n)
+
+    def __call__(
+        self, labels: ArrayLike, embeddings: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> ValueT:
+        """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
+        return self._value(self._prepare(labels, embeddings, sample_weight))
+
+    def weight_total(
+        self, labels: ArrayLike, embeddings: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> float:
+        """What "mean" divides by: the weight of the anchors that have a positive."""
+        return self._counted(self._prepare(labels, embeddings, sample_weight))
+
+    def gradient(
+        self, labels: ArrayLike, embeddings: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
+    ) -> FloatArray:
+        """d(reduced loss)/d(embeddings), shaped and typed like embeddings."""
+        return self.value_and_gradient(labels, embeddings, sample_weight=sample_weight,
+                                       out=out)[1]
+
+    def value_and_gradient(
+        self, labels: ArrayLike, embeddings: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
+    ) -> tuple[ValueT, FloatArray]:
+        """(value, gradient) from one pass over the similarities."""
+        inputs = self._prepare(labels, embeddings, sample_weight)
+        result = _Output(out, embeddings, inputs[1])
+        value, grad = self._value_and_gradient(inputs)
+        result.buffer[...] = grad
+        return value, result.result()
+
+    def gradient_hessian(
+        self, labels: ArrayLike, embeddings: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """(gradient, hessian surrogate), both shaped like embeddings."""
+        inputs = self._prepare(labels, embeddings, sample_weight)
+        outputs = [_Output(None, embeddings, inputs[1]) for _ in range(2)]
+        for output, array in zip(outputs, self._gradient_hessian(inputs), strict=True):
+            output.buffer[...] = array
+        grad, hess = (output.result() for output in outputs)
+        return grad, hess
+
+
+class InfoNCE(_SoftmaxContrast[ValueT]):
+    """InfoNCE over two views, as NT-Xent (Chen et al. 2020, SimCLR; Oord et al. 2018).
+
+    ``loss(z1, z2)``: z1 and z2 (n, dim), row i of each a view of the same example.
+    The 2n embeddings form one batch; each is an anchor whose one positive is the
+    other view of its example and whose negatives are the other 2n - 2 embeddings:
+    with u = z / max(|z|, 1e-12) and s_ab = u_a . u_b / temperature,
+
+        l_a = log sum_{b != a} exp(s_ab) - s_a,pos(a).
+
+    Row i's loss is the mean of its two anchors' (l_i + l_{n+i}) / 2, so "mean" (sum of
+    w_i times it over sum(w_i)) is SimCLR's mean over the 2n anchors; "none" gives n
+    values; gradient returns one array per view. This is SupCon on the stacked views
+    with labels (0..n-1, 0..n-1): see :class:`SupCon` for the computation, its memory
+    and its hessian surrogate.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> round(fl.InfoNCE(temperature=1.0)([[1.0, 0.0], [0.0, 1.0]],
+    ...                                    [[1.0, 0.0], [0.0, 1.0]]), 6)
+    0.551445
+    """
+
+    _views = 2
+    _input_names = ("z1", "z2")
+
+    @overload
+    def __init__(
+        self: InfoNCE[float], *, temperature: float = 0.1,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: InfoNCE[FloatArray], *, temperature: float = 0.1, reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: InfoNCE[LossValue], *, temperature: float = 0.1, reduction: Reduction,
+    ) -> None: ...
+    def __init__(self, *, temperature: float = 0.1, reduction: Reduction = "mean") -> None:
+        super().__init__(temperature=temperature, reduction=reduction)
+
+    def _prepare(self, z1, z2, sample_weight=None):
+        views = _embeddings((z1, z2), self._input_names)
+        n = views[0].shape[0]
+        labels = np.tile(np.arange(n, dtype=np.int64), 2)
+        return labels, np.concatenate(views), row_weights(sample_weight, n)
+
+    def _split(self, stacked, originals, inputs, out):
+        n = self._rows(inputs)
+        views = (inputs[1][:n], inputs[1][n:])
+        outputs = _embedding_outputs(out, originals, views, self._input_names)
+        for output, part in zip(outputs, (stacked[:n], stacked[n:]), strict=True):
+            output.buffer[...] = part
+        first, second = (output.result() for output in outputs)
+        return first, second
+
+    def __call__(
+        self, z1: ArrayLike, z2: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> ValueT:
+        """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
+        return self._value(self._prepare(z1, z2, sample_weight))
+
+    def gradient(
+        self, z1: ArrayLike, z2: ArrayLike, *, sample_weight: ArrayLike | None = None,
+        out: Pair | None = None,
+    ) -> Pair:
+        """(d/dz1, d/dz2) of the reduced loss, each shaped and typed like its view."""
+        return self.value_and_gradient(z1, z2, sample_weight=sample_weight, out=out)[1]
+
+    def value_and_gradient(
+        self, z1: ArrayLike, z2: ArrayLike, *, sample_weight: ArrayLike | None = None,
+        out: Pair | None = None,
+    ) -> tuple[ValueT, Pair]:
+        """(value, (d/dz1, d/dz2)) from one pass over the similarities."""
+        inputs = self._prepare(z1, z2, sample_weight)
+        value, grad = self._value_and_gradient(inputs)
+        return value, self._split(grad, (z1, z2), inputs, out)
+
+    def gradient_hessian(
+        self, z1: ArrayLike, z2: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> tuple[Pair, Pair]:
+        """((d/dz1, d/dz2), (hessian surrogates)), each shaped like its view."""
+        inputs = self._prepare(z1, z2, sample_weight)
+        grad, hess = self._gradient_hessian(inputs)
+        return (self._split(grad, (z1, z2), inputs, None),
+                self._split(hess, (z1, z2), inputs, None))
+
+
+def _batch_labels(labels, n):
+    """Integer labels, one per row of the embeddings, as C-contiguous int64."""
+    lab = _to_ndarray(labels, "labels")
+    if lab.dtype.kind not in "biu":
+        raise TypeError(f"labels must hold integers; got dtype {lab.dtype}")
+    if lab.shape != (n,):
+        raise ValueError(
+            f"labels must have shape ({n},), one per row of embeddings; got {lab.shape}")
+    if lab.dtype.kind == "u" and lab.dtype.itemsize == 8 and n and lab.max() > 2**63 - 1:
+        raise ValueError("labels must fit in int64")
+    return np.ascontiguousarray(lab, dtype=np.int64)
+
+
+def _positive_counts(labels):
+    """How many other rows share each row's label."""
+    _, start, end = _label_groups(labels)
+    return end - start - 1
+
+
+def _label_groups(labels):
+    """(members, start, end): members[start[i]:end[i]] are the rows with row i's label
+    (i included), in index order."""
+    members = np.argsort(labels, kind="stable")
+    _, first, inverse, sizes = np.unique(labels[members], return_index=True,
+                                         return_inverse=True, return_counts=True)
+    start, end = np.empty_like(members), np.empty_like(members)
+    start[members] = first[inverse.ravel()]
+    end[members] = start[members] + sizes[inverse.ravel()]
+    return members, start, end
+
+
+#: Anchors per block of similarities: the block (CONTRAST_ROWS x n) stays in the
+#: cache between its BLAS product, the softmax pass and the two gradient products.
+_CONTRAST_ROWS = 256
+
+
+def _softmax_contrast(X, labels, coef, inv_temp, want_grad):
+    """Per-anchor losses (float64) and, with want_grad, sum_i coef_i dl_i/dX (X's dtype).
+
+    u_i = x_i / max(|x_i|, 1e-12) and S = U U^T, in row blocks; the kernel turns each
+    block in place into G_ia = coef_i dl_i/dt_ia (t = S inv_temp: coef carries the
+    inv_temp of dt/dS; see contrast_rows), and dL/dU = G U + G^T U, the second product
+    summed block by block in block order. Through the normalization,
+    dL/dx_i = (g_i - (g_i . u_i) u_i) / |x_i|, or g_i / 1e-12 where |x_i| <= 1e-12.
+    """
+    n, dim = X.shape
+    threads = _config.get_num_threads()
+    if n == 0 or not np.isfinite(X).all():
+        fill = 0.0 if n == 0 else np.nan
+        return np.full(n, fill), (np.full_like(X, fill) if want_grad else None)
+    lengths = np.sqrt(_kernels.sq_norms(X, threads))
+    norms = np.maximum(lengths, 1e-12)
+    U = X / norms.astype(X.dtype)[:, None]
+    Ut = np.ascontiguousarray(U.T)
+    members, group_start, group_end = _label_groups(labels)
+    losses = np.empty(n)
+    rows = min(n, _CONTRAST_ROWS)
+    block = modes.empty_like(np.broadcast_to(np.zeros((), X.dtype), (rows, n)))
+    if want_grad:
+        grad_u, transposed, part = np.empty_like(U), np.zeros_like(U), np.empty_like(U)
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        S = block[:stop - start]
+        np.matmul(U[start:stop], Ut, out=S)
+        _kernels.contrast_rows(S, start, members, group_start, group_end, inv_temp, coef,
+                               want_grad, losses[start:stop], threads)
+        if want_grad:
+            np.matmul(S, U, out=grad_u[start:stop])
+            np.matmul(S.T, U[start:stop], out=part)
+            transposed += part
+    if not want_grad:
+        return losses, None
+    grad_u += transposed
+    radial = np.where(lengths > 1e-12, np.einsum("ij,ij->i", grad_u, U), 0.0)
+    grad = (grad_u - radial[:, None] * U) / norms.astype(X.dtype)[:, None]
+    return losses, grad
 
 
 #: The lower Gram triangle (see _lower_gram) takes at most this many BLAS products, of
@@ -868,3 +1209,51 @@ def cosine_similarity(
     """The value of :class:`CosineSimilarity` in one call."""
     loss = shortcut_loss(CosineSimilarity, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+@overload
+def supcon(
+    labels: ArrayLike, embeddings: ArrayLike, *, temperature: float = 0.1,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def supcon(
+    labels: ArrayLike, embeddings: ArrayLike, *, temperature: float = 0.1,
+    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def supcon(
+    labels: ArrayLike, embeddings: ArrayLike, *, temperature: float = 0.1,
+    reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
+def supcon(
+    labels: ArrayLike, embeddings: ArrayLike, *, temperature: float = 0.1,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`SupCon` in one call."""
+    loss = shortcut_loss(SupCon, temperature=temperature, reduction=reduction)
+    return loss(labels, embeddings, sample_weight=sample_weight)
+
+
+@overload
+def info_nce(
+    z1: ArrayLike, z2: ArrayLike, *, temperature: float = 0.1,
+    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def info_nce(
+    z1: ArrayLike, z2: ArrayLike, *, temperature: float = 0.1,
+    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def info_nce(
+    z1: ArrayLike, z2: ArrayLike, *, temperature: float = 0.1,
+    reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
+def info_nce(
+    z1: ArrayLike, z2: ArrayLike, *, temperature: float = 0.1,
+    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`InfoNCE` in one call."""
+    loss = shortcut_loss(InfoNCE, temperature=temperature, reduction=reduction)
+    return loss(z1, z2, sample_weight=sample_weight)

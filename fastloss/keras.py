@@ -68,7 +68,7 @@ class Loss(keras.losses.Loss):
             )
         if kind is _adapters.BATCH_TRIPLET and reduction != "sum_over_batch_size":
             raise ValueError(
-                "BatchTriplet applies its own reduction over mined triplets: leave "
+                f"{type(loss).__name__} applies its own reduction over the batch: leave "
                 f"Keras's reduction at its default; got reduction={reduction!r}"
             )
         super().__init__(name=name or f"fastloss_{type(loss).__name__}",

@@ -1295,6 +1295,67 @@ def batch_triplet(labels, embeddings, margin=1.0, strategy="hard", sample_weight
     return _reduce(values, reduction, sample_weight, counts=counts), grad_rows / triplets
 
 
+
+def supcon(labels, embeddings, temperature=0.1, sample_weight=None, reduction="mean"):
+    """Supervised contrastive loss (Khosla et al. 2020, L_out); returns (value, gradient).
+
+    u = x / max(|x|, 1e-12), s = u u^T / temperature; anchor i with positives P(i) (the
+    other rows with its label): l_i = log sum_{a != i} e^{s_ia} - mean_{p in P(i)} s_ip,
+    0 without positives. "mean" divides by the weight of the anchors with a positive.
+    """
+    X = np.asarray(embeddings, dtype=float)
+    labels = np.asarray(labels)
+    n = len(X)
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    norm = np.maximum(np.linalg.norm(X, axis=1), 1e-12)
+    U = X / norm[:, None]
+    s = U @ U.T / temperature
+    off_diagonal = ~np.eye(n, dtype=bool)
+    positive = (labels[:, None] == labels[None, :]) & off_diagonal
+    count = positive.sum(axis=1)
+    s_masked = np.where(off_diagonal, s, -np.inf)
+    peak = s_masked.max(axis=1, initial=-np.inf, where=off_diagonal)
+    lse = peak + np.log(np.exp(s_masked - peak[:, None]).sum(axis=1))
+    safe = np.maximum(count, 1)
+    values = np.where(count > 0, lse - np.where(positive, s, 0.0).sum(axis=1) / safe, 0.0)
+    # d(sum_i c_i l_i)/ds_ia = c_i (softmax_ia - [a in P(i)] / |P(i)|), c_i = 0 without P
+    c = w * (count > 0)
+    if reduction == "mean":
+        divisor = np.sum(c)
+        c = c / divisor if divisor > 0 else c * 0.0
+    softmax = np.exp(s_masked - lse[:, None])
+    G = c[:, None] * (softmax - positive / safe[:, None]) / temperature
+    grad_u = G @ U + G.T @ U
+    radial = np.where(np.linalg.norm(X, axis=1) > 1e-12, (grad_u * U).sum(axis=1), 0.0)
+    grad = (grad_u - radial[:, None] * U) / norm[:, None]
+    if reduction != "mean":
+        return _reduce(values, reduction, sample_weight), grad
+    divisor = _mean_divisor(sample_weight, (n,), count > 0)
+    if divisor == 0:  # no anchor with a positive: "mean" is 0 (not an error)
+        return 0.0, grad
+    return _reduce(values, reduction, sample_weight, counts=count > 0), grad
+
+
+def info_nce(z1, z2, temperature=0.1, sample_weight=None, reduction="mean"):
+    """NT-Xent (Chen et al. 2020, SimCLR) over the 2n views; returns (value, (d/dz1,
+    d/dz2)). Row i's loss is the mean of its two anchors' SupCon losses, whose one
+    positive each is the other view."""
+    z1, z2 = np.asarray(z1, dtype=float), np.asarray(z2, dtype=float)
+    n = len(z1)
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    # "none" gives w_a l_a per anchor and the gradient of their sum; an anchor has half
+    # its row's weight
+    weighted, grad = supcon(np.tile(np.arange(n), 2), np.concatenate([z1, z2]),
+                            temperature, np.tile(w, 2) / 2, "none")
+    rows = weighted[:n] + weighted[n:]
+    if reduction == "none":
+        return rows, (grad[:n], grad[n:])
+    value = float(np.sum(rows))
+    if reduction == "mean":
+        divisor = _mean_divisor(sample_weight, (n,))
+        value, grad = value / divisor, grad / divisor
+    return value, (grad[:n], grad[n:])
+
 # ---- ranking -------------------------------------------------------------------------
 # Over (n_lists, list_size) arrays with an optional `where` mask; each returns (value,
 # gradient wrt scores), lists reduced by `_reduce_rows`. Pairwise losses work on chunks

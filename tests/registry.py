@@ -283,6 +283,12 @@ def _make_batch(entry, n, rng):
     return (rng.integers(0, 3, n), rng.standard_normal((n, DIM))), {}
 
 
+def _make_views(entry, n, rng):
+    """Two views (n, DIM) of n examples: the second near the first."""
+    z1 = rng.standard_normal((n, DIM))
+    return (z1, z1 + rng.normal(0.0, 0.7, (n, DIM))), {}
+
+
 def _make_ranking(entry, n, rng):
     relevance = rng.integers(0, 4, (n, LIST_SIZE)).astype(np.float64)
     scores = rng.standard_normal((n, LIST_SIZE))
@@ -318,6 +324,7 @@ _MAKERS = {
     "vectors": _make_vectors,
     "triplet": _make_triplet,
     "batch": _make_batch,
+    "views": _make_views,
     "ranking": _make_ranking,
     "boxes": _make_boxes,
     "gaussian": _make_gaussian,
@@ -499,6 +506,10 @@ EMBEDDING = [
     *[_embedding(fl.BatchTriplet, "batch_triplet", {"margin": margin, "strategy": strategy},
                  "batch", (1,), threads_rows=300)
       for strategy in ("hard", "semihard", "all") for margin in (1.0, 0.0, 3.0)],
+    *[_embedding(fl.SupCon, "supcon", params, "batch", (1,))
+      for params in ({}, {"temperature": 0.7})],
+    *[_embedding(fl.InfoNCE, "info_nce", params, "views", (0, 1))
+      for params in ({}, {"temperature": 0.5})],
 ]
 
 

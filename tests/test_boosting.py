@@ -27,14 +27,16 @@ def test_usable_losses_cover_every_non_embedding_loss():
     usable = _boosting.usable_losses()
     exported = {name for name in fl.__all__ if name[0].isupper()}
     assert set(usable) == exported - {"Contrastive", "Triplet", "BatchTriplet", "CosineEmbedding",
-                                      "CosineSimilarity", "NLL", "BoxIoU", "GaussianNLL",
+                                      "CosineSimilarity", "SupCon", "InfoNCE", "NLL",
+                                      "BoxIoU", "GaussianNLL",
                                       "Dice", "Tversky"}
     assert {policy for _, policy in usable.values()} == {
         "exact", "surrogate", "bound", "floored"}
 
 
 @pytest.mark.parametrize("loss", [fl.Contrastive(), fl.Triplet(), fl.BatchTriplet(),
-                                  fl.CosineEmbedding(), fl.CosineSimilarity()])
+                                  fl.CosineEmbedding(), fl.CosineSimilarity(), fl.SupCon(),
+                                  fl.InfoNCE()])
 def test_embedding_losses_are_not_objectives(loss):
     with pytest.raises(TypeError, match="embedding loss"):
         _boosting.describe(loss)

@@ -3,6 +3,7 @@ definitions, finite differences, tie-breaking, parallel mining and their documen
 edge cases. (The contract tests, tests/test_contract.py, compare every loss with
 fastloss.reference.)"""
 
+import math
 import os
 import subprocess
 import sys
@@ -505,3 +506,131 @@ def test_repr_and_equality():
     loss = fl.Triplet(margin=0.5, p=3.0, swap=True, reduction="sum")
     assert repr(loss) == "Triplet(margin=0.5, p=3.0, swap=True, eps=1e-06, reduction='sum')"
     assert fl.BatchTriplet(strategy="all") != fl.BatchTriplet()
+
+
+# ---- SupCon and InfoNCE ----------------------------------------------------------------
+
+def torch_grads(torch, fn, arrays, wrt):
+    """(value, gradients wrt arrays[i] for i in wrt) of fn's torch loss."""
+    tensors = [torch.tensor(a, requires_grad=i in wrt) if a.dtype.kind == "f"
+               else torch.tensor(a) for i, a in enumerate(arrays)]
+    loss = fn(*tensors)
+    grads = torch.autograd.grad(loss, [tensors[i] for i in wrt])
+    return loss.item(), [g.numpy() for g in grads]
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 1e-5)])
+@pytest.mark.parametrize("temperature", [0.07, 0.5])
+def test_supcon_matches_torch(dtype, rtol, temperature):
+    torch = pytest.importorskip("torch")
+    from fastloss._cli.bench import torch_supcon
+    labels, x = batch(n=300, dim=9)  # 300 rows: two blocks of anchors
+    x = x.astype(dtype)
+    labels[0] = 99  # an anchor without a positive: left out of the mean
+    expected, (grad,) = torch_grads(
+        torch, lambda lab, e: torch_supcon(lab, e, temperature), (labels, x), (1,))
+    value, ours = fl.SupCon(temperature=temperature).value_and_gradient(labels, x)
+    assert ours.dtype == dtype
+    assert value == pytest.approx(expected, rel=rtol)
+    assert_close(ours, grad, rtol=0, atol=rtol * np.abs(grad).max())
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 1e-5)])
+def test_info_nce_matches_torch_nt_xent(dtype, rtol):
+    torch = pytest.importorskip("torch")
+    from fastloss._cli.bench import torch_nt_xent
+    g = rng(3)
+    z1 = g.standard_normal((200, 16))
+    z1[0] = 0.0  # a zero embedding: normalized by max(|z|, 1e-12), as torch
+    z2 = z1 + 0.5 * g.standard_normal((200, 16))
+    z1, z2 = z1.astype(dtype), z2.astype(dtype)
+    expected, grads = torch_grads(torch, lambda a, b: torch_nt_xent(a, b, 0.2), (z1, z2),
+                                  (0, 1))
+    value, ours = fl.InfoNCE(temperature=0.2).value_and_gradient(z1, z2)
+    assert value == pytest.approx(expected, rel=rtol)
+    for mine, theirs in zip(ours, grads, strict=True):
+        assert mine.dtype == dtype
+        assert_close(mine, theirs, rtol=0, atol=rtol * np.abs(theirs).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_contrast_many_blocks_match_reference(dtype):
+    """600 anchors: three blocks of the similarity matrix, weighted."""
+    labels, x = batch(n=600, dim=7, classes=40, seed=5)
+    w = rng(6).uniform(0.1, 2.0, 600)
+    for reduction in REDUCTIONS:
+        loss = fl.SupCon(temperature=0.3, reduction=reduction)
+        if reduction == "none":
+            expected = reference.supcon(labels, x, 0.3, w, "none")[0]
+            assert_close(loss(labels, x.astype(dtype), sample_weight=w), expected,
+                         rtol=1e-10 if dtype == np.float64 else 1e-5)
+            continue
+        value, grad = loss.value_and_gradient(labels, x.astype(dtype), sample_weight=w)
+        ref_value, ref_grad = reference.supcon(labels, x, 0.3, w, reduction)
+        tol = 1e-10 if dtype == np.float64 else 1e-5
+        assert value == pytest.approx(ref_value, rel=tol)
+        assert_close(grad, ref_grad, rtol=0, atol=tol * np.abs(ref_grad).max())
+
+
+def test_contrast_gradients_match_finite_differences():
+    labels, x = batch(n=30, dim=4, classes=5, seed=2)
+    loss = fl.SupCon(temperature=0.4, reduction="sum")
+    coords = some_coords(x.shape)
+    numeric = numeric_gradient(lambda lab, e: loss(lab, e), [labels, x], 1, coords)
+    grad = loss.gradient(labels, x)
+    assert_close([grad[r, c] for r, c in coords], numeric, rtol=1e-6, atol=1e-8)
+    z1, z2 = rng(4).standard_normal((2, 20, 3))
+    nce = fl.InfoNCE(temperature=0.3)
+    g1, g2 = nce.gradient(z1, z2)
+    for index, grad in ((0, g1), (1, g2)):
+        numeric = numeric_gradient(nce, [z1, z2], index, some_coords(z1.shape))
+        assert_close([grad[r, c] for r, c in some_coords(z1.shape)], numeric, rtol=1e-6,
+                     atol=1e-8)
+
+
+def test_contrast_closed_forms_at_the_extremes():
+    # identical embeddings: every similarity equal, l = log(n - 1), no gradient
+    x = np.ones((6, 3))
+    value, grad = fl.SupCon().value_and_gradient([0, 0, 1, 1, 2, 2], x)
+    assert value == pytest.approx(math.log(5), rel=1e-14)
+    assert_close(grad, np.zeros_like(x), atol=1e-12)
+    # two orthogonal classes of identical rows at temperature 1e-3: logits of 1000;
+    # l = log(k + m e^(-1000)) - 0 = log(k) (k positives, m negatives)
+    e = np.repeat(np.eye(2), [3, 4], axis=0)
+    labels = np.repeat([0, 1], [3, 4])
+    values = fl.SupCon(temperature=1e-3, reduction="none")(labels, e)
+    assert_close(values, np.log(np.repeat([2.0, 3.0], [3, 4])), rtol=1e-15)
+    # a perfect match far from the negatives in InfoNCE: the loss underflows to 0
+    assert fl.InfoNCE(temperature=1e-3)(np.eye(3), np.eye(3)) == pytest.approx(0.0, abs=1e-300)
+
+
+def test_contrast_without_positives_and_with_nan():
+    loss = fl.SupCon()
+    x = rng(0).standard_normal((4, 3))
+    value, grad = loss.value_and_gradient([0, 1, 2, 3], x)  # no anchor has a positive
+    assert value == 0.0 and not grad.any()
+    assert loss.weight_total([0, 1, 2, 3], x) == 0.0
+    x[1, 2] = np.nan
+    value, grad = loss.value_and_gradient([0, 0, 1, 1], x)
+    assert math.isnan(value) and np.isnan(grad).all()
+    value, (g1, g2) = fl.InfoNCE().value_and_gradient(x, x + 1.0)
+    assert math.isnan(value) and np.isnan(g1).all() and np.isnan(g2).all()
+
+
+def test_contrast_bad_input():
+    for bad in (0.0, -1.0, np.inf, np.nan, "0.1", True):
+        with pytest.raises(ValueError, match="temperature"):
+            fl.SupCon(temperature=bad)
+        with pytest.raises(ValueError, match="temperature"):
+            fl.InfoNCE(temperature=bad)
+    x = np.ones((4, 3))
+    with pytest.raises(TypeError, match="integers"):
+        fl.supcon([0.5, 0, 1, 1], x)
+    with pytest.raises(ValueError, match=r"shape \(4,\)"):
+        fl.supcon([0, 1], x)
+    with pytest.raises(ValueError, match="2-D"):
+        fl.supcon([0, 1, 1, 0], np.ones(4))
+    with pytest.raises(ValueError, match="same shape"):
+        fl.info_nce(x, np.ones((3, 3)))
+    with pytest.raises(ValueError, match="sample_weight"):
+        fl.info_nce(x, x, sample_weight=np.ones(8))

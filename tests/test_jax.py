@@ -121,11 +121,11 @@ def test_ranking_contrastive_batch_triplet_match_numpy():
         for ours, theirs in zip(grads, contrastive.gradient(same, x1, x2), strict=True):
             np.testing.assert_array_equal(ours, theirs)
         labels, emb = rng.integers(0, 3, size=16), rng.normal(size=(16, 4))
-        batch = fl.BatchTriplet(strategy="hard")
-        value, grad = jax.value_and_grad(flj.function(batch), argnums=1)(labels, emb)
-        expected = batch.value_and_gradient(labels, emb)
-        np.testing.assert_array_equal(value, expected[0])
-        np.testing.assert_array_equal(grad, expected[1])
+        for batch in (fl.BatchTriplet(strategy="hard"), fl.SupCon(temperature=0.2)):
+            value, grad = jax.value_and_grad(flj.function(batch), argnums=1)(labels, emb)
+            expected = batch.value_and_gradient(labels, emb)
+            np.testing.assert_array_equal(value, expected[0])
+            np.testing.assert_array_equal(grad, expected[1])
 
 
 def test_jit_grad_and_vmap_match():

@@ -221,11 +221,11 @@ def test_contrastive_matches_formula():
 
 @pytest.mark.parametrize("loss", [
     fl.ListMLE(), fl.PairwiseLogistic(reduction="none"), fl.ListwiseSoftmax(reduction="sum"),
-    fl.BatchTriplet(strategy="semihard"),
+    fl.BatchTriplet(strategy="semihard"), fl.SupCon(temperature=0.3),
 ], ids=repr)
 def test_ranking_and_batch_triplet_match_numpy(loss):
     """The values and gradients fastloss computes on NumPy arrays (through the op)."""
-    if isinstance(loss, fl.BatchTriplet):
+    if isinstance(loss, (fl.BatchTriplet, fl.SupCon)):
         first, second = rng.integers(0, 3, size=24), rng.normal(size=(24, 5))
         kwargs = {}
     else:
@@ -269,6 +269,8 @@ def test_gradcheck_triplet_and_batch_triplet():
     labels = torch.tensor([0, 0, 1, 1, 2, 2, 0, 1, 2, 0])
     assert torch.autograd.gradcheck(
         lambda x: flt.apply(fl.BatchTriplet(margin=1.0, strategy="all"), labels, x), (x,))
+    assert torch.autograd.gradcheck(
+        lambda x: flt.apply(fl.SupCon(temperature=0.5, reduction="sum"), labels, x), (x,))
 
 
 def test_opcheck():
@@ -442,3 +444,19 @@ def test_training_loop_reaches_builtin_accuracy():
     theirs = _train(torch.nn.CrossEntropyLoss())
     assert ours > 0.6
     assert abs(ours - theirs) <= 1 / 128
+
+
+@pytest.mark.parametrize("loss, match", [(fl.InfoNCE(), "InfoNCE"),
+                                         (fl.GaussianNLL(), "GaussianNLL")])
+def test_losses_without_an_adapter_are_a_clear_error(loss, match):
+    x = torch.ones(4, 3, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(TypeError, match=f"{match}.*no framework adapter"):
+        flt.apply(loss, x, x)
+    with pytest.raises(TypeError, match="no framework adapter"):
+        flt.Module(loss)
+
+
+def test_supcon_none_is_not_differentiable():
+    x = torch.ones(4, 3, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(ValueError, match=r'SupCon\(reduction="none"\)'):
+        flt.apply(fl.SupCon(reduction="none"), torch.tensor([0, 0, 1, 1]), x)

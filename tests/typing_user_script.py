@@ -317,6 +317,19 @@ for strategy in strategies:
     assert_type(mined.gradient(classes_of, x1, out=np.empty_like(x1)), FloatArray)
     assert_type(mined(classes_of, x1), float)
 
+supervised = fl.SupCon(temperature=0.2)
+assert_type(supervised(classes_of, x1, sample_weight=w), float)
+assert_type(supervised.gradient(classes_of, x1, out=np.empty_like(x1)), FloatArray)
+grad, hess = supervised.gradient_hessian(classes_of, x1)
+assert_type(supervised.temperature, float)
+views = fl.InfoNCE(reduction="none")
+assert_type(views(x1, x2), FloatArray)
+value_each, (g1, g2) = views.value_and_gradient(x1, x2)
+(g1, g2), (h1, h2) = fl.InfoNCE().gradient_hessian(x1, x2)
+assert_type(h1, FloatArray)
+assert_type(fl.info_nce(x1, x2, temperature=0.5), float)
+assert_type(fl.supcon(classes_of, x1, reduction="sum"), float)
+
 values = [
     fl.contrastive(same, x1, x2, margin=1.0),
     fl.triplet(x1, x2, x3, margin=0.2, p=1.0, swap=False, eps=0.0),

@@ -284,6 +284,10 @@ BATCH_SIZES = (EMBEDDING_DIM * 256, EMBEDDING_DIM * 2048)
 BATCH_SWEEP_SIZE = EMBEDDING_DIM * 256
 BATCH_ALL_SWEEP_SIZE = EMBEDDING_DIM * 64
 BATCH_MAX = EMBEDDING_DIM * 4096
+#: SupCon batches of 256 and 4096 rows; InfoNCE's two views of half as many examples
+#: make batches of the same sizes.
+CONTRAST_SIZES = (EMBEDDING_DIM * 256, EMBEDDING_DIM * 4096)
+VIEW_SIZES = tuple(size // 2 for size in CONTRAST_SIZES)
 #: The "all" reference lists every active triplet as a Python tuple: O(rows^3).
 BATCH_ALL_REFERENCE_MAX = EMBEDDING_DIM * 512
 CLASS_SIZE = 8  # BatchTriplet batches hold classes of about 8 rows (P x K sampling)
@@ -341,6 +345,55 @@ def _labelled_batch(n, dtype, rng):
     centres = _embedding_rows(EMBEDDING_DIM * (labels.max() + 1), np.float64, rng)
     noise = _embedding_rows(n, np.float64, rng, 0.7)
     return (labels, (centres[labels] + noise).astype(dtype)), {}
+
+
+def _views(n, dtype, rng):
+    """Two views (n // EMBEDDING_DIM, EMBEDDING_DIM) of as many examples, the second
+    near the first."""
+    z1 = _embedding_rows(n, np.float64, rng)
+    z2 = z1 + _embedding_rows(n, np.float64, rng, 0.5)
+    return (z1.astype(dtype), z2.astype(dtype)), {}
+
+
+def torch_supcon(labels, embeddings, temperature=0.1):
+    """SupCon (Khosla et al. 2020, L_out) in torch operations, as the reference
+    implementations write it: cosine similarities, the diagonal masked out, the mean
+    over the anchors that have a positive."""
+    import torch
+
+    F = torch.nn.functional
+    u = F.normalize(embeddings, dim=1)
+    n = len(labels)
+    eye = torch.eye(n, dtype=torch.bool)
+    logits = (u @ u.T / temperature).masked_fill(eye, float("-inf"))
+    log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    positive = (labels[:, None] == labels[None, :]) & ~eye
+    count = positive.sum(dim=1)
+    per_anchor = -torch.where(positive, log_prob, 0.0).sum(dim=1) / count.clamp(min=1)
+    return per_anchor[count > 0].mean()
+
+
+def torch_nt_xent(z1, z2, temperature=0.1):
+    """NT-Xent (SimCLR) in torch operations, as SimCLR implementations write it: the
+    2n views in one batch, the diagonal masked out, cross-entropy against the other
+    view."""
+    import torch
+
+    F = torch.nn.functional
+    n = len(z1)
+    u = F.normalize(torch.cat([z1, z2]), dim=1)
+    logits = (u @ u.T / temperature).masked_fill(
+        torch.eye(2 * n, dtype=torch.bool), float("-inf"))
+    targets = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)])
+    return F.cross_entropy(logits, targets)
+
+
+def _torch_supcon(F, params):
+    return lambda labels, x: torch_supcon(labels, x, params.get("temperature", 0.1))
+
+
+def _torch_nt_xent(F, params):
+    return lambda z1, z2: torch_nt_xent(z1, z2, params.get("temperature", 0.1))
 
 
 def _torch_triplet(F, params):
@@ -531,6 +584,13 @@ WORKLOADS = (
       for strategy, reference_max, sweep_size in (
           ("hard", None, BATCH_SWEEP_SIZE), ("semihard", None, BATCH_SWEEP_SIZE),
           ("all", BATCH_ALL_REFERENCE_MAX, BATCH_ALL_SWEEP_SIZE))),
+    # self-supervised and supervised contrastive: batches of 256 and 4096 rows, O(rows^2)
+    Workload("InfoNCE", "info_nce", _views, sizes=VIEW_SIZES,
+             sweep_size=BATCH_SWEEP_SIZE // 2, max_size=BATCH_MAX // 2, torch=_torch_nt_xent,
+             wrt=(0, 1), paired=True),
+    Workload("SupCon", "supcon", _labelled_batch, sizes=CONTRAST_SIZES,
+             sweep_size=BATCH_SWEEP_SIZE, max_size=BATCH_MAX, torch=_torch_supcon,
+             paired=True),
     # ranking: lists of LIST_SIZE items, against the paired references (the pairwise
     # ones build (lists, L, L) arrays of pairs: seconds per call at 10^4 lists)
     Workload("PairwiseHinge", "pairwise_hinge", _lists, {"margin": 1.0}, sizes=RANKING_SIZES,
