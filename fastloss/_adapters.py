@@ -13,6 +13,8 @@ ranking        relevance, scores (+ where)        scores           (n_lists,)
 contrastive    same, x1, x2                       x1, x2           (n,)
 triplet        anchor, positive, negative         all three        (n,)
 batch_triplet  labels, embeddings                 embeddings       (n,)
+margin         labels, embeddings, weight         embeddings,      (n,)
+                                                  weight
 ============== ================================== ================ ===============
 
 Dtype policy (every adapter): float32 and float64 are computed as they are;
@@ -26,7 +28,8 @@ product is ``g * gradient``. For "none" each value depends only on its own eleme
 reduction "none" (the gradient of the sum of the values) times ``g`` broadcast over
 the row is exact. BatchTriplet and SupCon (the batch_triplet kind) are the exception:
 an anchor's value depends on other rows of the batch, so their "none" values cannot
-be differentiated this way (ValueError). InfoNCE has no adapter (TypeError).
+be differentiated this way (ValueError); so is the margin kind (ArcFace, CosFace),
+whose class centres every value depends on. InfoNCE has no adapter (TypeError).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ RANKING = Kind("ranking", ("relevance", "scores"), (1,), True, has_where=True)
 CONTRASTIVE = Kind("contrastive", ("same", "x1", "x2"), (1, 2), True)
 TRIPLET = Kind("triplet", ("anchor", "positive", "negative"), (0, 1, 2), True)
 BATCH_TRIPLET = Kind("batch_triplet", ("labels", "embeddings"), (1,), True)
+MARGIN = Kind("margin", ("labels", "embeddings", "weight"), (1, 2), True)
 
 _RANKING_CLASSES = (
     fl.PairwiseHinge, fl.PairwiseLogistic, fl.ListwiseSoftmax, fl.ListMLE, fl.LambdaRank,
@@ -79,6 +83,8 @@ def kind_of(loss: object) -> Kind:
         return CONTRASTIVE
     if isinstance(loss, (fl.BatchTriplet, fl.SupCon)):  # (labels, embeddings)
         return BATCH_TRIPLET
+    if isinstance(loss, (fl.ArcFace, fl.CosFace)):
+        return MARGIN
     if isinstance(loss, fl.GaussianNLL):
         raise TypeError(
             "GaussianNLL (three inputs: y_true, mean, var) has no framework adapter: call "
@@ -102,12 +108,13 @@ def with_reduction(loss, reduction):
 
 def check_differentiable(loss, kind):
     """ValueError when the gradient of `loss`'s values cannot be formed (see above)."""
-    if kind is BATCH_TRIPLET and loss.reduction == "none":
+    if kind in (BATCH_TRIPLET, MARGIN) and loss.reduction == "none":
+        shared = ("the class centres" if kind is MARGIN else "other rows of the batch")
         raise ValueError(
             f'{type(loss).__name__}(reduction="none") cannot be differentiated by the '
-            "framework adapters: each anchor's value depends on other rows of the batch, "
-            'so the per-anchor values have no row-wise gradient. Use reduction="sum" or '
-            '"mean" (or sample_weight to weight anchors).'
+            f"framework adapters: each value depends on {shared}, so the per-row values "
+            'have no row-wise gradient. Use reduction="sum" or "mean" (or sample_weight '
+            "to weight rows)."
         )
 
 

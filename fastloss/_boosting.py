@@ -39,7 +39,7 @@ _MULTICLASS = (fl.CategoricalCrossEntropy, fl.CategoricalFocal, fl.CategoricalHi
 _RANKING = (fl.PairwiseHinge, fl.PairwiseLogistic, fl.ListwiseSoftmax, fl.ListMLE,
             fl.LambdaRank)
 _EMBEDDING = (fl.Contrastive, fl.Triplet, fl.BatchTriplet, fl.CosineEmbedding,
-              fl.CosineSimilarity, fl.SupCon, fl.InfoNCE)
+              fl.CosineSimilarity, fl.SupCon, fl.InfoNCE, fl.ArcFace, fl.CosFace)
 
 #: The hessian each loss passes to the libraries, and why (docs/boosting.rst, table).
 #: "exact": the exact diagonal, floored at 1e-16 w (positive where the gradient is not 0).

@@ -44,9 +44,9 @@ from fastloss._kernels import dispatch as _dispatch
 
 __all__ = [
     "Contrastive", "Triplet", "BatchTriplet", "CosineEmbedding", "CosineSimilarity",
-    "SupCon", "InfoNCE",
+    "SupCon", "InfoNCE", "ArcFace", "CosFace",
     "contrastive", "triplet", "batch_triplet", "cosine_embedding", "cosine_similarity",
-    "supcon", "info_nce",
+    "supcon", "info_nce", "arcface", "cosface",
 ]
 
 _kernels = _dispatch.load("embedding")
@@ -953,6 +953,216 @@ class InfoNCE(_SoftmaxContrast[ValueT]):
                 self._split(hess, (z1, z2), inputs, None))
 
 
+class _MarginSoftmax(OnePassLoss[ValueT]):
+    """ArcFace and CosFace: cross-entropy over scaled cosines to the class centres,
+    with a margin on the true class (see margin_rows)."""
+
+    _param_names = ("scale", "margin")
+    _items = "rows"
+    _arc = False
+    exact_hessian = False
+    scale: float
+    margin: float
+
+    def __init__(self, *, scale: float, margin: float, reduction: Reduction) -> None:
+        self.scale = check_number("scale", scale, lambda v: math.isfinite(v) and v > 0.0,
+                                  "a finite number > 0")
+        self.margin = check_number(
+            "margin", margin,
+            (lambda v: 0.0 <= v < math.pi) if self._arc else
+            (lambda v: math.isfinite(v) and v >= 0.0),
+            "a number in [0, pi)" if self._arc else "a finite number >= 0")
+        super().__init__(reduction=reduction)
+
+    def _prepare(self, labels, embeddings, weight, sample_weight=None):
+        X = as_real_array(embeddings, "embeddings")
+        V = as_real_array(weight, "weight")
+        if X.dtype != V.dtype:
+            X, V = (as_real_array(a, name, np.dtype(np.float64))
+                    for a, name in ((X, "embeddings"), (V, "weight")))
+        if X.ndim != 2 or V.ndim != 2 or X.shape[1] != V.shape[1]:
+            raise ValueError(
+                "embeddings must be (n, dim) and weight (n_classes, dim), with the same dim; "
+                f"got shapes {X.shape} and {V.shape}")
+        n, n_classes = X.shape[0], V.shape[0]
+        lab = _batch_labels(labels, n)
+        if n and (lab.min() < 0 or lab.max() >= n_classes):
+            bad = lab[(lab < 0) | (lab >= n_classes)][0]
+            raise ValueError(
+                f"labels must be class indices in [0, {n_classes}) (the rows of weight); "
+                f"got {bad}")
+        return lab, np.ascontiguousarray(X), np.ascontiguousarray(V), row_weights(
+            sample_weight, n)
+
+    def _weight_total(self, inputs):
+        n = inputs[1].shape[0]
+        return blocked_weight_total(n, inputs[3], modes.BLOCK), n
+
+    def _compute(self, inputs, want_grad, scale=0.0):
+        """(per-sample losses, d/d embeddings, d/d weight) of sum_i coef_i l_i."""
+        labels, X, V, w = inputs
+        n = X.shape[0]
+        if n == 0 or not (np.isfinite(X).all() and np.isfinite(V).all()):
+            fill = 0.0 if n == 0 else np.nan
+            grads = (np.full_like(X, fill), np.full_like(V, fill)) if want_grad else (None,) * 2
+            return (np.full(n, fill), *grads)
+        coef = np.full(n, scale) if w is None else scale * w
+        threads = _config.get_num_threads()
+
+        def run_block(S, start, values):
+            _kernels.margin_rows(S, start, labels, self._arc, self.scale, self.margin, coef,
+                                 want_grad, values, threads)
+
+        return _cosine_softmax(X, V, run_block, want_grad)
+
+    def _finish(self, losses, inputs):
+        X, w = inputs[1], inputs[3]
+        weighted = losses if w is None else w * losses
+        if self.reduction == "none":
+            return weighted.astype(X.dtype)
+        total = float(np.sum(weighted))
+        if self.reduction == "sum":
+            return total
+        return total / self._mean_divisor(inputs)
+
+    def _outputs_for(self, grads, originals, inputs, out):
+        names = ("embeddings", "weight")
+        outputs = _embedding_outputs(out, originals, inputs[1:3], names)
+        for output, grad in zip(outputs, grads, strict=True):
+            output.buffer[...] = grad
+        first, second = (output.result() for output in outputs)
+        return first, second
+
+    # -- public methods -----------------------------------------------------------------
+
+    def __call__(
+        self, labels: ArrayLike, embeddings: ArrayLike, weight: ArrayLike, *,
+        sample_weight: ArrayLike | None = None,
+    ) -> ValueT:
+        """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
+        inputs = self._prepare(labels, embeddings, weight, sample_weight)
+        return self._finish(self._compute(inputs, False)[0], inputs)
+
+    def gradient(
+        self, labels: ArrayLike, embeddings: ArrayLike, weight: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, out: Pair | None = None,
+    ) -> Pair:
+        """(d/d embeddings, d/d weight) of the reduced loss, shaped like each."""
+        return self.value_and_gradient(labels, embeddings, weight,
+                                       sample_weight=sample_weight, out=out)[1]
+
+    def value_and_gradient(
+        self, labels: ArrayLike, embeddings: ArrayLike, weight: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, out: Pair | None = None,
+    ) -> tuple[ValueT, Pair]:
+        """(value, (d/d embeddings, d/d weight)) from one pass over the cosines."""
+        inputs = self._prepare(labels, embeddings, weight, sample_weight)
+        losses, g_x, g_v = self._compute(inputs, True, self._gradient_scale(inputs))
+        return (self._finish(losses, inputs),
+                self._outputs_for((g_x, g_v), (embeddings, weight), inputs, out))
+
+    def gradient_hessian(
+        self, labels: ArrayLike, embeddings: ArrayLike, weight: ArrayLike, *,
+        sample_weight: ArrayLike | None = None,
+    ) -> tuple[Pair, Pair]:
+        """((gradients), (hessian surrogates)): each sample's weight times the
+        reduction's factor on its embedding, their sum on every weight entry."""
+        inputs = self._prepare(labels, embeddings, weight, sample_weight)
+        factor = self._gradient_scale(inputs)
+        _, g_x, g_v = self._compute(inputs, True, factor)
+        X, V, w = inputs[1], inputs[2], inputs[3]
+        per_row = np.full(X.shape[0], factor) if w is None else factor * w
+        h_x = np.repeat(per_row[:, None], X.shape[1], axis=1).astype(X.dtype)
+        h_v = np.full(V.shape, per_row.sum(), dtype=V.dtype)
+        originals = (embeddings, weight)
+        return (self._outputs_for((g_x, g_v), originals, inputs, None),
+                self._outputs_for((h_x, h_v), originals, inputs, None))
+
+
+class ArcFace(_MarginSoftmax[ValueT]):
+    """Additive angular margin loss (Deng et al. 2019, ArcFace), as insightface's
+    ArcMarginProduct (easy_margin=False).
+
+    ``loss(labels, embeddings, weight)``: labels (n,) class indices, embeddings (n, dim),
+    weight (n_classes, dim) the class centres (a linear layer's weight, as torch
+    stores it). With cos_ij the cosine of embedding i and centre j (both normalized by
+    max(norm, 1e-12)) and theta its angle, the logits are scale * cos_ij, except the
+    true class's scale * cos(theta + margin); where theta + margin would pass pi
+    (cos <= cos(pi - margin)) it is scale * (cos - margin sin(margin)), which keeps the
+    logit decreasing in theta. The loss is the cross-entropy of the logits at the
+    label; "mean" is sum(w_i l_i) / sum(w_i).
+
+    Gradients come back for the embeddings and the weight (gradient returns both). The
+    derivative of cos(theta + m) in cos is infinite at theta = 0 exactly, where the
+    angle has no derivative; its term is taken as 0 there. Computed in row blocks
+    (BLAS for the cosines and the two gradient products, the softmax compiled, as
+    :class:`SupCon`); memory O(block x n_classes). gradient_hessian returns a surrogate
+    (``exact_hessian`` is False): each sample's weight times the reduction's factor
+    on its embedding, their sum on the weight.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> round(fl.ArcFace(scale=1.0, margin=0.5)([0], [[1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]]), 6)
+    0.347685
+    """
+
+    _arc = True
+
+    @overload
+    def __init__(
+        self: ArcFace[float], *, scale: float = 64.0, margin: float = 0.5,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ArcFace[FloatArray], *, scale: float = 64.0, margin: float = 0.5,
+        reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ArcFace[LossValue], *, scale: float = 64.0, margin: float = 0.5,
+        reduction: Reduction,
+    ) -> None: ...
+    def __init__(self, *, scale: float = 64.0, margin: float = 0.5,
+                 reduction: Reduction = "mean") -> None:
+        super().__init__(scale=scale, margin=margin, reduction=reduction)
+
+
+class CosFace(_MarginSoftmax[ValueT]):
+    """Large margin cosine loss (Wang et al. 2018, CosFace; AM-Softmax).
+
+    ``loss(labels, embeddings, weight)`` as :class:`ArcFace`; the true class's logit is
+    scale * (cos - margin), the others scale * cos. Gradients for the embeddings and
+    the weight; the same computation and hessian surrogate as :class:`ArcFace`.
+
+    Examples
+    --------
+    >>> import fastloss as fl
+    >>> round(fl.CosFace(scale=1.0, margin=0.35)([0], [[1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]]), 6)
+    0.420055
+    """
+
+    @overload
+    def __init__(
+        self: CosFace[float], *, scale: float = 64.0, margin: float = 0.35,
+        reduction: Literal["mean", "sum"] = "mean",
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: CosFace[FloatArray], *, scale: float = 64.0, margin: float = 0.35,
+        reduction: Literal["none"],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: CosFace[LossValue], *, scale: float = 64.0, margin: float = 0.35,
+        reduction: Reduction,
+    ) -> None: ...
+    def __init__(self, *, scale: float = 64.0, margin: float = 0.35,
+                 reduction: Reduction = "mean") -> None:
+        super().__init__(scale=scale, margin=margin, reduction=reduction)
+
+
 def _batch_labels(labels, n):
     """Integer labels, one per row of the embeddings, as C-contiguous int64."""
     lab = _to_ndarray(labels, "labels")
@@ -984,52 +1194,85 @@ def _label_groups(labels):
     return members, start, end
 
 
-#: Anchors per block of similarities: the block (CONTRAST_ROWS x n) stays in the
-#: cache between its BLAS product, the softmax pass and the two gradient products.
-_CONTRAST_ROWS = 256
+#: Rows per block of cosines: at most _COSINE_BLOCK_ELEMENTS cosines (4 MB of float32),
+#: 16 to 256 rows. The block stays in the cache between its BLAS product, the softmax
+#: pass and the two gradient products. 4096 x 128 float32 (InfoNCE, value and
+#: gradient): 128, 256, 512 and 1024 rows took 128, 122, 120 and 120 ms.
+_COSINE_BLOCK_ELEMENTS = 1 << 20
+_COSINE_BLOCK_ROWS = (16, 256)
 
 
-def _softmax_contrast(X, labels, coef, inv_temp, want_grad):
-    """Per-anchor losses (float64) and, with want_grad, sum_i coef_i dl_i/dX (X's dtype).
-
-    u_i = x_i / max(|x_i|, 1e-12) and S = U U^T, in row blocks; the kernel turns each
-    block in place into G_ia = coef_i dl_i/dt_ia (t = S inv_temp: coef carries the
-    inv_temp of dt/dS; see contrast_rows), and dL/dU = G U + G^T U, the second product
-    summed block by block in block order. Through the normalization,
-    dL/dx_i = (g_i - (g_i . u_i) u_i) / |x_i|, or g_i / 1e-12 where |x_i| <= 1e-12.
-    """
-    n, dim = X.shape
-    threads = _config.get_num_threads()
-    if n == 0 or not np.isfinite(X).all():
-        fill = 0.0 if n == 0 else np.nan
-        return np.full(n, fill), (np.full_like(X, fill) if want_grad else None)
+def _unit_rows(X, threads):
+    """(X's rows over max(|x|, 1e-12), the row lengths |x| in float64), as
+    torch.nn.functional.normalize."""
     lengths = np.sqrt(_kernels.sq_norms(X, threads))
-    norms = np.maximum(lengths, 1e-12)
-    U = X / norms.astype(X.dtype)[:, None]
-    Ut = np.ascontiguousarray(U.T)
-    members, group_start, group_end = _label_groups(labels)
+    return X / np.maximum(lengths, 1e-12).astype(X.dtype)[:, None], lengths
+
+
+def _through_unit_rows(grad_u, U, lengths):
+    """d/dX from d/dU, U = X / max(|x|, 1e-12): (g - (g . u) u) / |x|, or g / 1e-12
+    where |x| <= 1e-12 (the division by the constant)."""
+    radial = np.where(lengths > 1e-12, np.einsum("ij,ij->i", grad_u, U), 0.0)
+    norms = np.maximum(lengths, 1e-12).astype(U.dtype)
+    return (grad_u - radial.astype(U.dtype)[:, None] * U) / norms[:, None]
+
+
+def _cosine_softmax(X, V, run_block, want_grad):
+    """Per-row losses (float64) and, with want_grad, the gradients wrt X and V of a
+    loss computed from the cosines S = U W^T (U, W: the rows of X and V normalized;
+    V None: W = U, its gradient folded into X's).
+
+    S is formed in row blocks by BLAS products in X's dtype; run_block(S, start, values)
+    writes the block's losses and, with want_grad, turns S in place into
+    G_ij = coef_i dl_i/dS_ij. Then dL/dU = G W and dL/dW = G^T U, the second summed
+    block by block in block order, so the results do not depend on the thread count.
+    Memory: one block (at most _COSINE_BLOCK_ELEMENTS cosines), not n x m.
+    """
+    threads = _config.get_num_threads()
+    n = X.shape[0]
+    U, u_lengths = _unit_rows(X, threads)
+    W, w_lengths = (U, u_lengths) if V is None else _unit_rows(V, threads)
+    Wt = np.ascontiguousarray(W.T)
     losses = np.empty(n)
-    rows = min(n, _CONTRAST_ROWS)
-    block = modes.empty_like(np.broadcast_to(np.zeros((), X.dtype), (rows, n)))
+    low, high = _COSINE_BLOCK_ROWS
+    rows = max(1, min(n, max(low, min(high, _COSINE_BLOCK_ELEMENTS // max(1, len(W))))))
+    block = modes.empty_like(np.broadcast_to(np.zeros((), X.dtype), (rows, len(W))))
     if want_grad:
-        grad_u, transposed, part = np.empty_like(U), np.zeros_like(U), np.empty_like(U)
+        grad_u, grad_w, part = np.empty_like(U), np.zeros_like(W), np.empty_like(W)
     for start in range(0, n, rows):
         stop = min(n, start + rows)
         S = block[:stop - start]
-        np.matmul(U[start:stop], Ut, out=S)
-        _kernels.contrast_rows(S, start, members, group_start, group_end, inv_temp, coef,
-                               want_grad, losses[start:stop], threads)
+        np.matmul(U[start:stop], Wt, out=S)
+        run_block(S, start, losses[start:stop])
         if want_grad:
-            np.matmul(S, U, out=grad_u[start:stop])
+            np.matmul(S, W, out=grad_u[start:stop])
             np.matmul(S.T, U[start:stop], out=part)
-            transposed += part
+            grad_w += part
     if not want_grad:
-        return losses, None
-    grad_u += transposed
-    radial = np.where(lengths > 1e-12, np.einsum("ij,ij->i", grad_u, U), 0.0)
-    grad = (grad_u - radial[:, None] * U) / norms.astype(X.dtype)[:, None]
-    return losses, grad
+        return losses, None, None
+    if V is None:
+        grad_u += grad_w
+        return losses, _through_unit_rows(grad_u, U, u_lengths), None
+    return (losses, _through_unit_rows(grad_u, U, u_lengths),
+            _through_unit_rows(grad_w, W, w_lengths))
 
+
+def _softmax_contrast(X, labels, coef, inv_temp, want_grad):
+    """Per-anchor losses (float64) and, with want_grad, sum_i coef_i dl_i/dX (X's dtype)
+    of SupCon on the rows of X (see contrast_rows and _cosine_softmax; coef carries the
+    inv_temp of dt/dS)."""
+    if X.shape[0] == 0 or not np.isfinite(X).all():
+        fill = 0.0 if X.shape[0] == 0 else np.nan
+        return np.full(X.shape[0], fill), (np.full_like(X, fill) if want_grad else None)
+    members, group_start, group_end = _label_groups(labels)
+    threads = _config.get_num_threads()
+
+    def run_block(S, start, values):
+        _kernels.contrast_rows(S, start, members, group_start, group_end, inv_temp, coef,
+                               want_grad, values, threads)
+
+    losses, grad, _ = _cosine_softmax(X, None, run_block, want_grad)
+    return losses, grad
 
 #: The lower Gram triangle (see _lower_gram) takes at most this many BLAS products, of
 #: at least _GRAM_MIN_ROWS rows each. 2048 x 128 float32, one thread: 12.3 ms in one
@@ -1257,3 +1500,53 @@ def info_nce(
     """The value of :class:`InfoNCE` in one call."""
     loss = shortcut_loss(InfoNCE, temperature=temperature, reduction=reduction)
     return loss(z1, z2, sample_weight=sample_weight)
+
+
+@overload
+def arcface(
+    labels: ArrayLike, embeddings: ArrayLike, weight: ArrayLike, *, scale: float = 64.0,
+    margin: float = 0.5, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def arcface(
+    labels: ArrayLike, embeddings: ArrayLike, weight: ArrayLike, *, scale: float = 64.0,
+    margin: float = 0.5, reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def arcface(
+    labels: ArrayLike, embeddings: ArrayLike, weight: ArrayLike, *, scale: float = 64.0,
+    margin: float = 0.5, reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
+def arcface(
+    labels: ArrayLike, embeddings: ArrayLike, weight: ArrayLike, *, scale: float = 64.0,
+    margin: float = 0.5, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`ArcFace` in one call."""
+    loss = shortcut_loss(ArcFace, scale=scale, margin=margin, reduction=reduction)
+    return loss(labels, embeddings, weight, sample_weight=sample_weight)
+
+
+@overload
+def cosface(
+    labels: ArrayLike, embeddings: ArrayLike, weight: ArrayLike, *, scale: float = 64.0,
+    margin: float = 0.35, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
+) -> float: ...
+@overload
+def cosface(
+    labels: ArrayLike, embeddings: ArrayLike, weight: ArrayLike, *, scale: float = 64.0,
+    margin: float = 0.35, reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+) -> FloatArray: ...
+@overload
+def cosface(
+    labels: ArrayLike, embeddings: ArrayLike, weight: ArrayLike, *, scale: float = 64.0,
+    margin: float = 0.35, reduction: Reduction, sample_weight: ArrayLike | None = None,
+) -> LossValue: ...
+def cosface(
+    labels: ArrayLike, embeddings: ArrayLike, weight: ArrayLike, *, scale: float = 64.0,
+    margin: float = 0.35, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+) -> LossValue:
+    """The value of :class:`CosFace` in one call."""
+    loss = shortcut_loss(CosFace, scale=scale, margin=margin, reduction=reduction)
+    return loss(labels, embeddings, weight, sample_weight=sample_weight)

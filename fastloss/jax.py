@@ -200,6 +200,9 @@ def function(loss):
     elif kind is _adapters.CONTRASTIVE:
         def fn(same, x1, x2, sample_weight=None):
             return compute((same, x1, x2), None, sample_weight)
+    elif kind is _adapters.MARGIN:
+        def fn(labels, embeddings, weight, sample_weight=None):
+            return compute((labels, embeddings, weight), None, sample_weight)
     elif kind is _adapters.BATCH_TRIPLET:
         def fn(labels, embeddings, sample_weight=None):
             return compute((labels, embeddings), None, sample_weight)

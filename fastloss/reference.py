@@ -1356,6 +1356,62 @@ def info_nce(z1, z2, temperature=0.1, sample_weight=None, reduction="mean"):
         value, grad = value / divisor, grad / divisor
     return value, (grad[:n], grad[n:])
 
+
+def _margin_softmax(labels, embeddings, weight, scale, margin, arc, sample_weight,
+                    reduction):
+    """ArcFace (arc) or CosFace; returns (value, (d/d embeddings, d/d weight))."""
+    X, V = np.asarray(embeddings, dtype=float), np.asarray(weight, dtype=float)
+    labels = np.asarray(labels)
+    n = len(X)
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    x_len, v_len = np.linalg.norm(X, axis=1), np.linalg.norm(V, axis=1)
+    U = X / np.maximum(x_len, 1e-12)[:, None]
+    W = V / np.maximum(v_len, 1e-12)[:, None]
+    cos = U @ W.T
+    rows = np.arange(n)
+    c = cos[rows, labels]
+    if arc:
+        sine = np.sqrt(np.maximum(1.0 - c * c, 0.0))
+        inside = c > np.cos(np.pi - margin)
+        target = np.where(inside, c * np.cos(margin) - sine * np.sin(margin),
+                          c - np.sin(np.pi - margin) * margin)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = np.where(inside, np.cos(margin) + np.where(
+                sine > 0, np.sin(margin) * c / sine, 0.0), 1.0)
+    else:
+        target, slope = c - margin, np.ones(n)
+    logits = scale * cos
+    logits[rows, labels] = scale * target
+    peak = logits.max(axis=1)
+    lse = peak + np.log(np.exp(logits - peak[:, None]).sum(axis=1))
+    values = lse - logits[rows, labels]
+    coef = w / np.sum(w) if reduction == "mean" else w
+    G = scale * np.exp(logits - lse[:, None])
+    G[rows, labels] -= scale
+    G[rows, labels] *= slope
+    G *= coef[:, None]
+    grads = []
+    for g_unit, unit, length in ((G @ W, U, x_len), (G.T @ U, W, v_len)):
+        radial = np.where(length > 1e-12, (g_unit * unit).sum(axis=1), 0.0)
+        grads.append((g_unit - radial[:, None] * unit) / np.maximum(length, 1e-12)[:, None])
+    return _reduce(values, reduction, sample_weight), tuple(grads)
+
+
+def arcface(labels, embeddings, weight, scale=64.0, margin=0.5, sample_weight=None,
+            reduction="mean"):
+    """ArcFace (Deng et al. 2019; insightface, easy_margin=False): the true class's
+    logit scale cos(theta + margin), scale (cos - margin sin margin) where
+    theta + margin > pi; the others scale cos. Returns (value, gradients)."""
+    return _margin_softmax(labels, embeddings, weight, scale, margin, True, sample_weight,
+                           reduction)
+
+
+def cosface(labels, embeddings, weight, scale=64.0, margin=0.35, sample_weight=None,
+            reduction="mean"):
+    """CosFace (Wang et al. 2018): the true class's logit scale (cos - margin)."""
+    return _margin_softmax(labels, embeddings, weight, scale, margin, False, sample_weight,
+                           reduction)
+
 # ---- ranking -------------------------------------------------------------------------
 # Over (n_lists, list_size) arrays with an optional `where` mask; each returns (value,
 # gradient wrt scores), lists reduced by `_reduce_rows`. Pairwise losses work on chunks

@@ -350,6 +350,10 @@ def _triplet(loss_id, kind, anchor, positive, negative, weight=None):
     return _three(loss_id, kind, anchor, positive, negative, weight)
 
 
+def _margin(loss_id, kind, labels, embeddings, centres, weight=None):
+    return _three(loss_id, kind, labels, embeddings, centres, weight)
+
+
 _CALLS = {
     _adapters.ELEMENTWISE.name: _pred_target,
     _adapters.ROWWISE.name: _pred_target,
@@ -357,6 +361,7 @@ _CALLS = {
     _adapters.BATCH_TRIPLET.name: _batch_triplet,
     _adapters.CONTRASTIVE.name: _contrastive,
     _adapters.TRIPLET.name: _triplet,
+    _adapters.MARGIN.name: _margin,
 }
 
 

@@ -43,11 +43,14 @@ class Inputs:
 
     args: tuple
     kwargs: dict = field(default_factory=dict)
+    #: The array whose first axis is the rows (the last but for ArcFace and CosFace,
+    #: whose last array holds the class centres).
+    rows_arg: int = -1
 
     @property
     def n(self):
         """The number of rows (samples, pairs, lists): the length of sample_weight."""
-        return np.shape(self.args[-1])[0]
+        return np.shape(self.args[self.rows_arg])[0]
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ class Entry:
         rng = np.random.default_rng(seed)
         args, kwargs = _MAKERS[self.kind](self, n, rng)
         args = tuple(_cast(a, dtype) for a in args)
-        return Inputs(args, kwargs)
+        return Inputs(args, kwargs, rows_arg=1 if self.kind == "margin" else -1)
 
     def data(self, shape, rng, dtype=np.float64):
         """(y_true, y_pred) of `shape` for a regression loss, inside its domain."""
@@ -289,6 +292,13 @@ def _make_views(entry, n, rng):
     return (z1, z1 + rng.normal(0.0, 0.7, (n, DIM))), {}
 
 
+def _make_margin(entry, n, rng):
+    """Labels, embeddings (n, DIM) near their class centre, and N_CLASSES centres."""
+    centres = rng.standard_normal((N_CLASSES, DIM))
+    labels = rng.integers(0, N_CLASSES, n)
+    return (labels, centres[labels] + rng.normal(0.0, 0.8, (n, DIM)), centres), {}
+
+
 def _make_ranking(entry, n, rng):
     relevance = rng.integers(0, 4, (n, LIST_SIZE)).astype(np.float64)
     scores = rng.standard_normal((n, LIST_SIZE))
@@ -325,6 +335,7 @@ _MAKERS = {
     "triplet": _make_triplet,
     "batch": _make_batch,
     "views": _make_views,
+    "margin": _make_margin,
     "ranking": _make_ranking,
     "boxes": _make_boxes,
     "gaussian": _make_gaussian,
@@ -510,6 +521,9 @@ EMBEDDING = [
       for params in ({}, {"temperature": 0.7})],
     *[_embedding(fl.InfoNCE, "info_nce", params, "views", (0, 1))
       for params in ({}, {"temperature": 0.5})],
+    *[_embedding(cls, shortcut, params, "margin", (1, 2))
+      for cls, shortcut in ((fl.ArcFace, "arcface"), (fl.CosFace, "cosface"))
+      for params in ({"scale": 8.0}, {"scale": 30.0, "margin": 0.2})],
 ]
 
 

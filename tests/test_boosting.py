@@ -27,7 +27,8 @@ def test_usable_losses_cover_every_non_embedding_loss():
     usable = _boosting.usable_losses()
     exported = {name for name in fl.__all__ if name[0].isupper()}
     assert set(usable) == exported - {"Contrastive", "Triplet", "BatchTriplet", "CosineEmbedding",
-                                      "CosineSimilarity", "SupCon", "InfoNCE", "NLL",
+                                      "CosineSimilarity", "SupCon", "InfoNCE", "ArcFace",
+                                      "CosFace", "NLL",
                                       "BoxIoU", "GaussianNLL",
                                       "Dice", "Tversky"}
     assert {policy for _, policy in usable.values()} == {
@@ -36,7 +37,7 @@ def test_usable_losses_cover_every_non_embedding_loss():
 
 @pytest.mark.parametrize("loss", [fl.Contrastive(), fl.Triplet(), fl.BatchTriplet(),
                                   fl.CosineEmbedding(), fl.CosineSimilarity(), fl.SupCon(),
-                                  fl.InfoNCE()])
+                                  fl.InfoNCE(), fl.ArcFace(), fl.CosFace()])
 def test_embedding_losses_are_not_objectives(loss):
     with pytest.raises(TypeError, match="embedding loss"):
         _boosting.describe(loss)

@@ -634,3 +634,104 @@ def test_contrast_bad_input():
         fl.info_nce(x, np.ones((3, 3)))
     with pytest.raises(ValueError, match="sample_weight"):
         fl.info_nce(x, x, sample_weight=np.ones(8))
+
+
+# ---- ArcFace and CosFace ---------------------------------------------------------------
+
+def faces(n=120, classes=11, dim=6, seed=0):
+    g = rng(seed)
+    centres = g.standard_normal((classes, dim))
+    labels = g.integers(0, classes, n)
+    return labels, centres[labels] + g.normal(0.0, 0.9, (n, dim)), centres
+
+
+@pytest.mark.parametrize("cls", [fl.ArcFace, fl.CosFace])
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 1e-5)])
+def test_margin_losses_match_torch(cls, dtype, rtol):
+    torch = pytest.importorskip("torch")
+    from fastloss._cli.bench import torch_margin_softmax
+    labels, x, centres = faces()
+    x[0] = centres[labels[0]] * 3.0  # theta = 0: the angle's derivative term is 0
+    x[1] = -centres[labels[1]]  # theta = pi: ArcFace's linear continuation
+    loss = cls(scale=16.0)
+    arc = cls is fl.ArcFace
+    w = rng(9).uniform(0.2, 2.0, len(labels))
+
+    def formula(lab, e, c):
+        values = torch_margin_softmax(lab, e, c, loss.scale, loss.margin, arc)
+        weights = torch.tensor(w, dtype=values.dtype)
+        return (weights * values).sum() / weights.sum()
+
+    expected, grads = torch_grads(torch, formula, (labels, x.astype(dtype),
+                                                   centres.astype(dtype)), (1, 2))
+    value, ours = loss.value_and_gradient(labels, x.astype(dtype), centres.astype(dtype),
+                                          sample_weight=w)
+    assert value == pytest.approx(expected, rel=rtol)
+    for mine, theirs in zip(ours, grads, strict=True):
+        assert mine.dtype == dtype and np.isfinite(mine).all()
+        # torch's ArcFace gradient is NaN at theta = 0 (sqrt's derivative at 0): sample
+        # 0's embedding and its class centre
+        known = np.isfinite(theirs)
+        assert known.sum() >= theirs.size - 2 * theirs.shape[1]
+        assert_close(mine[known], theirs[known], rtol=0,
+                     atol=rtol * np.abs(theirs[known]).max())
+
+
+def test_margin_losses_over_many_blocks_and_finite_differences():
+    """70000 classes: blocks of 16 rows; float64 against the reference."""
+    labels, x, centres = faces(n=40, classes=70000, dim=3, seed=4)
+    for cls, shortcut in ((fl.ArcFace, "arcface"), (fl.CosFace, "cosface")):
+        value, grads = cls(scale=10.0, reduction="sum").value_and_gradient(labels, x, centres)
+        ref_value, ref_grads = getattr(reference, shortcut)(labels, x, centres, 10.0,
+                                                            reduction="sum")
+        assert value == pytest.approx(ref_value, rel=1e-11)
+        for mine, theirs in zip(grads, ref_grads, strict=True):
+            assert_close(mine, theirs, rtol=0, atol=1e-11 * np.abs(theirs).max())
+    labels, x, centres = faces(n=15, classes=4, dim=3, seed=5)
+    for cls in (fl.ArcFace, fl.CosFace):
+        loss = cls(scale=5.0)
+        g_x, g_c = loss.gradient(labels, x, centres)
+        for index, grad, shape in ((1, g_x, x.shape), (2, g_c, centres.shape)):
+            coords = some_coords(shape, seed=index)
+            numeric = numeric_gradient(loss, [labels, x, centres], index, coords)
+            assert_close([grad[r, c] for r, c in coords], numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_margin_losses_closed_forms():
+    # the embedding on its centre, the other centre orthogonal:
+    # ArcFace l = log(1 + e^(s (0 - cos m))) ... with the true logit s cos(m)
+    e, c = [[2.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]]
+    for m in (0.2, 0.5, 1.0):
+        assert fl.arcface([0], e, c, scale=3.0, margin=m) == pytest.approx(
+            math.log1p(math.exp(-3.0 * math.cos(m))), rel=1e-14)
+        assert fl.cosface([0], e, c, scale=3.0, margin=m) == pytest.approx(
+            math.log1p(math.exp(-3.0 * (1.0 - m))), rel=1e-14)
+    # opposite its centre (theta = pi): ArcFace's continuation cos - m sin m
+    assert fl.arcface([0], [[-1.0, 0.0]], c, scale=2.0, margin=0.5) == pytest.approx(
+        math.log1p(math.exp(2.0 * (1.0 + 0.5 * math.sin(0.5)))), rel=1e-14)
+    # a large scale: no overflow, the loss of a perfect match underflows towards 0
+    assert 0.0 <= fl.cosface([0], e, c, scale=1e4, margin=0.1) < 1e-300
+
+
+def test_margin_losses_bad_input():
+    labels, x, centres = faces(n=5, classes=3)
+    for bad in (0.0, -2.0, np.inf, np.nan):
+        with pytest.raises(ValueError, match="scale"):
+            fl.ArcFace(scale=bad)
+    for bad in (-0.1, math.pi, np.nan):
+        with pytest.raises(ValueError, match="margin"):
+            fl.ArcFace(margin=bad)
+    with pytest.raises(ValueError, match="margin"):
+        fl.CosFace(margin=np.inf)
+    for bad_label in (3, -1):
+        wrong = labels.copy()
+        wrong[2] = bad_label
+        with pytest.raises(ValueError, match=r"class indices in \[0, 3\)"):
+            fl.arcface(wrong, x, centres)
+    with pytest.raises(ValueError, match="same dim"):
+        fl.cosface(labels, x, centres[:, :-1])
+    with pytest.raises(TypeError, match="integers"):
+        fl.cosface(labels.astype(float), x, centres)
+    x[1, 1] = np.nan
+    value, (g_x, g_c) = fl.CosFace().value_and_gradient(labels, x, centres)
+    assert math.isnan(value) and np.isnan(g_x).all() and np.isnan(g_c).all()

@@ -121,6 +121,14 @@ def test_ranking_contrastive_batch_triplet_match_numpy():
         for ours, theirs in zip(grads, contrastive.gradient(same, x1, x2), strict=True):
             np.testing.assert_array_equal(ours, theirs)
         labels, emb = rng.integers(0, 3, size=16), rng.normal(size=(16, 4))
+        centres = rng.normal(size=(3, 4))
+        margin = fl.ArcFace(scale=4.0)
+        value, grads = jax.value_and_grad(flj.function(margin), argnums=(1, 2))(
+            labels, emb, centres)
+        expected = margin.value_and_gradient(labels, emb, centres)
+        np.testing.assert_array_equal(value, expected[0])
+        for ours, theirs in zip(grads, expected[1], strict=True):
+            np.testing.assert_array_equal(ours, theirs)
         for batch in (fl.BatchTriplet(strategy="hard"), fl.SupCon(temperature=0.2)):
             value, grad = jax.value_and_grad(flj.function(batch), argnums=1)(labels, emb)
             expected = batch.value_and_gradient(labels, emb)

@@ -460,3 +460,21 @@ def test_supcon_none_is_not_differentiable():
     x = torch.ones(4, 3, dtype=torch.float64, requires_grad=True)
     with pytest.raises(ValueError, match=r'SupCon\(reduction="none"\)'):
         flt.apply(fl.SupCon(reduction="none"), torch.tensor([0, 0, 1, 1]), x)
+
+
+@pytest.mark.parametrize("loss", [fl.ArcFace(scale=8.0), fl.CosFace(scale=8.0, reduction="sum")],
+                         ids=repr)
+def test_margin_losses_through_the_op(loss):
+    labels = torch.tensor(rng.integers(0, 5, 12))
+    x = torch.tensor(rng.normal(size=(12, 4)), requires_grad=True)
+    centres = torch.tensor(rng.normal(size=(5, 4)), requires_grad=True)
+    value = flt.apply(loss, labels, x, centres)
+    expected, (g_x, g_c) = loss.value_and_gradient(labels.numpy(), x.detach().numpy(),
+                                                  centres.detach().numpy())
+    assert value.item() == expected
+    value.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), g_x)
+    np.testing.assert_array_equal(centres.grad.numpy(), g_c)
+    assert torch.autograd.gradcheck(lambda a, b: flt.apply(loss, labels, a, b), (x, centres))
+    with pytest.raises(ValueError, match="class centres"):
+        flt.apply(type(loss)(reduction="none"), labels, x, centres)

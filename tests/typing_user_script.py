@@ -329,6 +329,17 @@ value_each, (g1, g2) = views.value_and_gradient(x1, x2)
 assert_type(h1, FloatArray)
 assert_type(fl.info_nce(x1, x2, temperature=0.5), float)
 assert_type(fl.supcon(classes_of, x1, reduction="sum"), float)
+centres = rng.normal(size=(3, x1.shape[1])).astype(np.float32)
+arc = fl.ArcFace(scale=30.0, margin=0.3)
+assert_type(arc(classes_of, x1, centres), float)
+g_emb, g_centres = arc.gradient(classes_of, x1, centres)
+assert g_centres.shape == centres.shape
+value, (g_emb, g_centres) = fl.CosFace(reduction="sum").value_and_gradient(
+    classes_of, x1, centres, sample_weight=w)
+(g_emb, g_centres), (h_emb, h_centres) = arc.gradient_hessian(classes_of, x1, centres)
+assert_type(h_centres, FloatArray)
+assert_type(fl.cosface(classes_of, x1, centres, reduction="none"), FloatArray)
+assert_type(fl.arcface(classes_of, x1, centres, margin=0.2), float)
 
 values = [
     fl.contrastive(same, x1, x2, margin=1.0),

@@ -288,6 +288,8 @@ BATCH_MAX = EMBEDDING_DIM * 4096
 #: make batches of the same sizes.
 CONTRAST_SIZES = (EMBEDDING_DIM * 256, EMBEDDING_DIM * 4096)
 VIEW_SIZES = tuple(size // 2 for size in CONTRAST_SIZES)
+#: Classes of the ArcFace and CosFace workloads.
+FACE_CLASSES = 1000
 #: The "all" reference lists every active triplet as a Python tuple: O(rows^3).
 BATCH_ALL_REFERENCE_MAX = EMBEDDING_DIM * 512
 CLASS_SIZE = 8  # BatchTriplet batches hold classes of about 8 rows (P x K sampling)
@@ -386,6 +388,43 @@ def torch_nt_xent(z1, z2, temperature=0.1):
         torch.eye(2 * n, dtype=torch.bool), float("-inf"))
     targets = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)])
     return F.cross_entropy(logits, targets)
+
+
+def torch_margin_softmax(labels, embeddings, weight, scale, margin, arc):
+    """ArcFace (insightface's ArcMarginProduct, easy_margin=False) or CosFace in torch
+    operations: the per-sample cross-entropy of the margin logits."""
+    import torch
+
+    F = torch.nn.functional
+    cos = F.linear(F.normalize(embeddings), F.normalize(weight))
+    if arc:
+        sine = torch.sqrt((1.0 - cos**2).clamp(0, 1))
+        phi = cos * math.cos(margin) - sine * math.sin(margin)
+        phi = torch.where(cos > math.cos(math.pi - margin), phi,
+                          cos - math.sin(math.pi - margin) * margin)
+    else:
+        phi = cos - margin
+    true_class = F.one_hot(labels, weight.shape[0]).bool()
+    return F.cross_entropy(scale * torch.where(true_class, phi, cos), labels,
+                           reduction="none")
+
+
+def _torch_margin(arc):
+    def make(F, params):
+        scale, margin = params.get("scale", 64.0), params.get("margin", 0.5 if arc else 0.35)
+        return lambda labels, x, w: torch_margin_softmax(labels, x, w, scale, margin,
+                                                         arc).mean()
+    return make
+
+
+def _faces(n, dtype, rng):
+    """Labels among FACE_CLASSES classes, embeddings (n // EMBEDDING_DIM rows) near
+    their class centre, and the centres."""
+    rows = max(1, n // EMBEDDING_DIM)
+    centres = _embedding_rows(EMBEDDING_DIM * FACE_CLASSES, np.float64, rng)
+    labels = rng.integers(0, FACE_CLASSES, rows)
+    x = centres[labels] + _embedding_rows(n, np.float64, rng, 2.0)  # losses near 1
+    return (labels, x.astype(dtype), centres.astype(dtype)), {}
 
 
 def _torch_supcon(F, params):
@@ -591,6 +630,11 @@ WORKLOADS = (
     Workload("SupCon", "supcon", _labelled_batch, sizes=CONTRAST_SIZES,
              sweep_size=BATCH_SWEEP_SIZE, max_size=BATCH_MAX, torch=_torch_supcon,
              paired=True),
+    # face recognition: 256 and 4096 embeddings against FACE_CLASSES class centres
+    *(Workload(cls, shortcut, _faces, sizes=CONTRAST_SIZES, sweep_size=BATCH_SWEEP_SIZE,
+               max_size=BATCH_MAX, torch=_torch_margin(cls == "ArcFace"), wrt=(1, 2),
+               paired=True)
+      for cls, shortcut in (("ArcFace", "arcface"), ("CosFace", "cosface"))),
     # ranking: lists of LIST_SIZE items, against the paired references (the pairwise
     # ones build (lists, L, L) arrays of pairs: seconds per call at 10^4 lists)
     Workload("PairwiseHinge", "pairwise_hinge", _lists, {"margin": 1.0}, sizes=RANKING_SIZES,
@@ -799,7 +843,9 @@ def measure(workload, mode, n, dtype, threads, *, torch=None, rounds=7, target=0
     row = {
         "family": workload.family, "workload": workload.name, "loss": workload.loss,
         "params": workload.params,
-        "mode": mode, "n": int(n), "shape": list(args[-1].shape), "dtype": str(dtype),
+        # the shape of the first differentiated array (ArcFace's last is the centres)
+        "mode": mode, "n": int(n), "dtype": str(dtype),
+        "shape": list(args[workload.wrt[0] if workload.paired else -1].shape),
         "threads": threads, "seconds": times, "speedup": {}, "agrees": {},
     }
     for peer in ("reference", "read", "torch"):

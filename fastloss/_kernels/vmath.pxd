@@ -14,12 +14,9 @@
 #     double fl_row_max(const double* x, n)   float fl_row_maxf(const float* x, n)
 #     double fl_sum_exp(const double* x, n, double shift)     sum of e^(x[i] - shift)
 #     double fl_sum_expf(const float* x, n, float shift)
-#     double fl_sum_exp_scaled(const double* x, n, double scale, double shift)
-#                                                  sum of e^(x[i] scale - shift)
-#     double fl_sum_exp_scaledf(const float* x, n, float scale, float shift)
-#     double fl_exp_scaled_inplace(double* x, n, double scale, double shift)
-#     double fl_exp_scaled_inplacef(float* x, n, float scale, float shift)
-#                         the same sum, x[i] overwritten with its term
+#     double fl_sum_exp_scaled(double* x, n, double scale, double shift, int inplace)
+#     double fl_sum_exp_scaledf(float* x, n, double scale, double shift, int inplace)
+#                         sum of e^(x[i] scale - shift); inplace: x[i] becomes its term
 #     double fl_logsumexp(const double* x, n)  double fl_logsumexpf(const float* x, n)
 #
 # Every helper is a branch-free static inline C function (noexcept nogil in Cython):
@@ -489,87 +486,81 @@ cdef extern from *:
         return m[0];
     }
 
-    /* sum of e^(x[i] scale - shift), in a fixed order (NaN if any x[i] is NaN). */
-    FL_INLINE double fl_sum_exp_scaled(const double *x, Py_ssize_t n, double scale,
-                                       double shift)
+    /* sum of e^(x[i] - shift), in a fixed order (NaN if any x[i] is NaN). */
+    FL_INLINE double fl_sum_exp(const double *x, Py_ssize_t n, double shift)
     {
         double s[FL_LANES];
         Py_ssize_t i = 0;
         for (int j = 0; j < FL_LANES; j++) s[j] = 0.0;
         for (; i + FL_LANES <= n; i += FL_LANES) {
             FL_LANE_LOOP
-            for (int j = 0; j < FL_LANES; j++) s[j] += fl_exp(x[i + j] * scale - shift);
+            for (int j = 0; j < FL_LANES; j++) s[j] += fl_exp(x[i + j] - shift);
         }
-        for (; i < n; i++) s[0] += fl_exp(x[i] * scale - shift);
+        for (; i < n; i++) s[0] += fl_exp(x[i] - shift);
         return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
     }
 
     /* The same for float data: e^ in float, accumulated in double. */
-    FL_INLINE double fl_sum_exp_scaledf(const float *x, Py_ssize_t n, float scale,
-                                        float shift)
-    {
-        double s[FL_LANES];
-        Py_ssize_t i = 0;
-        for (int j = 0; j < FL_LANES; j++) s[j] = 0.0;
-        for (; i + FL_LANES <= n; i += FL_LANES) {
-            FL_LANE_LOOP
-            for (int j = 0; j < FL_LANES; j++) s[j] += (double)fl_expf(x[i + j] * scale - shift);
-        }
-        for (; i < n; i++) s[0] += (double)fl_expf(x[i] * scale - shift);
-        return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
-    }
-
-    /* fl_sum_exp_scaled that also overwrites x[i] with its term e^(x[i] scale - shift):
-       the same sum, bit for bit. */
-    FL_INLINE double fl_exp_scaled_inplace(double *x, Py_ssize_t n, double scale,
-                                           double shift)
-    {
-        double s[FL_LANES];
-        Py_ssize_t i = 0;
-        for (int j = 0; j < FL_LANES; j++) s[j] = 0.0;
-        for (; i + FL_LANES <= n; i += FL_LANES) {
-            FL_LANE_LOOP
-            for (int j = 0; j < FL_LANES; j++) {
-                x[i + j] = fl_exp(x[i + j] * scale - shift);
-                s[j] += x[i + j];
-            }
-        }
-        for (; i < n; i++) {
-            x[i] = fl_exp(x[i] * scale - shift);
-            s[0] += x[i];
-        }
-        return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
-    }
-
-    FL_INLINE double fl_exp_scaled_inplacef(float *x, Py_ssize_t n, float scale,
-                                            float shift)
-    {
-        double s[FL_LANES];
-        Py_ssize_t i = 0;
-        for (int j = 0; j < FL_LANES; j++) s[j] = 0.0;
-        for (; i + FL_LANES <= n; i += FL_LANES) {
-            FL_LANE_LOOP
-            for (int j = 0; j < FL_LANES; j++) {
-                x[i + j] = fl_expf(x[i + j] * scale - shift);
-                s[j] += (double)x[i + j];
-            }
-        }
-        for (; i < n; i++) {
-            x[i] = fl_expf(x[i] * scale - shift);
-            s[0] += (double)x[i];
-        }
-        return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
-    }
-
-    /* sum of e^(x[i] - shift): the scale 1 is exact (x * 1 is folded away). */
-    FL_INLINE double fl_sum_exp(const double *x, Py_ssize_t n, double shift)
-    {
-        return fl_sum_exp_scaled(x, n, 1.0, shift);
-    }
-
     FL_INLINE double fl_sum_expf(const float *x, Py_ssize_t n, float shift)
     {
-        return fl_sum_exp_scaledf(x, n, 1.0f, shift);
+        double s[FL_LANES];
+        Py_ssize_t i = 0;
+        for (int j = 0; j < FL_LANES; j++) s[j] = 0.0;
+        for (; i + FL_LANES <= n; i += FL_LANES) {
+            FL_LANE_LOOP
+            for (int j = 0; j < FL_LANES; j++) s[j] += (double)fl_expf(x[i + j] - shift);
+        }
+        for (; i < n; i++) s[0] += (double)fl_expf(x[i] - shift);
+        return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+    }
+
+    /* sum of e^(x[i] scale - shift), in a fixed order (NaN if any x[i] is NaN); with
+       `inplace`, x[i] is overwritten with its term. The float version forms the
+       argument in double (x[i] scale is not rounded to float before the shift, so a
+       loss log(sum) + shift - x[k] scale does not lose the last bits of a large
+       scaled logit), then takes e^ in float. */
+    FL_INLINE double fl_sum_exp_scaled(double *x, Py_ssize_t n, double scale, double shift,
+                                       int inplace)
+    {
+        double s[FL_LANES];
+        Py_ssize_t i = 0;
+        for (int j = 0; j < FL_LANES; j++) s[j] = 0.0;
+        for (; i + FL_LANES <= n; i += FL_LANES) {
+            FL_LANE_LOOP
+            for (int j = 0; j < FL_LANES; j++) {
+                double e = fl_exp(x[i + j] * scale - shift);
+                s[j] += e;
+                if (inplace) x[i + j] = e;
+            }
+        }
+        for (; i < n; i++) {
+            double e = fl_exp(x[i] * scale - shift);
+            s[0] += e;
+            if (inplace) x[i] = e;
+        }
+        return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+    }
+
+    FL_INLINE double fl_sum_exp_scaledf(float *x, Py_ssize_t n, double scale, double shift,
+                                        int inplace)
+    {
+        double s[FL_LANES];
+        Py_ssize_t i = 0;
+        for (int j = 0; j < FL_LANES; j++) s[j] = 0.0;
+        for (; i + FL_LANES <= n; i += FL_LANES) {
+            FL_LANE_LOOP
+            for (int j = 0; j < FL_LANES; j++) {
+                float e = fl_expf((float)((double)x[i + j] * scale - shift));
+                s[j] += (double)e;
+                if (inplace) x[i + j] = e;
+            }
+        }
+        for (; i < n; i++) {
+            float e = fl_expf((float)((double)x[i] * scale - shift));
+            s[0] += (double)e;
+            if (inplace) x[i] = e;
+        }
+        return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
     }
 
     /* log sum e^x[i] = m + log(sum e^(x[i] - m)), m the row max. An infinite max is
@@ -613,13 +604,9 @@ cdef extern from *:
     float fl_row_maxf(const float* x, Py_ssize_t n) noexcept nogil
     double fl_sum_exp(const double* x, Py_ssize_t n, double shift) noexcept nogil
     double fl_sum_expf(const float* x, Py_ssize_t n, float shift) noexcept nogil
-    double fl_sum_exp_scaled(const double* x, Py_ssize_t n, double scale,
-                             double shift) noexcept nogil
-    double fl_sum_exp_scaledf(const float* x, Py_ssize_t n, float scale,
-                              float shift) noexcept nogil
-    double fl_exp_scaled_inplace(double* x, Py_ssize_t n, double scale,
-                                 double shift) noexcept nogil
-    double fl_exp_scaled_inplacef(float* x, Py_ssize_t n, float scale,
-                                  float shift) noexcept nogil
+    double fl_sum_exp_scaled(double* x, Py_ssize_t n, double scale, double shift,
+                             int inplace) noexcept nogil
+    double fl_sum_exp_scaledf(float* x, Py_ssize_t n, double scale, double shift,
+                              int inplace) noexcept nogil
     double fl_logsumexp(const double* x, Py_ssize_t n) noexcept nogil
     double fl_logsumexpf(const float* x, Py_ssize_t n) noexcept nogil
