@@ -19,6 +19,8 @@ from fastloss.regression import *  # noqa: F403
 from fastloss.regression import __all__ as _regression_all
 from fastloss.segmentation import *  # noqa: F403
 from fastloss.segmentation import __all__ as _segmentation_all
+from fastloss.sequence import *  # noqa: F403
+from fastloss.sequence import __all__ as _sequence_all
 
 #: The package version (written by the build from meson.build, its one source).
 __version__: str = _version.__version__
@@ -31,4 +33,5 @@ __all__ = [
     *_segmentation_all,
     *_embedding_all,
     *_ranking_all,
+    *_sequence_all,
 ]

@@ -29,7 +29,8 @@ reduction "none" (the gradient of the sum of the values) times ``g`` broadcast o
 the row is exact. BatchTriplet and SupCon (the batch_triplet kind) are the exception:
 an anchor's value depends on other rows of the batch, so their "none" values cannot
 be differentiated this way (ValueError); so is the margin kind (ArcFace, CosFace),
-whose class centres every value depends on. InfoNCE has no adapter (TypeError).
+whose class centres every value depends on. InfoNCE, GaussianNLL and CTC have no
+adapter (TypeError).
 """
 
 from __future__ import annotations
@@ -93,6 +94,11 @@ def kind_of(loss: object) -> Kind:
         raise TypeError(
             "InfoNCE (two differentiable views z1, z2) has no framework adapter: call its "
             "value_and_gradient on arrays")
+    if isinstance(loss, fl.CTC):
+        raise TypeError(
+            "CTC (four inputs: targets, log_probs, input_lengths, target_lengths) has no "
+            "framework adapter: call its value_and_gradient on arrays (PyTorch's own "
+            "ctc_loss takes the same arguments)")
     raise TypeError(
         "loss must be a fastloss loss object such as fastloss.Huber(delta=2.0); "
         f"got {loss!r}"

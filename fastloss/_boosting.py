@@ -87,6 +87,10 @@ class Spec:
             raise TypeError(
                 "BoxIoU is a box regression loss (four coordinates per sample, a loss per "
                 "box): it is not a boosting objective")
+        if isinstance(loss, fl.CTC):
+            raise TypeError(
+                "CTC is a sequence loss (a loss per sequence of frames, over every "
+                "alignment of its target): it is not a boosting objective")
         if isinstance(loss, fl.NLL):
             raise TypeError(
                 "NLL takes log-probabilities and is linear in them: over the raw scores a "

@@ -772,11 +772,11 @@ class SupCon(_SoftmaxContrast[ValueT]):
     """Supervised contrastive loss (Khosla et al. 2020, "SupCon", L_out).
 
     ``loss(labels, embeddings)``: labels (n,) of any integer dtype, embeddings (n, dim).
-    With u_i = x_i / max(|x_i|, 1e-12) (torch.nn.functional.normalize),
+    With u_i = x_i / max(norm(x_i), 1e-12) (torch.nn.functional.normalize),
     s_ia = u_i . u_a / temperature and P(i) the other rows with i's label, anchor i's
     loss is
 
-        l_i = log sum_{a != i} exp(s_ia) - (1 / |P(i)|) sum_{p in P(i)} s_ip,
+        l_i = log sum_{a != i} exp(s_ia) - (1 / size(P(i))) sum_{p in P(i)} s_ip,
 
     0 for an anchor without a positive. "mean" divides sum(w_i l_i) by the weight of the
     anchors that have a positive (0.0 when none has); "sum" is sum(w_i l_i); "none" is
@@ -869,7 +869,7 @@ class InfoNCE(_SoftmaxContrast[ValueT]):
     ``loss(z1, z2)``: z1 and z2 (n, dim), row i of each a view of the same example.
     The 2n embeddings form one batch; each is an anchor whose one positive is the
     other view of its example and whose negatives are the other 2n - 2 embeddings:
-    with u = z / max(|z|, 1e-12) and s_ab = u_a . u_b / temperature,
+    with u = z / max(norm(z), 1e-12) and s_ab = u_a . u_b / temperature,
 
         l_a = log sum_{b != a} exp(s_ab) - s_a,pos(a).
 

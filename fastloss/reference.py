@@ -1540,3 +1540,71 @@ def list_mle(relevance, scores, where=None, sample_weight=None, reduction="mean"
     np.put_along_axis(grad, order, grad_sorted, axis=1)
     value, (grad,) = _reduce_rows(values, (grad,), sample_weight, reduction)
     return value, grad
+
+
+# ---- sequences -------------------------------------------------------------------------
+
+
+def _log_sum(*terms):
+    """log(sum e^terms), elementwise; -inf when every term is -inf."""
+    stacked = np.stack(np.broadcast_arrays(*terms))
+    peak = stacked.max(axis=0)
+    safe = np.where(np.isfinite(peak), peak, 0.0)
+    with np.errstate(divide="ignore"):
+        return safe + np.log(np.exp(stacked - safe).sum(axis=0))
+
+
+def ctc(targets, log_probs, input_lengths, target_lengths, blank=0, zero_infinity=False,
+        sample_weight=None, reduction="mean"):
+    """CTC loss (Graves et al. 2006) by forward-backward in log space, per sequence;
+    returns (value, d/d log_probs). "mean" is torch's: each loss over its target
+    length, then the (weighted) mean. An impossible target: loss inf and a NaN
+    gradient (0 and 0 with zero_infinity)."""
+    lp = np.asarray(log_probs, dtype=float)
+    frames, batch, _ = lp.shape
+    targets = np.asarray(targets)
+    lengths = np.asarray(target_lengths)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    w = np.ones(batch) if sample_weight is None else np.asarray(sample_weight, float)
+    values, grad = np.zeros(batch), np.zeros_like(lp)
+    for n in range(batch):
+        length, steps = int(lengths[n]), int(input_lengths[n])
+        labels = (targets[n, :length] if targets.ndim == 2
+                  else targets[starts[n]:starts[n] + length])
+        ext = np.full(2 * length + 1, blank)
+        ext[1::2] = labels
+        states = len(ext)
+        skip = np.zeros(states, dtype=bool)
+        skip[3::2] = labels[1:] != labels[:-1]
+        y = lp[:steps, n, :][:, ext]  # (steps, states)
+        alpha = np.full((steps, states), -np.inf)
+        beta = np.full((steps, states), -np.inf)
+        if steps:
+            alpha[0, :2] = y[0, :2]
+            beta[-1, -2:] = y[-1, -2:]
+        pad = np.full(2, -np.inf)
+        for t in range(1, steps):
+            prev = np.concatenate([pad, alpha[t - 1]])
+            alpha[t] = y[t] + _log_sum(prev[2:], prev[1:-1], np.where(skip, prev[:-2], -np.inf))
+        for t in range(steps - 2, -1, -1):
+            nxt = np.concatenate([beta[t + 1], pad])
+            skip_next = np.concatenate([skip[2:], np.zeros(min(2, states), dtype=bool)])
+            beta[t] = y[t] + _log_sum(nxt[:-2], nxt[1:-1], np.where(skip_next, nxt[2:], -np.inf))
+        if steps:
+            values[n] = -_log_sum(alpha[-1, -1], alpha[-1, -2] if states > 1 else -np.inf)
+        else:
+            values[n] = 0.0 if length == 0 else np.inf
+        if np.isinf(values[n]) and zero_infinity:
+            values[n] = 0.0
+            continue
+        with np.errstate(invalid="ignore"):
+            occupancy = np.exp(alpha + beta - y + values[n])
+        for s, c in enumerate(ext):
+            grad[:steps, n, c] -= occupancy[:, s]
+        if np.isinf(values[n]):
+            grad[:steps, n, :] = np.nan
+    per_length = values / np.maximum(lengths, 1)
+    if reduction == "mean":
+        coef = w / np.maximum(lengths, 1) / np.sum(w)
+        return float(np.sum(w * per_length) / np.sum(w)), grad * coef[None, :, None]
+    return _reduce(values, reduction, sample_weight), grad * w[None, :, None]

@@ -37,6 +37,11 @@ N_LABELS = 3
 N_CLASSES, DIM, LIST_SIZE = 5, 6, 7
 
 
+#: The argument whose first axis counts the rows, where it is not the last: ArcFace's
+#: last argument holds the class centres, CTC's rows are its input lengths.
+_ROWS_ARG = {"margin": 1, "ctc": 2}
+
+
 @dataclass(frozen=True)
 class Inputs:
     """The positional arrays of a loss call and its keywords besides sample_weight."""
@@ -126,7 +131,7 @@ class Entry:
         rng = np.random.default_rng(seed)
         args, kwargs = _MAKERS[self.kind](self, n, rng)
         args = tuple(_cast(a, dtype) for a in args)
-        return Inputs(args, kwargs, rows_arg=1 if self.kind == "margin" else -1)
+        return Inputs(args, kwargs, rows_arg=_ROWS_ARG.get(self.kind, -1))
 
     def data(self, shape, rng, dtype=np.float64):
         """(y_true, y_pred) of `shape` for a regression loss, inside its domain."""
@@ -299,6 +304,24 @@ def _make_margin(entry, n, rng):
     return (labels, centres[labels] + rng.normal(0.0, 0.8, (n, DIM)), centres), {}
 
 
+def _make_ctc(entry, n, rng):
+    """Padded targets (n, 4) of 0 to 4 labels (repeats included), log-probabilities
+    (12, n, N_CLASSES) from a log_softmax, input lengths 6 to 12; with zero_infinity,
+    every fifth target is longer than its frames allow."""
+    blank = entry.params.get("blank", 0)
+    others = np.array([c for c in range(N_CLASSES) if c != blank])
+    targets = rng.choice(others, (n, 4))
+    targets[::3, 1] = targets[::3, 0]  # a repeated label needs a blank between
+    target_lengths = rng.integers(0, 5, n)
+    input_lengths = rng.integers(6, 13, n)
+    if entry.params.get("zero_infinity"):
+        targets[::5] = others[0], others[0], others[0], others[0]
+        target_lengths[::5], input_lengths[::5] = 4, 6  # needs 7 frames
+    z = rng.normal(0.0, 1.5, (12, n, N_CLASSES))
+    log_probs = z - np.log(np.exp(z).sum(axis=2, keepdims=True))
+    return (targets, log_probs, input_lengths, target_lengths), {}
+
+
 def _make_ranking(entry, n, rng):
     relevance = rng.integers(0, 4, (n, LIST_SIZE)).astype(np.float64)
     scores = rng.standard_normal((n, LIST_SIZE))
@@ -336,6 +359,7 @@ _MAKERS = {
     "batch": _make_batch,
     "views": _make_views,
     "margin": _make_margin,
+    "ctc": _make_ctc,
     "ranking": _make_ranking,
     "boxes": _make_boxes,
     "gaussian": _make_gaussian,
@@ -543,14 +567,22 @@ RANKING = [
     _ranking(fl.LambdaRank, "lambda_rank", {"k": 3}),
 ]
 
+# 12 frames, 5 classes, targets up to 4 labels; 1100 sequences run in parallel
+SEQUENCE = [
+    Entry(fl.CTC, "ctc", params, family="sequence", kind="ctc", elementwise=False,
+          paired=True, threads_rows=1100)
+    for params in ({}, {"blank": 2, "zero_infinity": True})
+]
+
 #: Every entry: each loss class at least once, with non-default hyper-parameters
 #: where they change the code path.
-ENTRIES = [*REGRESSION, *CLASSIFICATION, *DETECTION, *SEGMENTATION, *EMBEDDING, *RANKING]
+ENTRIES = [*REGRESSION, *CLASSIFICATION, *DETECTION, *SEGMENTATION, *EMBEDDING, *RANKING,
+           *SEQUENCE]
 #: The first entry of each class (the cheaper contract tests run on these).
 ONE_PER_CLASS = [entry for i, entry in enumerate(ENTRIES)
                  if all(other.cls is not entry.cls for other in ENTRIES[:i])]
 FAMILIES = ("regression", "classification", "detection", "segmentation", "embedding",
-            "ranking")
+            "ranking", "sequence")
 
 
 def defaults(entries):

@@ -51,7 +51,8 @@ def test_every_exported_loss_has_a_workload():
     assert _bench.unregistered_losses() == []
     assert {w.loss for w in _bench.workloads()} == set(_bench.exported_losses())
     assert {w.family for w in _bench.workloads()} == {
-        "regression", "classification", "detection", "segmentation", "embedding", "ranking"}
+        "regression", "classification", "detection", "segmentation", "embedding", "ranking",
+        "sequence"}
     names = [w.name for w in _bench.workloads()]
     assert len(set(names)) == len(names)  # asv and the regression check key on them
     assert {w.name for w in _bench.workloads() if w.loss == "BatchTriplet"} == {
@@ -145,7 +146,7 @@ def test_bench_default_is_a_sweep_of_one_size_per_workload():
         for mode in _bench.MODES:  # the sweep compares with the reference wherever --full does
             assert (w.reference(mode, w.sweep_size) is None) == (w.reference(mode) is None), (
                 w.name, mode)
-    assert len({w.family for w in _bench.workloads()}) == 6
+    assert len({w.family for w in _bench.workloads()}) == 7
     full_rounds, full_target, full_dtypes, full_sizes = _bench._plan(parse_bench("--full"))
     assert (full_rounds, full_dtypes) == (7, ["float64", "float32"]) and full_target > target
     assert all(full_sizes(w) == w.sizes for w in _bench.workloads())
@@ -314,8 +315,8 @@ def test_paired_references_serve_value_and_gradient_only():
         # CosineSimilarity takes (y_true, y_pred) with a gradient for y_pred only, as
         # the classification losses do, and has their separate references;
         # GaussianNLL's three inputs have a paired reference, as the embedding losses
-        paired = (w.family in ("embedding", "ranking") and w.loss != "CosineSimilarity"
-                  or w.loss == "GaussianNLL")
+        paired = (w.family in ("embedding", "ranking", "sequence")
+                  and w.loss != "CosineSimilarity" or w.loss == "GaussianNLL")
         if not paired:
             assert not w.paired
             continue

@@ -29,7 +29,7 @@ def test_usable_losses_cover_every_non_embedding_loss():
     assert set(usable) == exported - {"Contrastive", "Triplet", "BatchTriplet", "CosineEmbedding",
                                       "CosineSimilarity", "SupCon", "InfoNCE", "ArcFace",
                                       "CosFace", "NLL",
-                                      "BoxIoU", "GaussianNLL",
+                                      "BoxIoU", "GaussianNLL", "CTC",
                                       "Dice", "Tversky"}
     assert {policy for _, policy in usable.values()} == {
         "exact", "surrogate", "bound", "floored"}
@@ -46,6 +46,7 @@ def test_embedding_losses_are_not_objectives(loss):
 @pytest.mark.parametrize("loss, match", [
     (fl.NLL(), "no minimum"), (fl.BoxIoU(), "not a boosting objective"),
     (fl.Dice(), "not a boosting objective"), (fl.GaussianNLL(), "not a boosting objective"),
+    (fl.CTC(), "sequence loss"),
 ])
 def test_nll_and_box_losses_are_not_objectives(loss, match):
     with pytest.raises(TypeError, match=match):

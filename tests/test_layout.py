@@ -15,7 +15,7 @@ pytestmark = pytest.mark.one_kernel_set
 
 PACKAGE = Path(fastloss.__file__).parent
 FAMILIES = {"regression", "classification", "detection", "segmentation", "embedding",
-            "ranking", "reference"}
+            "ranking", "sequence", "reference"}
 OPTIONAL = ("torch", "jax", "jaxlib", "keras", "xgboost", "lightgbm", "catboost", "dask",
             "distributed", "matplotlib", "tqdm", "sklearn")
 

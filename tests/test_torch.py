@@ -447,7 +447,7 @@ def test_training_loop_reaches_builtin_accuracy():
 
 
 @pytest.mark.parametrize("loss, match", [(fl.InfoNCE(), "InfoNCE"),
-                                         (fl.GaussianNLL(), "GaussianNLL")])
+                                         (fl.GaussianNLL(), "GaussianNLL"), (fl.CTC(), "CTC")])
 def test_losses_without_an_adapter_are_a_clear_error(loss, match):
     x = torch.ones(4, 3, dtype=torch.float64, requires_grad=True)
     with pytest.raises(TypeError, match=f"{match}.*no framework adapter"):

@@ -347,6 +347,17 @@ values = [
     fl.batch_triplet(classes_of, x1, margin=0.2, strategy="all", reduction="none"),
 ]
 
+# ---- sequences ------------------------------------------------------------------------
+frames_lp = np.log(np.full((6, 2, 4), 0.25))
+ctc_loss = fl.CTC(blank=0, zero_infinity=True)
+assert_type(ctc_loss([[1, 2], [3, 3]], frames_lp, [6, 5], [2, 2]), float)
+assert_type(ctc_loss.zero_infinity, bool)
+ctc_grad = ctc_loss.gradient([[1, 2], [3, 3]], frames_lp, [6, 5], [2, 2])
+assert ctc_grad.shape == frames_lp.shape
+value, ctc_grad = fl.CTC(reduction="sum").value_and_gradient([1, 2, 3, 3], frames_lp, [6, 5],
+                                                            [2, 2])
+assert_type(fl.ctc([[1, 2], [3, 3]], frames_lp, [6, 5], [2, 2], reduction="none"), FloatArray)
+
 # ---- ranking --------------------------------------------------------------------------
 relevance = rng.integers(0, 3, size=(4, 6)).astype(np.float64)
 ranking_scores = rng.normal(size=(4, 6))

@@ -427,6 +427,31 @@ def _faces(n, dtype, rng):
     return (labels, x.astype(dtype), centres.astype(dtype)), {}
 
 
+#: CTC: frames and classes of each sequence; sizes of 8 and 32 sequences.
+CTC_FRAMES, CTC_CLASSES = 500, 50
+CTC_SIZES = tuple(CTC_FRAMES * CTC_CLASSES * batch for batch in (8, 32))
+
+
+def _sequences(n, dtype, rng):
+    """n // (CTC_FRAMES CTC_CLASSES) sequences (fewer frames below one sequence):
+    log-probabilities (frames, batch, classes) from random logits, input lengths 80% to
+    100% of the frames, padded targets of 10% to 20% of the frames (500 frames: input
+    lengths 400 to 500, targets of 50 to 100 labels)."""
+    batch = max(1, n // (CTC_FRAMES * CTC_CLASSES))
+    frames = min(CTC_FRAMES, max(2, n // (batch * CTC_CLASSES)))
+    logits = rng.normal(0.0, 2.0, (frames, batch, CTC_CLASSES))
+    log_probs = logits - np.log(np.exp(logits).sum(axis=2, keepdims=True))
+    targets = rng.integers(1, CTC_CLASSES, (batch, max(1, frames // 5)))
+    input_lengths = rng.integers(frames * 4 // 5, frames + 1, batch)
+    target_lengths = rng.integers(frames // 10, frames // 5 + 1, batch)
+    return (targets, log_probs.astype(dtype), input_lengths, target_lengths), {}
+
+
+def _torch_ctc(F, params):
+    return lambda targets, log_probs, input_lengths, target_lengths: F.ctc_loss(
+        log_probs, targets, input_lengths, target_lengths)
+
+
 def _torch_supcon(F, params):
     return lambda labels, x: torch_supcon(labels, x, params.get("temperature", 0.1))
 
@@ -635,6 +660,9 @@ WORKLOADS = (
                max_size=BATCH_MAX, torch=_torch_margin(cls == "ArcFace"), wrt=(1, 2),
                paired=True)
       for cls, shortcut in (("ArcFace", "arcface"), ("CosFace", "cosface"))),
+    # sequences: CTC on 8 and 32 sequences of 500 frames over 50 classes
+    Workload("CTC", "ctc", _sequences, sizes=CTC_SIZES, sweep_size=CTC_SIZES[0],
+             max_size=CTC_SIZES[-1], torch=_torch_ctc, paired=True),
     # ranking: lists of LIST_SIZE items, against the paired references (the pairwise
     # ones build (lists, L, L) arrays of pairs: seconds per call at 10^4 lists)
     Workload("PairwiseHinge", "pairwise_hinge", _lists, {"margin": 1.0}, sizes=RANKING_SIZES,
