@@ -1037,13 +1037,29 @@ def box_iou_loss_hess(y_true, y_pred, *, kind="giou", eps=1e-7, reduction="mean"
 # One mask per sample (row), flattened; p the probabilities (sigmoid of logits).
 
 
-def _seg_overlap_parts(y_true, y_pred, from_logits, alpha, beta, gamma, smooth, dice):
-    """(loss per sample, gradient, surrogate hessian 1) of soft Dice or Tversky."""
-    n = np.shape(y_pred)[0]
-    z = np.asarray(y_pred, float).reshape(n, -1)
-    t = np.asarray(y_true, float).reshape(n, -1)
-    p = 1.0 / (1.0 + np.exp(-z)) if from_logits else z
-    tp, sp, st = (p * t).sum(axis=1), p.sum(axis=1), t.sum(axis=1)
+def _seg_overlap_parts(y_true, y_pred, from_logits, alpha, beta, gamma, smooth, dice,
+                       multiclass=False):
+    """(loss per sample, gradient, surrogate hessian 1) of soft Dice or Tversky.
+
+    multiclass: y_pred (n, C, ...), probabilities or logits (a softmax over axis 1),
+    y_true one-hot rows or integer labels (n, ...); each (sample, class) is a mask, and
+    a sample's loss is the mean over its classes (the surrogate hessian 1 / C)."""
+    shape = np.shape(y_pred)
+    z = np.asarray(y_pred, float)
+    t = np.asarray(y_true)
+    if multiclass:
+        classes = shape[1]
+        if t.dtype.kind in "biu":
+            t = np.moveaxis(np.eye(classes)[t], -1, 1)
+        p = np.exp(z - z.max(axis=1, keepdims=True)) if from_logits else z
+        if from_logits:
+            p = p / p.sum(axis=1, keepdims=True)
+        rows = shape[0] * classes
+    else:
+        p = 1.0 / (1.0 + np.exp(-z)) if from_logits else z
+        rows, classes = shape[0], 1
+    p_rows, t = p.reshape(rows, -1), np.asarray(t, float).reshape(rows, -1)
+    tp, sp, st = (p_rows * t).sum(axis=1), p_rows.sum(axis=1), t.sum(axis=1)
     if dice:  # 1 - (2 TP + s) / (P + T + s)
         num, den = 2 * tp + smooth, sp + st + smooth
         d_num, d_den = 2 * t, np.ones_like(t)
@@ -1053,12 +1069,13 @@ def _seg_overlap_parts(y_true, y_pred, from_logits, alpha, beta, gamma, smooth, 
         d_num, d_den = t, t + alpha * (1 - t) - beta * t
     score = num / den
     d_score = (d_num * den[:, None] - num[:, None] * d_den) / den[:, None] ** 2
-    loss = (1 - score) ** gamma
-    grad = -gamma * ((1 - score) ** (gamma - 1))[:, None] * d_score
-    if from_logits:
+    loss = ((1 - score) ** gamma).reshape(shape[0], classes).mean(axis=1)
+    grad = (-gamma * ((1 - score) ** (gamma - 1))[:, None] * d_score / classes).reshape(shape)
+    if from_logits and multiclass:  # through the softmax over the class axis
+        grad = p * (grad - (grad * p).sum(axis=1, keepdims=True))
+    elif from_logits:
         grad = grad * p * (1 - p)
-    shape = np.shape(y_pred)
-    return loss, grad.reshape(shape), np.ones(shape)
+    return loss, grad, np.ones(shape) / classes
 
 
 def _seg_reduce(parts, what, reduction, sample_weight):
@@ -1068,41 +1085,47 @@ def _seg_reduce(parts, what, reduction, sample_weight):
     return _scale(grad if what == "grad" else hess, reduction, sample_weight, rows=True)
 
 
-def dice(y_true, y_pred, *, smooth=1.0, from_logits=False, reduction="mean",
-         sample_weight=None):
-    parts = _seg_overlap_parts(y_true, y_pred, from_logits, 0.5, 0.5, 1.0, smooth, True)
+def dice(y_true, y_pred, *, smooth=1.0, from_logits=False, multiclass=False,
+         reduction="mean", sample_weight=None):
+    parts = _seg_overlap_parts(y_true, y_pred, from_logits, 0.5, 0.5, 1.0, smooth, True,
+                               multiclass)
     return _seg_reduce(parts, "value", reduction, sample_weight)
 
 
-def dice_grad(y_true, y_pred, *, smooth=1.0, from_logits=False, reduction="mean",
-              sample_weight=None):
-    parts = _seg_overlap_parts(y_true, y_pred, from_logits, 0.5, 0.5, 1.0, smooth, True)
+def dice_grad(y_true, y_pred, *, smooth=1.0, from_logits=False, multiclass=False,
+              reduction="mean", sample_weight=None):
+    parts = _seg_overlap_parts(y_true, y_pred, from_logits, 0.5, 0.5, 1.0, smooth, True,
+                               multiclass)
     return _seg_reduce(parts, "grad", reduction, sample_weight)
 
 
-def dice_hess(y_true, y_pred, *, smooth=1.0, from_logits=False, reduction="mean",
-              sample_weight=None):
-    """The surrogate 1."""
-    parts = _seg_overlap_parts(y_true, y_pred, from_logits, 0.5, 0.5, 1.0, smooth, True)
+def dice_hess(y_true, y_pred, *, smooth=1.0, from_logits=False, multiclass=False,
+              reduction="mean", sample_weight=None):
+    """The surrogate 1 (1 / C per class with multiclass)."""
+    parts = _seg_overlap_parts(y_true, y_pred, from_logits, 0.5, 0.5, 1.0, smooth, True,
+                               multiclass)
     return _seg_reduce(parts, "hess", reduction, sample_weight)
 
 
 def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, gamma=1.0, smooth=1.0, from_logits=False,
-            reduction="mean", sample_weight=None):
-    parts = _seg_overlap_parts(y_true, y_pred, from_logits, alpha, beta, gamma, smooth, False)
+            multiclass=False, reduction="mean", sample_weight=None):
+    parts = _seg_overlap_parts(y_true, y_pred, from_logits, alpha, beta, gamma, smooth, False,
+                               multiclass)
     return _seg_reduce(parts, "value", reduction, sample_weight)
 
 
 def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, gamma=1.0, smooth=1.0,
-                 from_logits=False, reduction="mean", sample_weight=None):
-    parts = _seg_overlap_parts(y_true, y_pred, from_logits, alpha, beta, gamma, smooth, False)
+                 from_logits=False, multiclass=False, reduction="mean", sample_weight=None):
+    parts = _seg_overlap_parts(y_true, y_pred, from_logits, alpha, beta, gamma, smooth, False,
+                               multiclass)
     return _seg_reduce(parts, "grad", reduction, sample_weight)
 
 
 def tversky_hess(y_true, y_pred, *, alpha=0.5, beta=0.5, gamma=1.0, smooth=1.0,
-                 from_logits=False, reduction="mean", sample_weight=None):
-    """The surrogate 1."""
-    parts = _seg_overlap_parts(y_true, y_pred, from_logits, alpha, beta, gamma, smooth, False)
+                 from_logits=False, multiclass=False, reduction="mean", sample_weight=None):
+    """The surrogate 1 (1 / C per class with multiclass)."""
+    parts = _seg_overlap_parts(y_true, y_pred, from_logits, alpha, beta, gamma, smooth, False,
+                               multiclass)
     return _seg_reduce(parts, "hess", reduction, sample_weight)
 
 

@@ -3,6 +3,9 @@
 y_pred and y_true have shape (n, ...): one mask (any number of axes, and channels) per
 sample, flattened into one row; y_pred holds probabilities in [0, 1], or logits with
 ``from_logits=True`` (a sigmoid per element); y_true soft or hard targets in [0, 1].
+With ``multiclass=True``, y_pred is (n, C, ...) class scores (a softmax over axis 1
+with ``from_logits=True``) and y_true one-hot (n, C, ...) or integer labels (n, ...):
+each (sample, class) mask is scored and a sample's loss is the mean over its classes.
 One value per sample ("none" has shape (n,)); sample weights are one per sample. For
 the per-batch variant (the overlap summed over the whole batch), pass the batch as one
 sample: ``y.reshape(1, -1)``.
@@ -11,7 +14,7 @@ sample: ``y.reshape(1, -1)``.
 from __future__ import annotations
 
 import math
-from typing import Literal, overload
+from typing import Literal, NamedTuple, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -30,12 +33,14 @@ from fastloss._core.base import (
 )
 from fastloss._core.rowwise import check_unit
 from fastloss._core.validation import (
+    _to_ndarray,
     as_real_array,
     check_flag,
     check_nonnegative,
     check_number,
     check_same_shape,
 )
+from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
 
 __all__ = ["Dice", "Tversky", "dice", "tversky"]
@@ -44,12 +49,26 @@ _kernels = _dispatch.load("multiclass")
 _DICE, _TVERSKY = 0, 1
 
 
+class _Rows(NamedTuple):
+    """The prepared inputs: targets and probabilities (or logits) as rows, the rows'
+    weights, y_pred's shape; with multiclass=True, the softmax probabilities shaped
+    like y_pred (from logits) and the samples' weights."""
+
+    y: np.ndarray
+    p: np.ndarray
+    w: np.ndarray | None
+    shape: tuple
+    probs: np.ndarray | None = None
+    sample_weight: np.ndarray | None = None
+
+
 class _Overlap(OnePassLoss[ValueT]):
     """Dice and Tversky: one compiled pass over each sample's row (two with gradients)."""
 
     _items = "samples"
     exact_hessian = False
     from_logits: bool
+    multiclass: bool
     smooth: float
 
     def _kernel_params(self):
@@ -62,35 +81,87 @@ class _Overlap(OnePassLoss[ValueT]):
             raise ValueError(
                 f"y_pred must hold one mask per sample, shape (n, ...) with at least 2 axes; "
                 f"got shape {p.shape}")
+        n = p.shape[0]
+        w = row_weights(sample_weight, n)
+        if self.multiclass:
+            return self._prepare_classes(y_true, p, w)
         y = as_real_array(y_true, "y_true", p.dtype)
         check_same_shape(y, p)
         check_unit(y, "y_true", nan_invalid=True)
         if not self.from_logits:
             check_unit(p, "y_pred (probabilities, from_logits=False)", nan_invalid=False)
-        n = p.shape[0]
         rows = (n, int(np.prod(p.shape[1:], dtype=np.int64)))
-        return y.reshape(rows), p.reshape(rows), row_weights(sample_weight, n), p.shape
+        return _Rows(y.reshape(rows), p.reshape(rows), w, p.shape)
+
+    def _prepare_classes(self, y_true, p, w):
+        """multiclass=True: one row per (sample, class), each weighing w_n / C, over the
+        probabilities (the softmax over axis 1 of logits)."""
+        n, classes = p.shape[:2]
+        labels = _to_ndarray(y_true, "y_true")
+        if labels.dtype.kind in "biu":
+            if labels.shape != (n,) + p.shape[2:]:
+                raise ValueError(
+                    f"integer y_true (class labels) must have shape {(n,) + p.shape[2:]} "
+                    f"(y_pred's without its class axis 1); got {labels.shape}")
+            if labels.size and (labels.min() < 0 or labels.max() >= classes):
+                raise ValueError(f"class labels must lie in [0, {classes}); got "
+                                 f"{labels[(labels < 0) | (labels >= classes)][0]}")
+            y = (labels[:, None] == np.arange(classes).reshape(
+                (1, classes) + (1,) * (p.ndim - 2))).astype(p.dtype)
+        else:
+            y = as_real_array(y_true, "y_true", p.dtype)
+            check_same_shape(y, p)
+            check_unit(y, "y_true", nan_invalid=True)
+        if self.from_logits:
+            shifted = p - p.max(axis=1, keepdims=True)
+            probs = np.exp(shifted, out=shifted)
+            probs /= probs.sum(axis=1, keepdims=True)
+        else:
+            check_unit(p, "y_pred (probabilities, from_logits=False)", nan_invalid=False)
+            probs = np.ascontiguousarray(p)
+        rows = (n * classes, int(np.prod(p.shape[2:], dtype=np.int64)))
+        per_class = np.repeat(np.ones(n) if w is None else w, classes) / classes
+        return _Rows(np.ascontiguousarray(y).reshape(rows), probs.reshape(rows), per_class,
+                     p.shape, probs if self.from_logits else None, w)
 
     def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0, partials=None):
-        y, p, w, _ = inputs
         kind, alpha, beta, gamma = self._kernel_params()
+        y, p = inputs.y, inputs.p
+        per_sample = None
+        if self.multiclass and mode in (modes.VALUE_NONE, modes.VALUE_NONE_GRADIENT):
+            per_sample, out_a = out_a, np.empty(p.shape[0], dtype=p.dtype)
+
         def as_rows(out):  # "none" values are (n,); derivatives shaped like y_pred
             return out if out is None or out.ndim == 1 else out.reshape(p.shape)
 
-        return _kernels.overlap_run(kind, mode, y, p, w, as_rows(out_a), as_rows(out_b), scale,
-                                    self.from_logits, alpha, beta, gamma, self.smooth,
-                                    _config.get_num_threads())
+        total = _kernels.overlap_run(
+            kind, mode, y, p, inputs.w, as_rows(out_a), as_rows(out_b), scale,
+            self.from_logits and not self.multiclass, alpha, beta, gamma, self.smooth,
+            _config.get_num_threads())
+        if per_sample is not None:  # (sample, class) rows weigh w_n / C: sum the classes
+            per_sample[...] = out_a.reshape(len(per_sample), -1).sum(axis=1)
+        grad = out_b if mode == modes.VALUE_NONE_GRADIENT else out_a
+        if (inputs.probs is not None and grad is not None
+                and mode != modes.VALUE_NONE):  # through the softmax over the class axis
+            g = grad.reshape(inputs.probs.shape)
+            g -= (g * inputs.probs).sum(axis=1, keepdims=True)
+            g *= inputs.probs
+        return total
 
     def _outputs(self, out, inputs, original):
-        y, p, _, shape = inputs
-        return _Output(out, original, p.reshape(shape), y.reshape(shape))
+        return _Output(out, original, inputs.p.reshape(inputs.shape),
+                       inputs.y.reshape(inputs.shape))
 
     def _weight_total(self, inputs, partials=None):
-        n, m = inputs[1].shape
-        return blocked_weight_total(n, inputs[2], _kernels.rows_per_block(m), partials), n
+        n, m = inputs.p.shape
+        if self.multiclass:
+            samples = inputs.shape[0]
+            w = inputs.sample_weight
+            return blocked_weight_total(samples, w, modes.BLOCK), samples
+        return blocked_weight_total(n, inputs.w, _kernels.rows_per_block(m), partials), n
 
     def _values_buffer(self, inputs):
-        return np.empty(inputs[1].shape[0], dtype=inputs[1].dtype)
+        return np.empty(inputs.shape[0], dtype=inputs.p.dtype)
 
 
 class Dice(_Overlap[ValueT]):
@@ -104,7 +175,11 @@ class Dice(_Overlap[ValueT]):
     prediction give 0. The gradient is -(2 t_j (P + T + s) - (2 TP + s)) / (P + T + s)^2
     w.r.t. p (times p (1 - p) for logits); gradient_hessian returns the surrogate 1.
 
-    Shapes: y_pred (n, ...) masks, y_true the same; sample_weight (n,).
+    Shapes: y_pred (n, ...) masks, y_true the same; sample_weight (n,). With
+    ``multiclass=True``: y_pred (n, C, ...) class scores (softmax over axis 1 for
+    logits), y_true one-hot or labels (n, ...); the loss of a sample is the mean over
+    classes of the per-class loss (MONAI's ``DiceLoss(softmax=True)``). The softmax
+    and its backward run in NumPy around the compiled overlap pass.
 
     Examples
     --------
@@ -113,27 +188,28 @@ class Dice(_Overlap[ValueT]):
     0.25
     """
 
-    _param_names = ("smooth", "from_logits")
+    _param_names = ("smooth", "from_logits", "multiclass")
 
     @overload
     def __init__(
         self: Dice[float], *, smooth: float = 1.0, from_logits: bool = False,
-        reduction: Literal["mean", "sum"] = "mean",
+        multiclass: bool = False, reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
         self: Dice[FloatArray], *, smooth: float = 1.0, from_logits: bool = False,
-        reduction: Literal["none"],
+        multiclass: bool = False, reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
         self: Dice[LossValue], *, smooth: float = 1.0, from_logits: bool = False,
-        reduction: Reduction,
+        multiclass: bool = False, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, smooth: float = 1.0, from_logits: bool = False,
-                 reduction: Reduction = "mean") -> None:
+                 multiclass: bool = False, reduction: Reduction = "mean") -> None:
         self.smooth = check_nonnegative("smooth", smooth)
         self.from_logits = check_flag("from_logits", from_logits)
+        self.multiclass = check_flag("multiclass", multiclass)
         super().__init__(reduction=reduction)
 
     def _kernel_params(self):
@@ -160,7 +236,7 @@ class Tversky(_Overlap[ValueT]):
     0.5
     """
 
-    _param_names = ("alpha", "beta", "gamma", "smooth", "from_logits")
+    _param_names = ("alpha", "beta", "gamma", "smooth", "from_logits", "multiclass")
     alpha: float
     beta: float
     gamma: float
@@ -169,22 +245,22 @@ class Tversky(_Overlap[ValueT]):
     def __init__(
         self: Tversky[float], *, alpha: float = 0.5, beta: float = 0.5, gamma: float = 1.0,
         smooth: float = 1.0, from_logits: bool = False,
-        reduction: Literal["mean", "sum"] = "mean",
+        multiclass: bool = False, reduction: Literal["mean", "sum"] = "mean",
     ) -> None: ...
     @overload
     def __init__(
         self: Tversky[FloatArray], *, alpha: float = 0.5, beta: float = 0.5,
         gamma: float = 1.0, smooth: float = 1.0, from_logits: bool = False,
-        reduction: Literal["none"],
+        multiclass: bool = False, reduction: Literal["none"],
     ) -> None: ...
     @overload
     def __init__(
         self: Tversky[LossValue], *, alpha: float = 0.5, beta: float = 0.5,
         gamma: float = 1.0, smooth: float = 1.0, from_logits: bool = False,
-        reduction: Reduction,
+        multiclass: bool = False, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, alpha: float = 0.5, beta: float = 0.5, gamma: float = 1.0,
-                 smooth: float = 1.0, from_logits: bool = False,
+                 smooth: float = 1.0, from_logits: bool = False, multiclass: bool = False,
                  reduction: Reduction = "mean") -> None:
         self.alpha = check_nonnegative("alpha", alpha)
         self.beta = check_nonnegative("beta", beta)
@@ -192,6 +268,7 @@ class Tversky(_Overlap[ValueT]):
                                   "a finite number > 0")
         self.smooth = check_nonnegative("smooth", smooth)
         self.from_logits = check_flag("from_logits", from_logits)
+        self.multiclass = check_flag("multiclass", multiclass)
         super().__init__(reduction=reduction)
 
     def _kernel_params(self):
@@ -201,24 +278,26 @@ class Tversky(_Overlap[ValueT]):
 @overload
 def dice(
     y_true: ArrayLike, y_pred: ArrayLike, *, smooth: float = 1.0, from_logits: bool = False,
-    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+    multiclass: bool = False, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def dice(
     y_true: ArrayLike, y_pred: ArrayLike, *, smooth: float = 1.0, from_logits: bool = False,
-    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+    multiclass: bool = False, reduction: Literal["none"], sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def dice(
     y_true: ArrayLike, y_pred: ArrayLike, *, smooth: float = 1.0, from_logits: bool = False,
-    reduction: Reduction, sample_weight: ArrayLike | None = None,
+    multiclass: bool = False, reduction: Reduction, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def dice(
     y_true: ArrayLike, y_pred: ArrayLike, *, smooth: float = 1.0, from_logits: bool = False,
-    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+    multiclass: bool = False, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Dice` in one call."""
-    loss = shortcut_loss(Dice, smooth=smooth, from_logits=from_logits, reduction=reduction)
+    loss = shortcut_loss(Dice, smooth=smooth, from_logits=from_logits, multiclass=multiclass,
+                         reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -226,26 +305,27 @@ def dice(
 def tversky(
     y_true: ArrayLike, y_pred: ArrayLike, *, alpha: float = 0.5, beta: float = 0.5,
     gamma: float = 1.0, smooth: float = 1.0, from_logits: bool = False,
-    reduction: Literal["mean", "sum"] = "mean", sample_weight: ArrayLike | None = None,
+    multiclass: bool = False, reduction: Literal["mean", "sum"] = "mean",
+    sample_weight: ArrayLike | None = None,
 ) -> float: ...
 @overload
 def tversky(
     y_true: ArrayLike, y_pred: ArrayLike, *, alpha: float = 0.5, beta: float = 0.5,
     gamma: float = 1.0, smooth: float = 1.0, from_logits: bool = False,
-    reduction: Literal["none"], sample_weight: ArrayLike | None = None,
+    multiclass: bool = False, reduction: Literal["none"], sample_weight: ArrayLike | None = None,
 ) -> FloatArray: ...
 @overload
 def tversky(
     y_true: ArrayLike, y_pred: ArrayLike, *, alpha: float = 0.5, beta: float = 0.5,
     gamma: float = 1.0, smooth: float = 1.0, from_logits: bool = False,
-    reduction: Reduction, sample_weight: ArrayLike | None = None,
+    multiclass: bool = False, reduction: Reduction, sample_weight: ArrayLike | None = None,
 ) -> LossValue: ...
 def tversky(
     y_true: ArrayLike, y_pred: ArrayLike, *, alpha: float = 0.5, beta: float = 0.5,
     gamma: float = 1.0, smooth: float = 1.0, from_logits: bool = False,
-    reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
+    multiclass: bool = False, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Tversky` in one call."""
     loss = shortcut_loss(Tversky, alpha=alpha, beta=beta, gamma=gamma, smooth=smooth,
-                         from_logits=from_logits, reduction=reduction)
+                         from_logits=from_logits, multiclass=multiclass, reduction=reduction)
     return loss(y_true, y_pred, sample_weight=sample_weight)

@@ -340,7 +340,12 @@ def _make_boxes(entry, n, rng):
 
 
 def _make_masks(entry, n, rng):
-    """Soft or hard target masks (n, 2, 3, 4) and probabilities or logits near them."""
+    """Soft or hard target masks (n, 2, 3, 4) and probabilities or logits near them; or
+    class labels (n, 3, 4) of the two channels, and logits."""
+    if entry.targets == "labels":
+        labels = rng.integers(0, 2, (n, 3, 4))
+        z = rng.normal(0.0, 1.5, (n, 2, 3, 4)) + 2.0 * np.eye(2)[labels].transpose(0, 3, 1, 2)
+        return (labels, z), {}
     target = (rng.random((n, 2, 3, 4)) < 0.4).astype(np.float64)
     if entry.targets == "soft":
         target = np.clip(target + rng.uniform(-0.3, 0.3, target.shape), 0.0, 1.0)
@@ -514,6 +519,11 @@ SEGMENTATION = [
         (fl.Tversky, "tversky", {"alpha": 0.3, "beta": 0.7}, "hard"),
         (fl.Tversky, "tversky", {"alpha": 0.7, "beta": 0.3, "gamma": 1.5, "from_logits": True},
          "soft"),
+        # the two channels of the masks are classes: a softmax over them, or probabilities
+        (fl.Dice, "dice", {"multiclass": True, "from_logits": True}, "labels"),
+        (fl.Dice, "dice", {"multiclass": True}, "hard"),
+        (fl.Tversky, "tversky", {"alpha": 0.3, "beta": 0.7, "gamma": 2.0, "multiclass": True,
+                                 "from_logits": True}, "soft"),
     )
 ]
 

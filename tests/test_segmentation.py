@@ -119,3 +119,54 @@ def test_bad_input():
         fl.Tversky(alpha=np.nan)
     with pytest.raises(ValueError, match="from_logits"):
         fl.Dice(from_logits="yes")
+
+
+# ---- multiclass=True: a softmax over the class axis, the mean over classes -------------
+
+@pytest.mark.parametrize("cls, params, formula", CASES)
+@pytest.mark.parametrize("labels", [False, True])
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 1e-5)])
+def test_multiclass_matches_torch(cls, params, formula, labels, dtype, rtol):
+    """MONAI's DiceLoss(softmax=True) and segmentation_models' mode="multiclass": each
+    class's overlap per sample, then the mean over classes."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    classes = 4
+    label_map = rng.integers(0, classes, (5, 9, 7))
+    onehot = np.eye(classes)[label_map].transpose(0, 3, 1, 2)
+    logits = (rng.normal(0.0, 2.0, onehot.shape) + 2.0 * onehot).astype(dtype)
+    z = torch.tensor(logits.astype(np.float64), requires_grad=True)
+    p = torch.softmax(z, dim=1)
+    t = torch.tensor(onehot)
+    per_class = torch.stack([torch_overlap(torch, t[:, c], p[:, c], *formula)
+                             for c in range(classes)], dim=1)
+    w = rng.uniform(0.2, 2.0, 5)
+    expected = (torch.tensor(w) * per_class.mean(dim=1)).sum() / w.sum()
+    expected.backward()
+    loss = cls(**params, from_logits=True, multiclass=True)
+    value, grad = loss.value_and_gradient(label_map if labels else onehot, logits,
+                                          sample_weight=w)
+    assert grad.dtype == dtype and grad.shape == logits.shape
+    assert value == pytest.approx(expected.item(), rel=rtol)
+    theirs = z.grad.numpy()
+    np.testing.assert_allclose(grad, theirs, rtol=0, atol=rtol * np.abs(theirs).max())
+    values = cls(**params, from_logits=True, multiclass=True, reduction="none")(
+        label_map, logits)
+    np.testing.assert_allclose(values, per_class.mean(dim=1).detach().numpy(), rtol=rtol)
+
+
+def test_multiclass_closed_form_and_bad_labels():
+    # a perfect one-hot prediction: every class's Dice is 1 (smooth on both sides)
+    onehot = np.eye(3)[[[0, 1], [2, 2]]].transpose(2, 0, 1)[None]  # (1, 3, 2, 2)
+    assert fl.dice(onehot, onehot, multiclass=True) == 0.0
+    # uniform probabilities over 2 classes, 4 pixels all of class 0, smooth 0:
+    # class 0: 1 - 2 * 2 / (2 + 4) = 1/3; class 1: 1 - 0 / 2 = 1; mean 2/3
+    uniform = np.full((1, 2, 4), 0.5)
+    assert fl.dice([[0, 0, 0, 0]], uniform, smooth=0.0, multiclass=True) == pytest.approx(
+        2 / 3, rel=1e-15)
+    with pytest.raises(ValueError, match=r"class labels must lie in \[0, 2\)"):
+        fl.dice([[0, 2, 0, 0]], uniform, multiclass=True)
+    with pytest.raises(ValueError, match=r"must have shape \(1, 4\)"):
+        fl.dice([[0, 1, 0]], uniform, multiclass=True)
+    with pytest.raises(ValueError, match="multiclass must be True or False"):
+        fl.Tversky(multiclass="yes")

@@ -260,6 +260,12 @@ for loss in overlap:
 assert_type(fl.Tversky().gamma, float)
 assert_type(fl.dice(mask, mask_logits, from_logits=True, reduction="none"), FloatArray)
 assert_type(fl.tversky(mask, mask_logits, from_logits=True), float)
+class_map = rng.integers(0, 3, size=(n, 8, 8))
+class_logits = rng.normal(size=(n, 3, 8, 8))
+softmax_dice = fl.Dice(from_logits=True, multiclass=True)
+assert softmax_dice.gradient(class_map, class_logits).shape == class_logits.shape
+assert_type(softmax_dice.multiclass, bool)
+assert_type(fl.tversky(class_map, class_logits, from_logits=True, multiclass=True), float)
 
 # ---- detection ------------------------------------------------------------------------
 corners = rng.uniform(0.0, 10.0, size=(n, 2))
