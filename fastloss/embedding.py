@@ -5,7 +5,8 @@ The methods take the arrays each loss names instead of (y_true, y_pred), and
 Embeddings are 2-D, (n, dim); float32 inputs are computed without conversion (sums
 in float64) and every gradient comes back in its input's dtype. When the embedding
 inputs have different dtypes, float64 is used for all. Reductions are over rows:
-"mean" is sum(w_i l_i) / sum(w_i), except for BatchTriplet (see there).
+"mean" is sum(w_i l_i) / sum(w_i), except for BatchTriplet (over its mined triplets)
+and SupCon (over the anchors that have a positive): see there.
 """
 
 from __future__ import annotations
@@ -699,9 +700,9 @@ class _SoftmaxContrast(OnePassLoss[ValueT]):
     temperature: float
 
     def __init__(self, *, temperature: float = 0.1, reduction: Reduction = "mean") -> None:
-        self.temperature = check_number("temperature", temperature,
-                                        lambda v: math.isfinite(v) and v > 0.0,
-                                        "a finite number > 0")
+        self.temperature = check_number(
+            "temperature", temperature, lambda v: v > 0.0 and math.isfinite(1.0 / v)
+            and math.isfinite(v), "a finite number > 0 with a finite inverse")
         super().__init__(reduction=reduction)
 
     def _rows(self, inputs):
@@ -1185,10 +1186,10 @@ def _positive_counts(labels):
 def _label_groups(labels):
     """(members, start, end): members[start[i]:end[i]] are the rows with row i's label
     (i included), in index order."""
-    members = np.argsort(labels, kind="stable")
+    members = np.argsort(labels, kind="stable").astype(np.int64)
     _, first, inverse, sizes = np.unique(labels[members], return_index=True,
                                          return_inverse=True, return_counts=True)
-    start, end = np.empty_like(members), np.empty_like(members)
+    start, end = np.empty_like(members), np.empty_like(members)  # int64: the kernel's
     start[members] = first[inverse.ravel()]
     end[members] = start[members] + sizes[inverse.ravel()]
     return members, start, end

@@ -47,12 +47,13 @@ class Loss(keras.losses.Loss):
     ----------
     loss : fastloss loss
         A fastloss loss of ``(y_true, y_pred)`` (regression, binary, multi-class),
-        of ``(relevance, scores)`` (ranking, without ``where``) or BatchTriplet;
-        its hyper-parameters apply, its reduction is replaced by Keras's.
+        of ``(relevance, scores)`` (ranking, without ``where``), BatchTriplet or
+        SupCon; its hyper-parameters apply, its reduction is replaced by Keras's.
     reduction : str or None
         Keras's reduction of the per-sample values: ``"sum_over_batch_size"``
         (default), ``"sum"``, ``"mean"``, ``"mean_with_sample_weight"``, ``"none"``
-        or None. BatchTriplet accepts only the default (its own reduction applies).
+        or None. BatchTriplet and SupCon accept only the default (their own
+        reduction over the batch applies).
     name : str, optional
         The loss's name (default: ``fastloss_`` and the class name).
     dtype : str, optional

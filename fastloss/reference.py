@@ -1620,8 +1620,9 @@ def ctc(targets, log_probs, input_lengths, target_lengths, blank=0, zero_infinit
         if np.isinf(values[n]) and zero_infinity:
             values[n] = 0.0
             continue
+        both = alpha + beta  # -inf where no path passes, log y = -inf included
         with np.errstate(invalid="ignore"):
-            occupancy = np.exp(alpha + beta - y + values[n])
+            occupancy = np.where(both > -np.inf, np.exp(both - y + values[n]), 0.0)
         for s, c in enumerate(ext):
             grad[:steps, n, c] -= occupancy[:, s]
         if np.isinf(values[n]):

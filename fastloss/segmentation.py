@@ -8,7 +8,8 @@ with ``from_logits=True``) and y_true one-hot (n, C, ...) or integer labels (n, 
 each (sample, class) mask is scored and a sample's loss is the mean over its classes.
 One value per sample ("none" has shape (n,)); sample weights are one per sample. For
 the per-batch variant (the overlap summed over the whole batch), pass the batch as one
-sample: ``y.reshape(1, -1)``.
+sample: ``y.reshape(1, -1)`` (with ``multiclass=True``, keep the class axis:
+``np.moveaxis(y_pred, 1, 0).reshape(1, C, -1)`` and labels ``.reshape(1, -1)``).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class _Overlap(OnePassLoss[ValueT]):
         probabilities (the softmax over axis 1 of logits)."""
         n, classes = p.shape[:2]
         labels = _to_ndarray(y_true, "y_true")
-        if labels.dtype.kind in "biu":
+        if labels.dtype.kind in "biu" and labels.ndim != p.ndim:  # labels, not one-hot
             if labels.shape != (n,) + p.shape[2:]:
                 raise ValueError(
                     f"integer y_true (class labels) must have shape {(n,) + p.shape[2:]} "

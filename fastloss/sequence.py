@@ -143,7 +143,7 @@ class CTC(OnePassLoss[ValueT]):
             start = np.arange(batch, dtype=np.int64) * tgt.shape[1]
             used = np.arange(tgt.shape[1]) < tgt_len[:, None]
         elif tgt.ndim == 1:
-            if tgt.size != tgt_len.sum():
+            if batch and tgt_len.max() > tgt.size or tgt.size != tgt_len.sum():
                 raise ValueError(
                     f"targets (concatenated) must hold sum(target_lengths) = "
                     f"{tgt_len.sum()} labels; got shape {tgt.shape}")

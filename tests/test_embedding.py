@@ -618,7 +618,7 @@ def test_contrast_without_positives_and_with_nan():
 
 
 def test_contrast_bad_input():
-    for bad in (0.0, -1.0, np.inf, np.nan, "0.1", True):
+    for bad in (0.0, -1.0, np.inf, np.nan, "0.1", True, 1e-320):
         with pytest.raises(ValueError, match="temperature"):
             fl.SupCon(temperature=bad)
         with pytest.raises(ValueError, match="temperature"):

@@ -168,5 +168,9 @@ def test_multiclass_closed_form_and_bad_labels():
         fl.dice([[0, 2, 0, 0]], uniform, multiclass=True)
     with pytest.raises(ValueError, match=r"must have shape \(1, 4\)"):
         fl.dice([[0, 1, 0]], uniform, multiclass=True)
+    # integer one-hot targets (torch's F.one_hot, mask == k) are one-hot, not labels
+    onehot_int = np.eye(2, dtype=np.int64)[[[0, 0, 1, 1]]].transpose(0, 2, 1)
+    assert fl.dice(onehot_int, uniform, multiclass=True) == fl.dice(
+        [[0, 0, 1, 1]], uniform, multiclass=True)
     with pytest.raises(ValueError, match="multiclass must be True or False"):
         fl.Tversky(multiclass="yes")

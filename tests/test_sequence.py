@@ -105,6 +105,27 @@ def test_impossible_alignments():
     assert fl.ctc(targets, log_probs, [0, 0], [2, 2], zero_infinity=True) == 0.0
 
 
+def test_classes_at_minus_infinity():
+    """A class masked to log-probability -inf: no path uses it, its gradient is 0 (not
+    NaN); an impossible target under zero_infinity has a zero gradient."""
+    targets, log_probs, input_lengths, target_lengths = batch(seed=6)
+    log_probs[:, :, 5] = -np.inf
+    targets[targets == 5] = 4
+    for reduction in ("sum", "mean"):
+        value, grad = fl.CTC(reduction=reduction).value_and_gradient(
+            targets, log_probs, input_lengths, target_lengths)
+        expected_value, expected_grad = reference.ctc(
+            targets, log_probs, input_lengths, target_lengths, reduction=reduction)
+        assert np.isfinite(grad).all() and not grad[:, :, 5].any()
+        assert value == pytest.approx(expected_value, rel=1e-12)
+        np.testing.assert_allclose(grad, expected_grad, rtol=0, atol=1e-13)
+    log_probs[:, 0, 1:] = -np.inf  # sequence 0 can only emit blanks
+    target_lengths[0], targets[0, 0] = 1, 1
+    value, grad = fl.CTC(reduction="none", zero_infinity=True).value_and_gradient(
+        targets, log_probs, input_lengths, target_lengths)
+    assert value[0] == 0.0 and not grad[:, 0].any() and np.isfinite(grad).all()
+
+
 def test_columns_far_below_their_maximum_are_not_lost():
     """Labels at log-probability -3000 and certain blanks: each label state lies
     thousands below the column maximum, where e^(x - max) underflows; the frames are
@@ -163,6 +184,9 @@ def test_bad_input():
         ctc(targets, log_probs, input_lengths, [1, 5, 2])
     with pytest.raises(ValueError, match=r"sum\(target_lengths\) = 9"):
         ctc(targets.ravel()[:8], log_probs, input_lengths, target_lengths)
+    huge = [2**63 - 1, 2**63 - 1, 2]  # their int64 sum wraps around to 0
+    with pytest.raises(ValueError, match="concatenated"):
+        ctc(np.zeros(0, dtype=int), log_probs, input_lengths, huge)
     with pytest.raises(ValueError, match="3-D"):
         ctc(targets, log_probs[:, 0], input_lengths, target_lengths)
     with pytest.raises(ValueError, match=r"input_lengths must have shape \(3,\)"):
