@@ -360,7 +360,7 @@ def _views(n, dtype, rng):
 def torch_supcon(labels, embeddings, temperature=0.1):
     """SupCon (Khosla et al. 2020, L_out) in torch operations, as the reference
     implementations write it: cosine similarities, the diagonal masked out, the mean
-    over the anchors that have a positive."""
+    over the anchors that have a positive (0 when none has)."""
     import torch
 
     F = torch.nn.functional
@@ -372,7 +372,7 @@ def torch_supcon(labels, embeddings, temperature=0.1):
     positive = (labels[:, None] == labels[None, :]) & ~eye
     count = positive.sum(dim=1)
     per_anchor = -torch.where(positive, log_prob, 0.0).sum(dim=1) / count.clamp(min=1)
-    return per_anchor[count > 0].mean()
+    return per_anchor.sum() / (count > 0).sum().clamp(min=1)  # 0 without any positive
 
 
 def torch_nt_xent(z1, z2, temperature=0.1):
