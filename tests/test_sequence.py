@@ -5,8 +5,10 @@ fastloss.reference.)"""
 
 import math
 
+import hypothesis.strategies as st
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 import fastloss as fl
 from fastloss import reference
@@ -202,3 +204,37 @@ def test_bad_input():
             fl.CTC(blank=blank)
     with pytest.raises(ValueError, match="zero_infinity"):
         fl.CTC(zero_infinity=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(frames=st.integers(0, 6), batch=st.integers(0, 4), classes=st.integers(1, 5),
+       width=st.integers(0, 5), data=st.data())
+def test_fuzzed_lengths_and_labels_give_a_result_or_a_clear_error(frames, batch, classes,
+                                                                  width, data):
+    """Any labels, lengths and layouts (negative, too long, blank, out of range,
+    wrapped sums): a finite-or-inf result with a gradient of the right shape, or a
+    ValueError / TypeError; never a crash or an out-of-bounds read."""
+    labels = st.integers(-2, classes + 1)
+    padded = data.draw(st.booleans())
+    if padded:
+        targets = np.array(data.draw(st.lists(st.lists(labels, min_size=width,
+                                                       max_size=width),
+                                              min_size=batch, max_size=batch)),
+                           dtype=np.int64).reshape(batch, width)
+    else:
+        targets = np.array(data.draw(st.lists(labels, max_size=12)), dtype=np.int64)
+    lengths = st.integers(-1, 8) | st.sampled_from([2**62, 2**63 - 1])
+    input_lengths = data.draw(st.lists(st.integers(-1, frames + 1), min_size=batch,
+                                       max_size=batch))
+    target_lengths = data.draw(st.lists(lengths, min_size=batch, max_size=batch))
+    blank = data.draw(st.integers(0, classes))
+    log_probs = log_softmax(np.random.default_rng(0).normal(size=(frames, batch, classes)))
+    loss = fl.CTC(blank=blank, reduction="sum", zero_infinity=data.draw(st.booleans()))
+    try:
+        value, grad = loss.value_and_gradient(targets, log_probs,
+                                              np.array(input_lengths, dtype=np.int64),
+                                              np.array(target_lengths, dtype=np.int64))
+    except (ValueError, TypeError):
+        return
+    assert grad.shape == log_probs.shape
+    assert not np.isnan(value) and value >= -1e-12  # log_softmax rounds to +-1e-17

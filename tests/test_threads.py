@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from helpers import REDUCTIONS, REGRESSION_CASES
+from registry import ONE_PER_CLASS
 from threadpoolctl import threadpool_limits
 
 import fastloss as fl
@@ -75,6 +76,38 @@ def test_concurrent_calls_from_python_threads():
         results = list(pool.map(lambda args: loss.value_and_gradient(*args), inputs * 3))
     for (value, grad), (want_value, want_grad) in zip(results, expected * 3, strict=True):
         assert value == want_value and _same_bits(grad, want_grad)
+
+
+def _flat(result):
+    """The arrays of a (value, gradients) result, flattened into one list."""
+    value, grads = result
+    return [np.asarray(value), *(grads if isinstance(grads, tuple) else (grads,))]
+
+
+@pytest.mark.one_kernel_set
+def test_every_loss_from_eight_python_threads_at_once():
+    """Each loss class's value_and_gradient called from 8 Python threads at once, some
+    inside fl.threads(n) blocks, gives the serial call's bits."""
+    calls = []
+    for entry in ONE_PER_CLASS:
+        inputs = entry.inputs(n=entry.threads_rows // 4 + 5, seed=3)
+        loss = entry.loss("sum")
+        calls.append((entry.id, loss, inputs))
+
+    def run(call, threads=None):
+        _, loss, inputs = call
+        if threads is None:
+            return _flat(loss.value_and_gradient(*inputs.args, **inputs.kwargs))
+        with fl.threads(threads):
+            return _flat(loss.value_and_gradient(*inputs.args, **inputs.kwargs))
+
+    expected = [run(call) for call in calls]
+    jobs = [(i, (None, 1, 2)[i % 3]) for i in range(len(calls))] * 2
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda job: run(calls[job[0]], job[1]), jobs))
+    for (i, _), result in zip(jobs, results, strict=True):
+        assert all(_same_bits(a, b) for a, b in zip(result, expected[i], strict=True)), \
+            calls[i][0]
 
 
 # ---- get_num_threads / set_num_threads / threads ----------------------------------------
