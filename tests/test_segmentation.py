@@ -174,3 +174,17 @@ def test_multiclass_closed_form_and_bad_labels():
         [[0, 0, 1, 1]], uniform, multiclass=True)
     with pytest.raises(ValueError, match="multiclass must be True or False"):
         fl.Tversky(multiclass="yes")
+
+
+@pytest.mark.parametrize("cls", [fl.Dice, fl.Tversky])
+def test_gradient_into_its_own_inputs(cls):
+    """out= may be y_true or y_pred itself: the gradient from logits keeps the
+    sigmoid's slope in the output row between its passes, but not over y_true."""
+    target, logits = masks(seed=4)
+    loss = cls(from_logits=True)
+    expected = loss.gradient(target, logits)
+    for which in ("y_true", "y_pred"):
+        y, z = target.copy(), logits.copy()
+        out = y if which == "y_true" else z
+        assert loss.gradient(y, z, out=out) is out
+        np.testing.assert_array_equal(out, expected)
