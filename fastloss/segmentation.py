@@ -41,7 +41,6 @@ from fastloss._core.validation import (
     check_number,
     check_same_shape,
 )
-from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
 
 __all__ = ["Dice", "Tversky", "dice", "tversky"]
@@ -51,16 +50,15 @@ _DICE, _TVERSKY = 0, 1
 
 
 class _Rows(NamedTuple):
-    """The prepared inputs: targets and probabilities (or logits) as rows, the rows'
-    weights, y_pred's shape; with multiclass=True, the softmax probabilities shaped
-    like y_pred (from logits) and the samples' weights."""
+    """The prepared inputs: targets and probabilities (or logits) as one row per
+    sample, the samples' weights, y_pred's shape; with multiclass=True and integer
+    labels, the labels (n, pixels) (then y is not read)."""
 
     y: np.ndarray
     p: np.ndarray
     w: np.ndarray | None
     shape: tuple
-    probs: np.ndarray | None = None
-    sample_weight: np.ndarray | None = None
+    labels: np.ndarray | None = None
 
 
 class _Overlap(OnePassLoss[ValueT]):
@@ -95,9 +93,12 @@ class _Overlap(OnePassLoss[ValueT]):
         return _Rows(y.reshape(rows), p.reshape(rows), w, p.shape)
 
     def _prepare_classes(self, y_true, p, w):
-        """multiclass=True: one row per (sample, class), each weighing w_n / C, over the
-        probabilities (the softmax over axis 1 of logits)."""
+        """multiclass=True: one row of (C, pixels) scores per sample, and its targets:
+        one-hot rows, or integer labels (n, pixels)."""
         n, classes = p.shape[:2]
+        rows = (n, int(np.prod(p.shape[1:], dtype=np.int64)))
+        if not self.from_logits:
+            check_unit(p, "y_pred (probabilities, from_logits=False)", nan_invalid=False)
         labels = _to_ndarray(y_true, "y_true")
         if labels.dtype.kind in "biu" and labels.ndim != p.ndim:  # labels, not one-hot
             if labels.shape != (n,) + p.shape[2:]:
@@ -107,47 +108,25 @@ class _Overlap(OnePassLoss[ValueT]):
             if labels.size and (labels.min() < 0 or labels.max() >= classes):
                 raise ValueError(f"class labels must lie in [0, {classes}); got "
                                  f"{labels[(labels < 0) | (labels >= classes)][0]}")
-            y = (labels[:, None] == np.arange(classes).reshape(
-                (1, classes) + (1,) * (p.ndim - 2))).astype(p.dtype)
-        else:
-            y = as_real_array(y_true, "y_true", p.dtype)
-            check_same_shape(y, p)
-            check_unit(y, "y_true", nan_invalid=True)
-        if self.from_logits:
-            shifted = p - p.max(axis=1, keepdims=True)
-            probs = np.exp(shifted, out=shifted)
-            probs /= probs.sum(axis=1, keepdims=True)
-        else:
-            check_unit(p, "y_pred (probabilities, from_logits=False)", nan_invalid=False)
-            probs = np.ascontiguousarray(p)
-        rows = (n * classes, int(np.prod(p.shape[2:], dtype=np.int64)))
-        per_class = np.repeat(np.ones(n) if w is None else w, classes) / classes
-        return _Rows(np.ascontiguousarray(y).reshape(rows), probs.reshape(rows), per_class,
-                     p.shape, probs if self.from_logits else None, w)
+            pixels = np.ascontiguousarray(labels, dtype=np.int64).reshape(n, -1)
+            p_rows = p.reshape(rows)
+            return _Rows(p_rows, p_rows, w, p.shape, pixels)
+        y = as_real_array(y_true, "y_true", p.dtype)
+        check_same_shape(y, p)
+        check_unit(y, "y_true", nan_invalid=True)
+        return _Rows(y.reshape(rows), p.reshape(rows), w, p.shape)
 
     def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0, partials=None):
         kind, alpha, beta, gamma = self._kernel_params()
-        y, p = inputs.y, inputs.p
-        per_sample = None
-        if self.multiclass and mode in (modes.VALUE_NONE, modes.VALUE_NONE_GRADIENT):
-            per_sample, out_a = out_a, np.empty(p.shape[0], dtype=p.dtype)
+        p = inputs.p
 
         def as_rows(out):  # "none" values are (n,); derivatives shaped like y_pred
             return out if out is None or out.ndim == 1 else out.reshape(p.shape)
 
-        total = _kernels.overlap_run(
-            kind, mode, y, p, inputs.w, as_rows(out_a), as_rows(out_b), scale,
-            self.from_logits and not self.multiclass, alpha, beta, gamma, self.smooth,
-            _config.get_num_threads())
-        if per_sample is not None:  # (sample, class) rows weigh w_n / C: sum the classes
-            per_sample[...] = out_a.reshape(len(per_sample), -1).sum(axis=1)
-        grad = out_b if mode == modes.VALUE_NONE_GRADIENT else out_a
-        if (inputs.probs is not None and grad is not None
-                and mode != modes.VALUE_NONE):  # through the softmax over the class axis
-            g = grad.reshape(inputs.probs.shape)
-            g -= (g * inputs.probs).sum(axis=1, keepdims=True)
-            g *= inputs.probs
-        return total
+        return _kernels.overlap_run(
+            kind, mode, inputs.y, p, inputs.w, as_rows(out_a), as_rows(out_b), scale,
+            self.from_logits, alpha, beta, gamma, self.smooth, _config.get_num_threads(),
+            inputs.shape[1] if self.multiclass else 0, inputs.labels)
 
     def _outputs(self, out, inputs, original):
         return _Output(out, original, inputs.p.reshape(inputs.shape),
@@ -155,10 +134,6 @@ class _Overlap(OnePassLoss[ValueT]):
 
     def _weight_total(self, inputs, partials=None):
         n, m = inputs.p.shape
-        if self.multiclass:
-            samples = inputs.shape[0]
-            w = inputs.sample_weight
-            return blocked_weight_total(samples, w, modes.BLOCK), samples
         return blocked_weight_total(n, inputs.w, _kernels.rows_per_block(m), partials), n
 
     def _values_buffer(self, inputs):
@@ -179,8 +154,9 @@ class Dice(_Overlap[ValueT]):
     Shapes: y_pred (n, ...) masks, y_true the same; sample_weight (n,). With
     ``multiclass=True``: y_pred (n, C, ...) class scores (softmax over axis 1 for
     logits), y_true one-hot or labels (n, ...); the loss of a sample is the mean over
-    classes of the per-class loss (MONAI's ``DiceLoss(softmax=True)``). The softmax
-    and its backward run in NumPy around the compiled overlap pass.
+    classes of the per-class loss (MONAI's ``DiceLoss(softmax=True)``), computed in
+    one compiled pass over each sample (the softmax over the classes in chunks of
+    pixels) and a second for the gradient.
 
     Examples
     --------
