@@ -34,10 +34,12 @@ from fastloss._core.rowwise import RowwiseLoss
 from fastloss._core.validation import (
     KERAS_EPSILON,
     _to_ndarray,
+    as_int64_array,
     as_real_array,
     bad_value_error,
     check_nonnegative,
     check_number,
+    check_positive,
     compute_dtype,
 )
 from fastloss._kernels import common as modes
@@ -966,8 +968,7 @@ class _MarginSoftmax(OnePassLoss[ValueT]):
     margin: float
 
     def __init__(self, *, scale: float, margin: float, reduction: Reduction) -> None:
-        self.scale = check_number("scale", scale, lambda v: math.isfinite(v) and v > 0.0,
-                                  "a finite number > 0")
+        self.scale = check_positive("scale", scale)
         self.margin = check_number(
             "margin", margin,
             (lambda v: 0.0 <= v < math.pi) if self._arc else
@@ -1166,15 +1167,7 @@ class CosFace(_MarginSoftmax[ValueT]):
 
 def _batch_labels(labels, n):
     """Integer labels, one per row of the embeddings, as C-contiguous int64."""
-    lab = _to_ndarray(labels, "labels")
-    if lab.dtype.kind not in "biu":
-        raise TypeError(f"labels must hold integers; got dtype {lab.dtype}")
-    if lab.shape != (n,):
-        raise ValueError(
-            f"labels must have shape ({n},), one per row of embeddings; got {lab.shape}")
-    if lab.dtype.kind == "u" and lab.dtype.itemsize == 8 and n and lab.max() > 2**63 - 1:
-        raise ValueError("labels must fit in int64")
-    return np.ascontiguousarray(lab, dtype=np.int64)
+    return as_int64_array(labels, "labels", (n,))
 
 
 def _positive_counts(labels):

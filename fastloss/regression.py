@@ -34,6 +34,7 @@ from fastloss._core.validation import (
     check_flag,
     check_nonnegative,
     check_number,
+    check_positive,
     check_same_shape,
 )
 from fastloss._kernels import common as modes
@@ -48,10 +49,6 @@ __all__ = [
     "poisson", "gamma", "tweedie", "msle", "mape", "gaussian_nll",
 ]
 
-
-
-def _positive(name: str, value: object) -> float:
-    return check_number(name, value, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 
 
 def _require(values, name, bound, inclusive, nan_invalid, requirement):
@@ -167,7 +164,7 @@ class Huber(_Regression[ValueT]):
     @overload
     def __init__(self: Huber[LossValue], *, delta: float = 1.0, reduction: Reduction) -> None: ...
     def __init__(self, *, delta: float = 1.0, reduction: Reduction = "mean") -> None:
-        self.delta = _positive("delta", delta)
+        self.delta = check_positive("delta", delta)
         super().__init__(reduction=reduction)
 
     def _kernel_spec(self):
@@ -245,7 +242,7 @@ class PseudoHuber(_Regression[ValueT]):
         self: PseudoHuber[LossValue], *, delta: float = 1.0, reduction: Reduction,
     ) -> None: ...
     def __init__(self, *, delta: float = 1.0, reduction: Reduction = "mean") -> None:
-        self.delta = _positive("delta", delta)
+        self.delta = check_positive("delta", delta)
         super().__init__(reduction=reduction)
 
     def _kernel_spec(self):
@@ -611,7 +608,7 @@ class GaussianNLL(OnePassLoss[ValueT]):
     def __init__(self, *, full: bool = False, eps: float = 1e-6,
                  reduction: Reduction = "mean") -> None:
         self.full = check_flag("full", full)
-        self.eps = _positive("eps", eps)
+        self.eps = check_positive("eps", eps)
         super().__init__(reduction=reduction)
 
     def _prepare(self, y_true, mean, var, sample_weight=None):

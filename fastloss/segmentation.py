@@ -14,7 +14,6 @@ sample: ``y.reshape(1, -1)`` (with ``multiclass=True``, keep the class axis:
 
 from __future__ import annotations
 
-import math
 from typing import Literal, NamedTuple, overload
 
 import numpy as np
@@ -38,7 +37,7 @@ from fastloss._core.validation import (
     as_real_array,
     check_flag,
     check_nonnegative,
-    check_number,
+    check_positive,
     check_same_shape,
 )
 from fastloss._kernels import dispatch as _dispatch
@@ -241,8 +240,7 @@ class Tversky(_Overlap[ValueT]):
                  reduction: Reduction = "mean") -> None:
         self.alpha = check_nonnegative("alpha", alpha)
         self.beta = check_nonnegative("beta", beta)
-        self.gamma = check_number("gamma", gamma, lambda v: math.isfinite(v) and v > 0.0,
-                                  "a finite number > 0")
+        self.gamma = check_positive("gamma", gamma)
         self.smooth = check_nonnegative("smooth", smooth)
         self.from_logits = check_flag("from_logits", from_logits)
         self.multiclass = check_flag("multiclass", multiclass)

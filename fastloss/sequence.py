@@ -25,25 +25,13 @@ from fastloss._core.base import (
     row_weights,
     shortcut_loss,
 )
-from fastloss._core.validation import _to_ndarray, as_real_array, check_flag
+from fastloss._core.validation import as_int64_array, as_real_array, check_flag
 from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
 
 __all__ = ["CTC", "ctc"]
 
 _kernels = _dispatch.load("sequence")
-
-
-def _integers(value, name, shape=None):
-    """An integer array as C-contiguous int64; TypeError for other dtypes."""
-    array = _to_ndarray(value, name)
-    if array.dtype.kind not in "biu":
-        raise TypeError(f"{name} must hold integers; got dtype {array.dtype}")
-    if shape is not None and array.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}; got {array.shape}")
-    if array.dtype.kind == "u" and array.size and array.max() > 2**62:
-        raise ValueError(f"{name} is out of range: {array.max()}")
-    return np.ascontiguousarray(array, dtype=np.int64)
 
 
 class CTC(OnePassLoss[ValueT]):
@@ -123,15 +111,15 @@ class CTC(OnePassLoss[ValueT]):
         if not self.blank < classes:
             raise ValueError(f"blank={self.blank} is not a class of log_probs ({classes} "
                              "classes)")
-        in_len = _integers(input_lengths, "input_lengths", (batch,))
-        tgt_len = _integers(target_lengths, "target_lengths", (batch,))
+        in_len = as_int64_array(input_lengths, "input_lengths", (batch,))
+        tgt_len = as_int64_array(target_lengths, "target_lengths", (batch,))
         if batch and (in_len.min() < 0 or in_len.max() > frames):
             raise ValueError(
                 f"input_lengths must lie in [0, {frames}] (the frames of log_probs); got "
                 f"{in_len[(in_len < 0) | (in_len > frames)][0]}")
         if batch and tgt_len.min() < 0:
             raise ValueError(f"target_lengths must be >= 0; got {tgt_len.min()}")
-        tgt = _integers(targets, "targets")
+        tgt = as_int64_array(targets, "targets")
         if tgt.ndim == 2:
             if tgt.shape[0] != batch:
                 raise ValueError(f"targets (padded) must have shape ({batch}, S); got shape "

@@ -106,6 +106,27 @@ def check_nonnegative(name, value):
                         "a finite number >= 0")
 
 
+def check_positive(name, value):
+    """float(value) for a finite real number > 0; otherwise a ValueError naming it."""
+    return check_number(name, value, lambda v: math.isfinite(v) and v > 0.0,
+                        "a finite number > 0")
+
+
+def as_int64_array(value, name, shape=None):
+    """An integer array (any integer or boolean dtype) as C-contiguous int64: a
+    TypeError for other dtypes, a ValueError for another shape than `shape` (when
+    given) or a uint64 value beyond int64."""
+    array = _to_ndarray(value, name)
+    if array.dtype.kind not in "biu":
+        raise TypeError(f"{name} must hold integers; got dtype {array.dtype}")
+    if shape is not None and array.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}; got {array.shape}")
+    if array.dtype.kind == "u" and array.dtype.itemsize == 8 and array.size \
+            and array.max() > 2**63 - 1:
+        raise ValueError(f"{name} must fit in int64")
+    return np.ascontiguousarray(array, dtype=np.int64)
+
+
 def check_number(name, value, ok, requirement):
     """float(value) for a real number (Python or NumPy scalar, not a bool) for which
     ok(float(value)) holds; otherwise a ValueError naming the parameter."""
