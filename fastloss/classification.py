@@ -101,6 +101,9 @@ class _Binary(ElementwiseLoss[ValueT]):
             n_threads, self._per_label, partial(check_unit, y, "y_true", True), partials,
         )
 
+    def _checks_inputs(self):
+        return self._per_label is not None or super()._checks_inputs()
+
 
 class _ProbabilisticBinary(_Binary[ValueT]):
     """Targets in [0, 1]; with from_logits=False, predictions in [0, 1] too.
@@ -112,6 +115,11 @@ class _ProbabilisticBinary(_Binary[ValueT]):
     def _check_inputs(self, y_true, y_pred):
         if not self.from_logits:
             check_unit(y_pred, "y_pred (probabilities, from_logits=False)", nan_invalid=False)
+
+    def _checks_inputs(self):
+        # The targets are checked by the kernels; the probabilities (and pos_weight's
+        # length) here.
+        return not self.from_logits or self._per_label is not None
 
 
 class BinaryCrossEntropy(_ProbabilisticBinary[ValueT]):

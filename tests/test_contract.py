@@ -179,6 +179,70 @@ def test_shortcut_equals_object_call(entry):
         shortcut(*inputs.args, 1.0)  # hyper-parameters are keywords
 
 
+# ---- the small-call path ----------------------------------------------------------------
+
+SMALL_CALL_ENTRIES = [e for e in ENTRIES if e.loss()._small_spec is not None]
+
+
+def test_small_call_path_serves_the_element_and_row_families():
+    served = {type(e.loss()).__name__ for e in SMALL_CALL_ENTRIES}
+    assert {"MeanSquaredError", "BinaryCrossEntropy", "SparseCategoricalCrossEntropy",
+            "CategoricalCrossEntropy", "NLL"} <= served
+    # losses whose inputs need checks of their own keep the general path
+    assert fl.BinaryCrossEntropy(from_logits=False)._small_spec is None
+    assert fl.SparseCategoricalCrossEntropy(from_logits=True, ignore_index=0)._small_spec is None
+    assert fl.CategoricalCrossEntropy(from_logits=True, class_weight=[1.0, 2.0])._small_spec \
+        is None
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("entry", **params(SMALL_CALL_ENTRIES))
+def test_small_call_path_gives_the_general_paths_bits(entry, dtype, monkeypatch):
+    """The compiled small-call path (small, contiguous, unweighted inputs) returns
+    what the general path returns, to the bit; and it is the path taken."""
+    inputs = entry.inputs(dtype=dtype, seed=3)
+    y_true, y_pred = inputs.args
+    for reduction in REDUCTIONS:
+        loss = entry.loss(reduction)
+        prepared = loss._prepare(y_true, y_pred)
+        expected = (loss._value(prepared), loss._gradient(prepared, None, y_pred),
+                    loss._value_and_gradient(prepared, None, y_pred))
+        with monkeypatch.context() as patch:
+            patch.setattr(type(loss), "_prepare", _general_path_taken)
+            got = (loss(y_true, y_pred), loss.gradient(y_true, y_pred),
+                   loss.value_and_gradient(y_true, y_pred))
+        assert_same(got, expected)
+        assert type(got[0]) is type(expected[0])
+
+
+def _general_path_taken(*args, **kwargs):
+    raise AssertionError("the small-call path did not serve this call")
+
+
+@pytest.mark.parametrize("entry", **params([e for e in ONE_PER_CLASS
+                                            if e.loss()._small_spec is not None]))
+def test_small_call_path_leaves_other_inputs_to_the_general_path(entry):
+    """Inputs the small-call path does not take (byte-swapped, other dtypes, lists,
+    misaligned, more than one block) give the general path's results."""
+    inputs = entry.inputs(seed=4)
+    y_true, y_pred = inputs.args
+    loss = entry.loss()
+    expected = loss._value_and_gradient(loss._prepare(y_true, y_pred), None, y_pred)
+    swapped = y_pred.astype(y_pred.dtype.newbyteorder())
+    misaligned = np.frombuffer(b"\0" + y_pred.tobytes(), dtype=y_pred.dtype, offset=1,
+                               count=y_pred.size).reshape(y_pred.shape)
+    assert not misaligned.flags.aligned
+    for other in (swapped, misaligned, y_pred.tolist()):
+        value, grad = loss.value_and_gradient(y_true, other)
+        assert value == expected[0]
+        assert grad.dtype == getattr(other, "dtype", np.float64)  # y_pred's, byte order too
+        np.testing.assert_array_equal(grad, expected[1])
+    big = entry.inputs(n=5000, seed=5)  # more than one reduction block
+    prepared = loss._prepare(*big.args)
+    assert_same(loss.value_and_gradient(*big.args),
+                loss._value_and_gradient(prepared, None, big.args[1]))
+
+
 # ---- array forms ------------------------------------------------------------------------
 
 

@@ -149,6 +149,10 @@ class OnePassLoss(Loss[ValueT]):
     _items = "elements"
     #: Why "mean" has nothing to divide by when there are items (for the error).
     _zero_total = "sample weights summing to 0"
+    #: The spec of the kernels' call_small (the small-call path: one compiled function
+    #: for the value, gradient and value_and_gradient calls of small, already-valid
+    #: inputs) for a loss it may serve (see ElementwiseLoss and RowwiseLoss); else None.
+    _small_spec: tuple[Any, ...] | None = None
 
     # -- the reduction ----------------------------------------------------------------
 
@@ -217,6 +221,11 @@ class OnePassLoss(Loss[ValueT]):
     ) -> ValueT:
         """The loss value: float for "mean"/"sum", for "none" an array shaped like y_pred
         (one value per row for the row-wise losses)."""
+        if self._small_spec is not None and sample_weight is None:
+            value = self._kernels.call_small(self._small_spec, self.reduction, modes.SMALL_VALUE,
+                                             y_true, y_pred)
+            if value is not None:
+                return value
         return self._value(self._prepare(y_true, y_pred, sample_weight))
 
     def gradient(
@@ -228,6 +237,11 @@ class OnePassLoss(Loss[ValueT]):
         out: FloatArray | None = None,
     ) -> FloatArray:
         """d(reduced loss)/d(y_pred), shaped and typed like y_pred (into `out` if given)."""
+        if self._small_spec is not None and sample_weight is None and out is None:
+            grad = self._kernels.call_small(self._small_spec, self.reduction, modes.SMALL_GRADIENT,
+                                            y_true, y_pred)
+            if grad is not None:
+                return grad
         return self._gradient(self._prepare(y_true, y_pred, sample_weight), out, y_pred)
 
     def value_and_gradient(
@@ -239,6 +253,11 @@ class OnePassLoss(Loss[ValueT]):
         out: FloatArray | None = None,
     ) -> tuple[ValueT, FloatArray]:
         """(value, gradient) from one pass over the data; equal to the two separate calls."""
+        if self._small_spec is not None and sample_weight is None and out is None:
+            result = self._kernels.call_small(
+                self._small_spec, self.reduction, modes.SMALL_VALUE_AND_GRADIENT, y_true, y_pred)
+            if result is not None:
+                return result
         inputs = self._prepare(y_true, y_pred, sample_weight)
         return self._value_and_gradient(inputs, out, y_pred)
 
@@ -265,12 +284,20 @@ class ElementwiseLoss(OnePassLoss[ValueT]):
         name, *params = self._kernel_spec()
         self._kernel_id = self._kernels.LOSS_IDS[name]
         self._kernel_params = tuple(float(v) for v in params) + (0.0,) * (3 - len(params))
+        if not self._checks_inputs() and type(self)._prepare is ElementwiseLoss._prepare:
+            self._small_spec = (self._kernel_id, *self._kernel_params)
 
     def _kernel_spec(self) -> tuple[Any, ...]:
         raise NotImplementedError
 
     def _check_inputs(self, y_true, y_pred):
         """Raise ValueError for inputs outside the loss's domain (default: none)."""
+
+    def _checks_inputs(self):
+        """Whether the inputs need more than the kernel's own checks (_check_inputs or
+        per-column parameters) for these hyper-parameters; when not, the value and
+        gradient calls of small inputs take the kernels' call_small path."""
+        return type(self)._check_inputs is not ElementwiseLoss._check_inputs
 
     # -- one pass of the kernel ---------------------------------------------------
 

@@ -99,6 +99,23 @@ class RowwiseLoss(OnePassLoss[ValueT]):
             name, *params = self._kernel_spec(kind == "sparse")
             params = tuple(float(v) for v in params) + (0.0,) * (2 - len(params))
             self._kernel_calls[kind == "sparse"] = (self._kernels.LOSS_IDS[name], *params)
+        if self._small_calls_apply():
+            own_dense_check = type(self)._check_target_rows is not RowwiseLoss._check_target_rows
+            spec = (None if own_dense_check else self._kernel_calls.get(False),
+                    self._kernel_calls.get(True))
+            self._small_spec = None if spec == (None, None) else spec
+
+    def _small_calls_apply(self):
+        """Whether the kernels' call_small may serve this loss: "mean" divides by the
+        number of rows (no class weights or ignored labels), y_pred needs no check
+        (logits or scores), and the inputs are prepared and run as here."""
+        cls = type(self)
+        return (self._per_class is None and self._ignore_index is None
+                and not self._probability_input and self._row_form is None
+                and cls._prepare is RowwiseLoss._prepare and cls._run is RowwiseLoss._run
+                and cls._weight_total is RowwiseLoss._weight_total
+                and cls._values_buffer is RowwiseLoss._values_buffer
+                and cls._outputs is OnePassLoss._outputs)
 
     def _kernel_spec(self, sparse):
         raise NotImplementedError

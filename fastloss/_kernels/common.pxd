@@ -27,8 +27,28 @@ cdef enum Mode:
     MODE_GRADIENT_HESSIAN = 4   # out_a[i] = scale*w*g, out_b[i] = scale*w*h
     MODE_VALUE_NONE_GRADIENT = 5  # out_a[i] = w*l, out_b[i] = scale*w*g
 
+# The small-call path: one public call (value, gradient, or both) of a loss on small,
+# already-valid inputs, in one compiled function per family (call_small), without the
+# Python layer. `what` is the public method it stands for.
+cdef enum SmallCall:
+    CALL_VALUE = 0
+    CALL_GRADIENT = 1
+    CALL_VALUE_AND_GRADIENT = 2
+
+cdef int small_input_type(object x) noexcept
+cdef int small_reduction(object reduction) noexcept
+cdef int small_call_mode(int what, int reduction) noexcept
+cdef object small_call_run(BlockFn fn, KernelArgs* args, object y_pred, int values_ndim,
+                           Py_ssize_t n_items, int reduction, int what)
+
 cdef double blocked_sum(BlockFn fn, KernelArgs* args, Py_ssize_t n_items,
                         Py_ssize_t block_size, double* partials, int n_threads) noexcept nogil
+
+# The array blocked_sum writes its block sums into (partials_out, checked, or a new
+# one), and that array's data for blocked_sum (NULL for None or no blocks). Typed
+# memoryviews would do the same, at about 3 s of C compilation per module.
+cdef object partials_array(partials_out, Py_ssize_t n_items, Py_ssize_t block)
+cdef double* partials_data(object partials) noexcept
 
 cdef enum:
     # Items per block of the deterministic reduction (fixed: never depends on threads).

@@ -15,6 +15,9 @@ GRADIENT_HESSIAN: int
 VALUE_NONE_GRADIENT: int
 PARALLEL_MIN: int
 BLOCK: int
+SMALL_VALUE: int
+SMALL_GRADIENT: int
+SMALL_VALUE_AND_GRADIENT: int
 
 def openmp_max_threads() -> int: ...
 def cpu_x86_64_level() -> int: ...

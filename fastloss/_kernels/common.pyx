@@ -153,6 +153,31 @@ cdef double _weight_block(KernelArgs* args, Py_ssize_t start, Py_ssize_t stop) n
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 
 
+cdef object partials_array(partials_out, Py_ssize_t n_items, Py_ssize_t block):
+    """partials_out (the caller's array for the block sums of n_items in blocks of
+    `block`: writeable, C-contiguous float64, one value per block), or, when it is
+    None, a new array when there is more than one block (else None)."""
+    cdef Py_ssize_t n_blocks = (n_items + block - 1) // block
+    cdef cnp.ndarray partials
+    if partials_out is None:
+        return np.empty(n_blocks, dtype=np.float64) if n_blocks > 1 else None
+    if not isinstance(partials_out, cnp.ndarray):
+        raise TypeError("partials_out must be a numpy.ndarray")
+    partials = <cnp.ndarray>partials_out
+    if (cnp.PyArray_TYPE(partials) != cnp.NPY_FLOAT64 or not cnp.PyArray_ISCARRAY(partials)
+            or cnp.PyArray_NDIM(partials) != 1):
+        raise ValueError("partials_out must be a writeable C-contiguous 1-D float64 array")
+    if cnp.PyArray_DIM(partials, 0) != n_blocks:
+        raise ValueError("partials_out must have one value per block")
+    return partials
+
+
+cdef double* partials_data(object partials) noexcept:
+    if partials is None or cnp.PyArray_SIZE(<cnp.ndarray>partials) == 0:
+        return NULL
+    return <double*>cnp.PyArray_DATA(<cnp.ndarray>partials)
+
+
 def weight_sum(cnp.ndarray weight, Py_ssize_t block, partials_out=None):
     """sum(weight) (C-contiguous float64, 1-D) by the kernels' blocked reduction: blocks
     of `block` items, their sums added by `pairwise_total`. Every "mean" divides by a
@@ -161,30 +186,26 @@ def weight_sum(cnp.ndarray weight, Py_ssize_t block, partials_out=None):
     `partials_out` (float64, one per block) receives the block sums."""
     cdef KernelArgs args
     cdef Py_ssize_t n = cnp.PyArray_SIZE(weight)
-    cdef double[::1] partials
-    cdef double* partials_ptr = NULL
+    cdef double total
     if block < 1:
         raise ValueError("block must be >= 1")
     args.weight = <const double*>cnp.PyArray_DATA(weight)
-    if partials_out is not None:
-        partials = partials_out
-        if partials.shape[0] != (n + block - 1) // block:
-            raise ValueError("partials_out must have one value per block")
-        partials_ptr = &partials[0] if partials.shape[0] else NULL
-    elif n > block:
-        partials = np.empty((n + block - 1) // block, dtype=np.float64)
-        partials_ptr = &partials[0]
-    cdef double total
+    partials = partials_array(partials_out, n, block)
+    cdef double* partials_ptr = partials_data(partials)
     with nogil:
         total = blocked_sum(_weight_block, &args, n, block, partials_ptr, 1)
     return total
 
 
-def pairwise_total(const double[::1] partials):
-    """The sum of block partials in blocked_sum's order (recursive halving)."""
-    if partials.shape[0] == 0:
+def pairwise_total(partials):
+    """The sum of block partials (a 1-D float64 array) in blocked_sum's order
+    (recursive halving)."""
+    cdef cnp.ndarray values = np.ascontiguousarray(partials, dtype=np.float64)
+    if cnp.PyArray_NDIM(values) != 1:
+        raise ValueError("partials must be 1-D")
+    if cnp.PyArray_SIZE(values) == 0:
         return 0.0
-    return pairwise_sum(&partials[0], partials.shape[0])
+    return pairwise_sum(<double*>cnp.PyArray_DATA(values), cnp.PyArray_SIZE(values))
 
 
 def block_partials(Py_ssize_t n_items, Py_ssize_t block):
@@ -249,6 +270,82 @@ GRADIENT_HESSIAN = MODE_GRADIENT_HESSIAN
 VALUE_NONE_GRADIENT = MODE_VALUE_NONE_GRADIENT
 PARALLEL_MIN = PARALLEL_MIN_ELEMENTS
 BLOCK = ELEMENT_BLOCK
+SMALL_VALUE = CALL_VALUE
+SMALL_GRADIENT = CALL_GRADIENT
+SMALL_VALUE_AND_GRADIENT = CALL_VALUE_AND_GRADIENT
+
+
+# ---- the small-call path ---------------------------------------------------------
+
+cdef enum:
+    SMALL_MEAN = 0
+    SMALL_SUM = 1
+    SMALL_NONE = 2
+
+
+cdef int small_input_type(object x) noexcept:
+    """NumPy's type number of x when it is an exact numpy.ndarray of native, aligned,
+    C-contiguous float64 or float32 (what a small call takes as it is), else -1."""
+    cdef int type_num
+    if type(x) is not cnp.ndarray or not cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>x):
+        return -1
+    type_num = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    return type_num if type_num == cnp.NPY_FLOAT64 or type_num == cnp.NPY_FLOAT32 else -1
+
+
+cdef int small_reduction(object reduction) noexcept:
+    """SMALL_MEAN, SMALL_SUM or SMALL_NONE for "mean", "sum" or "none"; else -1."""
+    if reduction == "mean":
+        return SMALL_MEAN
+    if reduction == "sum":
+        return SMALL_SUM
+    return SMALL_NONE if reduction == "none" else -1
+
+
+cdef int small_call_mode(int what, int reduction) noexcept:
+    """The kernel mode that computes `what` under `reduction`."""
+    if what == CALL_GRADIENT:
+        return MODE_GRADIENT
+    if what == CALL_VALUE:
+        return MODE_VALUE_NONE if reduction == SMALL_NONE else MODE_VALUE_SUM
+    return MODE_VALUE_NONE_GRADIENT if reduction == SMALL_NONE else MODE_VALUE_GRADIENT
+
+
+cdef object small_call_run(BlockFn fn, KernelArgs* args, object y_pred, int values_ndim,
+                           Py_ssize_t n_items, int reduction, int what):
+    """Run fn, the block function of small_call_mode(what, reduction), over n_items
+    items in one block (args holds the inputs and parameters), and return what the
+    public method returns: the value (a float; for "none" an array shaped like the
+    first values_ndim axes of y_pred), the gradient (shaped like y_pred), or both.
+    "mean" divides by n_items (the caller has made sure that this is its divisor).
+    None when the kernel flagged a target outside the loss's domain."""
+    cdef cnp.ndarray p = <cnp.ndarray>y_pred
+    cdef int type_num = cnp.PyArray_TYPE(p)
+    cdef object values = None, grad = None
+    cdef double total
+    args.scale = 1.0 / <double>n_items if reduction == SMALL_MEAN else 1.0
+    if what != CALL_GRADIENT and reduction == SMALL_NONE:
+        values = cnp.PyArray_EMPTY(values_ndim, cnp.PyArray_DIMS(p), type_num, 0)
+    if what != CALL_VALUE:
+        grad = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(p), cnp.PyArray_DIMS(p), type_num, 0)
+    # The kernels write "none" values into out_a and the gradient beside them into
+    # out_b (VALUE_NONE_GRADIENT); a gradient alone into out_a.
+    args.out_a = NULL
+    args.out_b = NULL
+    if values is not None:
+        args.out_a = cnp.PyArray_DATA(<cnp.ndarray>values)
+        if grad is not None:
+            args.out_b = cnp.PyArray_DATA(<cnp.ndarray>grad)
+    elif grad is not None:
+        args.out_a = cnp.PyArray_DATA(<cnp.ndarray>grad)
+    total = blocked_sum(fn, args, n_items, n_items, NULL, 1)
+    if args.target_bad != NULL and args.target_bad[0]:
+        return None
+    if what == CALL_GRADIENT:
+        return grad
+    if reduction != SMALL_NONE:
+        values = total / <double>n_items if reduction == SMALL_MEAN else total
+    return values if what == CALL_VALUE else (values, grad)
 
 
 # ---- recycled output buffers ---------------------------------------------------------

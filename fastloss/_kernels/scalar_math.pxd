@@ -159,3 +159,16 @@ cdef inline double sigmoid(double z) noexcept nogil:
 cdef inline double clamped_log(double lp) noexcept nogil:
     """max(lp, -100) for a log-probability lp, NaN propagating."""
     return -100.0 if lp < -100.0 else lp
+
+
+cdef inline Py_ssize_t first_outside_unit_at(const real* x, Py_ssize_t n,
+                                             bint nan_invalid) noexcept nogil:
+    """Index of the first of x[0:n] outside [0, 1] (NaN counts when nan_invalid), or -1."""
+    cdef Py_ssize_t i
+    cdef double v
+    for i in range(n):
+        v = x[i]
+        if not (v >= 0.0 and v <= 1.0):
+            if nan_invalid or v == v:
+                return i
+    return -1
