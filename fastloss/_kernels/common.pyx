@@ -14,33 +14,12 @@ from cython.parallel cimport prange
 
 cnp.import_array()
 
-cdef extern from *:
-    """
-    #ifdef _OPENMP
-    #include <omp.h>
-    static int fl_omp_max_threads(void) { return omp_get_max_threads(); }
-    static int fl_has_openmp(void) { return 1; }
-    static long fl_openmp_spec(void) { return (long)_OPENMP; }
-    #else
-    static long fl_openmp_spec(void) { return 0; }
-    static int fl_omp_max_threads(void) { return 1; }
-    static int fl_has_openmp(void) { return 0; }
-    #endif
-    /* The x86-64 microarchitecture level this CPU and OS run: 4 (AVX-512), 3 (AVX2 +
-       FMA), else 1; the checks include the OS's saving of the vector registers. */
-    #if defined(__x86_64__) && defined(__GNUC__) && (__GNUC__ >= 12 || defined(__clang__))
-    static int fl_cpu_x86_64_level(void) {
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("x86-64-v4")) return 4;
-        return __builtin_cpu_supports("x86-64-v3") ? 3 : 1;
-    }
-    #else
-    static int fl_cpu_x86_64_level(void) { return 1; }
-    #endif
-    """
+cdef extern from "fl_openmp.h":
     int fl_omp_max_threads() noexcept nogil
     int fl_has_openmp() noexcept nogil
     long fl_openmp_spec() noexcept nogil
+
+cdef extern from "fl_cpu.h":
     int fl_cpu_x86_64_level() noexcept nogil
 
 
@@ -359,23 +338,7 @@ cdef object small_call_run(BlockFn fn, KernelArgs* args, object y_pred, int valu
 
 from libc.stdlib cimport free
 
-cdef extern from *:
-    """
-    #include <stdlib.h>
-    #if defined(__linux__)
-    #include <sys/mman.h>
-    #endif
-    /* 2 MiB-aligned memory, advised to use transparent huge pages where available. */
-    static void* fl_alloc_large(size_t nbytes) {
-        void* ptr = NULL;
-        size_t rounded = (nbytes + 2097151u) & ~(size_t)2097151u;
-        if (posix_memalign(&ptr, 2097152u, rounded) != 0) return NULL;
-    #if defined(__linux__) && defined(MADV_HUGEPAGE)
-        madvise(ptr, rounded, MADV_HUGEPAGE);
-    #endif
-        return ptr;
-    }
-    """
+cdef extern from "fl_memory.h":
     void* fl_alloc_large(size_t nbytes) nogil
 
 DEF _CACHE_SLOTS = 3
