@@ -16,13 +16,11 @@ p, so its gradient and hessian there are 0 (consistent with the clamped value).
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss._core import config as _config
 from fastloss._core.base import (
     ElementwiseLoss,
     FloatArray,
@@ -38,7 +36,6 @@ from fastloss._core.validation import (
     check_nonnegative,
     check_number,
 )
-from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
 
 __all__ = [
@@ -89,20 +86,9 @@ def _weights_or_scalar(name, value, allow_none=True, bounds=(0.0, math.inf)):
 
 class _Binary(ElementwiseLoss[ValueT]):
     _kernels = _binary
-    #: Per-column parameter (one per label of the last axis), or None.
-    _per_label = None
 
-    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0, partials=None):
-        y, p, w = inputs
-        n_threads = _config.get_num_threads() if p.size >= modes.PARALLEL_MIN else 1
-        a, b, c = self._kernel_params
-        return self._kernels.run(
-            self._kernel_id, mode, y, p, w, out_a, out_b, scale, a, b, c,
-            n_threads, self._per_label, partial(check_unit, y, "y_true", True), partials,
-        )
-
-    def _checks_inputs(self):
-        return self._per_label is not None or super()._checks_inputs()
+    def _bad_target(self, y_true):
+        check_unit(y_true, "y_true", True)
 
 
 class _ProbabilisticBinary(_Binary[ValueT]):
@@ -119,7 +105,7 @@ class _ProbabilisticBinary(_Binary[ValueT]):
     def _checks_inputs(self):
         # The targets are checked by the kernels; the probabilities (and pos_weight's
         # length) here.
-        return not self.from_logits or self._per_label is not None
+        return not self.from_logits or self._per_column is not None
 
 
 class BinaryCrossEntropy(_ProbabilisticBinary[ValueT]):
@@ -176,22 +162,22 @@ class BinaryCrossEntropy(_ProbabilisticBinary[ValueT]):
         self.label_smoothing = _smoothing(label_smoothing)
         self.pos_weight = _weights_or_scalar("pos_weight", pos_weight)
         if isinstance(self.pos_weight, np.ndarray):
-            self._per_label = self.pos_weight
+            self._per_column = self.pos_weight
         super().__init__(reduction=reduction)
 
     def _kernel_spec(self):
         name = "bce_logits" if self.from_logits else "bce_probs"
-        if self._per_label is not None:
+        if self._per_column is not None:
             return (name + "_cols", self.label_smoothing, 0.0)
         pos_weight = 1.0 if self.pos_weight is None else self.pos_weight
         return (name, self.label_smoothing, pos_weight)
 
     def _check_inputs(self, y_true, y_pred):
-        if self._per_label is not None:
+        if self._per_column is not None:
             labels = y_pred.shape[-1] if y_pred.ndim else 1
-            if labels != self._per_label.size:
+            if labels != self._per_column.size:
                 raise ValueError(
-                    f"pos_weight has {self._per_label.size} values but y_pred has "
+                    f"pos_weight has {self._per_column.size} values but y_pred has "
                     f"{labels} labels (y_pred.shape={y_pred.shape}; labels are the last axis)"
                 )
         super()._check_inputs(y_true, y_pred)

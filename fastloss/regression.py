@@ -414,6 +414,8 @@ class _CountLoss(_Regression[ValueT]):
     _param_names = ("log_input",)
     #: Targets must be > 0 (True) or >= 0 (False).
     _targets_positive = False
+    #: Whether the kernel's own target check is "> 0" (else ">= 0").
+    _kernel_checks_positive = False
     log_input: bool
 
     def __init__(self, *, log_input: bool = True, reduction: Reduction = "mean") -> None:
@@ -423,12 +425,21 @@ class _CountLoss(_Regression[ValueT]):
         super().__init__(reduction=reduction)
 
     def _check_inputs(self, y_true, y_pred):
+        if self._targets_positive and not self._kernel_checks_positive:
+            _require(y_true, "y_true", 0.0, True, True, "> 0")
+        if not self.log_input:
+            _require(y_pred, "y_pred (the mean, log_input=False)", 0.0, True, False, "> 0")
+
+    def _checks_inputs(self):
+        # The kernels check the targets (TARGET_CHECK: > 0 for Gamma, >= 0 otherwise).
+        return not self.log_input or (self._targets_positive
+                                      and not self._kernel_checks_positive)
+
+    def _bad_target(self, y_true):
         if self._targets_positive:
             _require(y_true, "y_true", 0.0, True, True, "> 0")
         else:
             _require(y_true, "y_true", 0.0, False, True, ">= 0")
-        if not self.log_input:
-            _require(y_pred, "y_pred (the mean, log_input=False)", 0.0, True, False, "> 0")
 
 
 class Poisson(_CountLoss[ValueT]):
@@ -488,6 +499,7 @@ class Gamma(_CountLoss[ValueT]):
     """
 
     _targets_positive = True
+    _kernel_checks_positive = True
 
     if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
         @overload

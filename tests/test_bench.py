@@ -117,6 +117,24 @@ def test_bench_tables_per_family_with_options():
     assert all(c[-1].endswith("x") and c[-4].endswith("x") for c in lines)  # vs read, numpy
 
 
+def test_bench_overhead_table_and_json():
+    done = run_fastloss("bench", "--overhead", "--rounds", "1", "--loss",
+                        "mse,SparseCategoricalCrossEntropy")
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()
+            if line.startswith(("regression", "classification"))]
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("regression", "MeanSquaredError", "100"),
+        ("classification", "SparseCategoricalCrossEntropy", "1x100")]
+    assert all(float(r[-1]) > 0 for r in rows)  # object time / NumPy's
+    done = run_fastloss("bench", "--overhead", "--rounds", "1", "--loss", "ctc", "--json")
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(done.stdout)["rows"]
+    assert row["workload"] == "CTC"
+    assert set(row["seconds"]) == {"object", "shortcut", "value_and_gradient", "numpy"}
+    assert all(t > 0 for t in row["seconds"].values())
+
+
 @pytest.mark.parametrize("option, value, message", [
     ("--dtypes", "float16", "unknown dtype"),
     ("--sizes", "ten", "comma-separated integers"),

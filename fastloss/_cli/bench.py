@@ -944,6 +944,11 @@ def add_arguments(parser):
                         help="leave PyTorch out even when it is installed")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON document (metadata and rows) instead of tables")
+    parser.add_argument("--overhead", action="store_true",
+                        help=f"the call overhead instead: each loss at {OVERHEAD_SIZE} "
+                             "elements, float64, one thread: the object call, the "
+                             "shortcut and value_and_gradient, against NumPy's "
+                             "np.mean((y - p) ** 2) on the same size")
 
 
 def metadata(torch=None):
@@ -1116,7 +1121,77 @@ def _size_text(n):
     return f"1e{exponent}" if n >= 1000 and n == 10**exponent else str(n)
 
 
+OVERHEAD_SIZE = 100
+
+
+def overhead_rows(selected, rounds=5, target=0.005):
+    """The call overhead of each workload at OVERHEAD_SIZE elements (float64, one
+    thread): median seconds of the object call (the value), the shortcut and
+    value_and_gradient, and of NumPy's mean squared error one-liner on two arrays of
+    that size, measured in interleaved rounds with them."""
+    rng = np.random.default_rng(0)
+    y, p = rng.standard_normal(OVERHEAD_SIZE), rng.standard_normal(OVERHEAD_SIZE)
+    rows = []
+    for workload in selected:
+        args, kwargs = workload.data(OVERHEAD_SIZE, np.dtype("float64"), rng)
+        with fastloss.threads(1):
+            times = compare(_overhead_calls(workload, args, kwargs, y, p), rounds=rounds,
+                            target=target)
+        shape = args[workload.wrt[0] if workload.paired else -1].shape
+        rows.append({"family": workload.family, "workload": workload.name,
+                     "shape": list(shape), "seconds": times})
+    return rows
+
+
+def _overhead_calls(workload, args, kwargs, y, p):
+    loss = workload.loss_class(**workload.params)
+    shortcut = getattr(fastloss, workload.shortcut)
+    params = workload.params
+    return {
+        "object": lambda: loss(*args, **kwargs),
+        "shortcut": lambda: shortcut(*args, **kwargs, **params),
+        "value_and_gradient": lambda: loss.value_and_gradient(*args, **kwargs),
+        "numpy": lambda: np.mean((y - p) ** 2),
+    }
+
+
+def format_overhead(rows):
+    header = ["family", "workload", "shape", "object", "shortcut", "value_and_gradient",
+              "numpy mse", "object / numpy"]
+    lines = [header]
+    for row in rows:
+        t = row["seconds"]
+        lines.append([row["family"], row["workload"], "x".join(map(str, row["shape"])),
+                      *(format_seconds(t[k]) for k in
+                        ("object", "shortcut", "value_and_gradient", "numpy")),
+                      f"{t['object'] / t['numpy']:.2f}"])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = []
+    for k, line in enumerate(lines):
+        cells = [c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in
+                 enumerate(zip(line, widths, strict=True))]
+        text.append("  ".join(cells).rstrip())
+        if k == 0:
+            text.append("  ".join("-" * w for w in widths))
+    return "\n".join(text)
+
+
+def run_overhead(args):
+    rows = overhead_rows(_selected(args), rounds=args.rounds or 5)
+    if args.json:
+        json.dump({"meta": metadata(), "rows": rows}, sys.stdout, indent=1)
+        print()
+    else:
+        print(f"Call overhead: median seconds per call at {OVERHEAD_SIZE} elements, "
+              "float64, one thread; 'numpy mse' is np.mean((y - p) ** 2) on two arrays "
+              f"of {OVERHEAD_SIZE}, measured alongside.\n")
+        print(format_overhead(rows))
+    return 0
+
+
 def run(args):
+    if args.overhead:
+        return run_overhead(args)
     rounds, target, dtypes, sizes_of = _plan(args)
     for mode in args.mode:
         if mode not in MODES:

@@ -9,6 +9,7 @@ generated kernel (fastloss/_kernels/elementwise.tp).
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias
 
 import numpy as np
@@ -78,29 +79,21 @@ class Loss(Generic[ValueT]):
         return (_rebuild, (type(self), self.get_params()))
 
 
-#: The loss objects the function shortcuts call, by class and parameters.
-_SHORTCUT_LOSSES: dict[Any, Any] = {}
-_SHORTCUT_LOSSES_MAX = 1024
+@functools.lru_cache(maxsize=1024, typed=True)
+def _cached_shortcut_loss(cls, /, **params):
+    return cls(**params)
 
 
-def shortcut_loss(cls: Any, **params: Any) -> Any:
+def shortcut_loss(cls: Any, /, **params: Any) -> Any:
     """The loss object a function shortcut calls: built (and so validated) on the first
-    call with these parameters, then reused, so that a shortcut costs what a call of
-    the object costs. The parameters' types are part of the key (True is not 1 here);
-    parameters that cannot be keys (arrays, lists) build a new object on every call."""
-    values = tuple(params.values())
-    key = (cls, values, tuple(map(type, values)))
+    call with these parameters, then reused from a cache of the 1024 most recent, so
+    that a shortcut costs little more than a call of the object. The parameters' types
+    are part of the key (True is not 1 here); parameters that cannot be keys (arrays,
+    lists) build a new object on every call."""
     try:
-        return _SHORTCUT_LOSSES[key]
-    except KeyError:
-        pass
-    except TypeError:  # an unhashable parameter
+        return _cached_shortcut_loss(cls, **params)
+    except TypeError:  # an unhashable parameter (or a constructor's TypeError: again)
         return cls(**params)
-    loss = cls(**params)
-    if len(_SHORTCUT_LOSSES) >= _SHORTCUT_LOSSES_MAX:
-        _SHORTCUT_LOSSES.clear()
-    _SHORTCUT_LOSSES[key] = loss
-    return loss
 
 
 def _rebuild(cls, params):
@@ -278,6 +271,10 @@ class ElementwiseLoss(OnePassLoss[ValueT]):
     """
 
     _kernels: Any = None
+    #: One parameter per column of the last axis (a float64 array: pos_weight per
+    #: label), for the kernels that take one (PER_COLUMN in the kernel template); else
+    #: None.
+    _per_column: Any = None
 
     def __init__(self, *, reduction: Reduction = "mean") -> None:
         super().__init__(reduction=reduction)
@@ -297,7 +294,13 @@ class ElementwiseLoss(OnePassLoss[ValueT]):
         """Whether the inputs need more than the kernel's own checks (_check_inputs or
         per-column parameters) for these hyper-parameters; when not, the value and
         gradient calls of small inputs take the kernels' call_small path."""
-        return type(self)._check_inputs is not ElementwiseLoss._check_inputs
+        return (type(self)._check_inputs is not ElementwiseLoss._check_inputs
+                or self._per_column is not None)
+
+    def _bad_target(self, y_true):
+        """Called when the kernel's own target check (TARGET_CHECK in the kernel
+        template) found a target outside the loss's domain: raise the ValueError that
+        names the first one."""
 
     # -- one pass of the kernel ---------------------------------------------------
 
@@ -320,7 +323,7 @@ class ElementwiseLoss(OnePassLoss[ValueT]):
         a, b, c = self._kernel_params
         return self._kernels.run(
             self._kernel_id, mode, y, p, w, out_a, out_b, scale, a, b, c, n_threads,
-            partials_out=partials,
+            self._per_column, self._bad_target, partials,
         )
 
     def _weight_total(self, inputs, partials=None):
