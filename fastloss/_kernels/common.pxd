@@ -14,6 +14,7 @@ ctypedef struct KernelArgs:
     Py_ssize_t ncols        # row width, for row-wise kernels
     const double* extra     # per-column extra data (class or label weights), or NULL
     unsigned char* target_bad  # per block: 1 when a target failed the fused check, or NULL
+    int mode                # the kernel mode, for block functions that read it at run time
 
 # A block function handles items [start, stop) and returns their weighted loss sum,
 # accumulated in double in a fixed order.
@@ -40,6 +41,21 @@ cdef int small_reduction(object reduction) noexcept
 cdef int small_call_mode(int what, int reduction) noexcept
 cdef object small_call_run(BlockFn fn, KernelArgs* args, object y_pred, int values_ndim,
                            Py_ssize_t n_items, int reduction, int what)
+
+# What a kernel mode computes, for block functions that take the mode at run time.
+ctypedef struct ModeOutputs:
+    bint value   # the loss: summed, or written per item when `none`
+    bint none    # per-item losses are written (out_a)
+    bint grad    # the gradient is written (out_b when `none`, else out_a)
+    bint hess    # the hessian diagonal is written (out_b)
+
+cdef inline ModeOutputs mode_outputs(int mode) noexcept nogil:
+    cdef ModeOutputs f
+    f.none = mode == MODE_VALUE_NONE or mode == MODE_VALUE_NONE_GRADIENT
+    f.value = f.none or mode == MODE_VALUE_SUM or mode == MODE_VALUE_GRADIENT
+    f.grad = not (mode == MODE_VALUE_SUM or mode == MODE_VALUE_NONE)
+    f.hess = mode == MODE_GRADIENT_HESSIAN
+    return f
 
 cdef double blocked_sum(BlockFn fn, KernelArgs* args, Py_ssize_t n_items,
                         Py_ssize_t block_size, double* partials, int n_threads) noexcept nogil
