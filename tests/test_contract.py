@@ -243,6 +243,22 @@ def test_small_call_path_leaves_other_inputs_to_the_general_path(entry):
                 loss._value_and_gradient(prepared, None, big.args[1]))
 
 
+ELEMENTWISE_ENTRIES = [e for e in ONE_PER_CLASS if e.elementwise]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("entry", **params(ELEMENTWISE_ENTRIES))
+def test_unit_weights_give_the_unweighted_bits(entry, dtype):
+    """Weights of 1 are exactly no weights, over several chunks and blocks: the kernels
+    compiled once for both weight forms (WEIGHT_AT_RUN_TIME) read a chunk of ones."""
+    inputs = entry.inputs(n=3000, dtype=dtype, seed=6)  # 9000 elements: 3 blocks
+    ones = np.ones(np.shape(inputs.args[1]))
+    for reduction in REDUCTIONS:
+        loss = entry.loss(reduction)
+        for method in ("value_and_gradient", "gradient_hessian"):
+            assert_same(call(loss, method, inputs), call(loss, method, inputs, ones))
+
+
 # ---- array forms ------------------------------------------------------------------------
 
 
