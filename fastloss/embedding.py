@@ -30,7 +30,7 @@ from fastloss._core.base import (
     row_weights,
     shortcut_loss,
 )
-from fastloss._core.rowwise import RowwiseLoss
+from fastloss._core.rowwise import RowwiseLoss, check_unit
 from fastloss._core.validation import (
     KERAS_EPSILON,
     _to_ndarray,
@@ -184,9 +184,7 @@ class Contrastive(_RowEmbeddingLoss[ValueT]):
         s = np.ascontiguousarray(s, dtype=np.float64)
         if s.shape != (n,):
             raise ValueError(f"same must have shape ({n},), one per pair; got {s.shape}")
-        bad = ~((s >= 0) & (s <= 1))
-        if bad.any():
-            raise bad_value_error("same", s, int(np.flatnonzero(bad)[0]), "in [0, 1]")
+        check_unit(s, "same", nan_invalid=True)
         return s
 
     def _prepare(self, same, x1, x2, sample_weight=None):

@@ -22,8 +22,18 @@ def check_reduction(reduction):
 
 
 def _to_ndarray(x, name):
-    if isinstance(x, np.ndarray):
+    """x as a NumPy array: subclasses (np.matrix, memmaps) are read as the plain array
+    they hold; a masked array is refused, since a loss cannot know what its mask means
+    (use .filled(), or for an element-wise loss sample_weight=~mask)."""
+    if type(x) is np.ndarray:
         return x
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name} is a masked array; its mask would be ignored. Pass {name}.filled(value)"
+            " or drop the masked items (for an element-wise loss, sample_weight=~mask "
+            "leaves them out)")
+    if isinstance(x, np.ndarray):
+        return x.view(np.ndarray)
     if not hasattr(x, "__array__") and hasattr(x, "__dlpack__"):
         return np.from_dlpack(x)
     try:
