@@ -26,6 +26,18 @@ SLACK_BYTES = 2 << 20
 TRACED_SLACK_BYTES = 64 << 10
 
 
+def _under_address_sanitizer():
+    """AddressSanitizer keeps freed memory in quarantine: the resident set grows by
+    design, so only the traced memory is checked there (tools/sanitize.sh)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    with open("/proc/self/maps") as maps:
+        return "libasan" in maps.read()
+
+
+UNDER_ASAN = _under_address_sanitizer()
+
+
 def resident_bytes():
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -66,9 +78,11 @@ def test_memory_is_flat_over_many_calls(entry):
     finally:
         tracemalloc.stop()
     assert traced < TRACED_SLACK_BYTES, f"{entry.id}: {traced} bytes kept after {CALLS} calls"
-    assert rss < SLACK_BYTES, f"{entry.id}: {rss / 2**20:.1f} MiB more after {CALLS} calls"
+    if not UNDER_ASAN:
+        assert rss < SLACK_BYTES, f"{entry.id}: {rss / 2**20:.1f} MiB more after {CALLS} calls"
 
 
+@pytest.mark.skipif(UNDER_ASAN, reason="AddressSanitizer quarantines freed memory")
 def test_recycled_output_buffers_stay_bounded():
     """Large outputs come from recycled memory; freeing and asking again must not
     accumulate it (a 10^6-element gradient is 8 MB)."""

@@ -6,21 +6,34 @@
 #
 #   tools/sanitize.sh [pytest arguments]     (default: the whole suite)
 #
-# Needs GCC (its libasan and libubsan), and meson-python, Cython, ninja, NumPy and the
-# test extras in the active Python: the build is installed without build isolation
-# into a virtual environment that sees them (--system-site-packages).
+# Needs GCC (its libasan and libubsan) and the package registry: a fresh virtual
+# environment gets the build requirements and the test extras, and the sanitized
+# build is installed into it (without build isolation, so that the setup arguments
+# reach meson). The kernels are compiled at -O1 (kernel_optimization=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${SANITIZE_DIR:-$(mktemp -d)}
-python3 -m venv --system-site-packages "$work/venv"
-"$work/venv/bin/python" -m pip install --quiet --no-build-isolation --no-deps . \
+python3 -m venv "$work/venv"
+"$work/venv/bin/python" -m pip install --quiet "meson-python>=0.18" "meson>=1.4" ninja \
+    "Cython>=3.0.10" "numpy>=2.0"
+"$work/venv/bin/python" -m pip install --quiet --no-build-isolation ".[test]" \
     -Cbuild-dir="$work/build" \
-    -Csetup-args=-Db_sanitize=address,undefined -Csetup-args=-Db_lundef=false
+    -Csetup-args=-Db_sanitize=address,undefined -Csetup-args=-Db_lundef=false \
+    -Csetup-args=-Dkernel_optimization=1 -Csetup-args=-Doptimization=1
 asan=$(gcc -print-file-name=libasan.so)
 ubsan=$(gcc -print-file-name=libubsan.so)
 # Python itself frees nothing at exit (leak reports would be its own); every other
 # finding is an error. float-cast-overflow is not part of -fsanitize=undefined.
-export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# Reports go to files (pytest captures the standard error of a process that stops).
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1:log_path=$work/asan
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$work/ubsan
+status=0
 # -P: the installed (sanitized) fastloss, not the source tree's.
-LD_PRELOAD="$asan $ubsan" "$work/venv/bin/python" -P -m pytest -q -p no:cacheprovider "$@"
+LD_PRELOAD="$asan $ubsan" "$work/venv/bin/python" -P -m pytest -q -p no:cacheprovider "$@" \
+    || status=$?
+if compgen -G "$work/[au][sb]san.*" > /dev/null; then
+    cat "$work"/[au][sb]san.*
+    status=1
+fi
+echo "sanitizer reports: $(ls "$work" | grep -c 'san\.' || true); pytest and reports: status $status"
+exit $status

@@ -24,16 +24,17 @@ def check_reduction(reduction):
 def _to_ndarray(x, name):
     """x as a NumPy array: subclasses (np.matrix, memmaps) are read as the plain array
     they hold; a masked array is refused, since a loss cannot know what its mask means
-    (use .filled(), or for an element-wise loss sample_weight=~mask)."""
+    (use .filled(), or for an element-wise loss sample_weight=~mask). A misaligned
+    buffer is copied: the kernels load whole elements, which C requires aligned."""
     if type(x) is np.ndarray:
-        return x
+        return x if x.flags.aligned else x.copy()
     if isinstance(x, np.ma.MaskedArray):
         raise TypeError(
             f"{name} is a masked array; its mask would be ignored. Pass {name}.filled(value)"
             " or drop the masked items (for an element-wise loss, sample_weight=~mask "
             "leaves them out)")
     if isinstance(x, np.ndarray):
-        return x.view(np.ndarray)
+        return _to_ndarray(x.view(np.ndarray), name)
     if not hasattr(x, "__array__") and hasattr(x, "__dlpack__"):
         return np.from_dlpack(x)
     try:
