@@ -94,7 +94,7 @@ class _Binary(ElementwiseLoss[ValueT]):
 class _ProbabilisticBinary(_Binary[ValueT]):
     """Targets in [0, 1]; with from_logits=False, predictions in [0, 1] too.
 
-    The kernels check the targets in their loss loop (TARGET_CHECK in _binary.pyx.tp)
+    The kernels check the targets in their loss loop (TARGET_CHECK in binary.pyx.tp)
     and call check_unit, which names the first bad one, only when they saw one.
     """
 

@@ -564,6 +564,7 @@ class Tweedie(_CountLoss[ValueT]):
             "power", power, lambda v: math.isfinite(v) and v >= 1, "a finite number >= 1"
         )
         self._targets_positive = self.power >= 2
+        self._kernel_checks_positive = self.power == 2  # the Gamma kernel
         super().__init__(log_input=log_input, reduction=reduction)
 
     def _kernel_spec(self):

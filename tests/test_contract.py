@@ -16,6 +16,7 @@ from registry import ENTRIES, FAMILIES, ONE_PER_CLASS, family, params
 
 import fastloss as fl
 from fastloss import reference
+from fastloss._kernels import common as fl_common
 
 REDUCTIONS = ("mean", "sum", "none")
 DTYPES = (np.float32, np.float64)
@@ -238,6 +239,8 @@ def test_small_call_path_leaves_other_inputs_to_the_general_path(entry):
         assert grad.dtype == getattr(other, "dtype", np.float64)  # y_pred's, byte order too
         np.testing.assert_array_equal(grad, expected[1])
     big = entry.inputs(n=5000, seed=5)  # more than one reduction block
+    assert loss._kernels.call_small(loss._small_spec, loss.reduction,
+                                    fl_common.SMALL_VALUE_AND_GRADIENT, *big.args) is None
     prepared = loss._prepare(*big.args)
     assert_same(loss.value_and_gradient(*big.args),
                 loss._value_and_gradient(prepared, None, big.args[1]))

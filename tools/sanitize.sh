@@ -27,13 +27,21 @@ ubsan=$(gcc -print-file-name=libubsan.so)
 # Reports go to files (pytest captures the standard error of a process that stops).
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1:log_path=$work/asan
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$work/ubsan
+rm -f "$work"/asan.* "$work"/ubsan.*
 status=0
 # -P: the installed (sanitized) fastloss, not the source tree's.
 LD_PRELOAD="$asan $ubsan" "$work/venv/bin/python" -P -m pytest -q -p no:cacheprovider "$@" \
     || status=$?
-if compgen -G "$work/[au][sb]san.*" > /dev/null; then
-    cat "$work"/[au][sb]san.*
+reports=("$work"/asan.* "$work"/ubsan.*)
+found=0
+for report in "${reports[@]}"; do
+    if [ -e "$report" ]; then
+        cat "$report"
+        found=$((found + 1))
+    fi
+done
+if [ "$found" -gt 0 ]; then
     status=1
 fi
-echo "sanitizer reports: $(ls "$work" | grep -c 'san\.' || true); pytest and reports: status $status"
+echo "sanitizer reports: $found; status $status"
 exit $status

@@ -149,6 +149,13 @@ class OnePassLoss(Loss[ValueT]):
 
     # -- the reduction ----------------------------------------------------------------
 
+    def _runs_as(self, base):
+        """Whether this class prepares, runs, reduces and returns its results as `base`
+        does: the condition for the kernels' call_small to stand in for them."""
+        cls = type(self)
+        return all(getattr(cls, name) is getattr(base, name) for name in (
+            "_prepare", "_run", "_weight_total", "_values_buffer", "_outputs"))
+
     def _mean_divisor(self, inputs):
         """sum(w) over what counts: "mean"'s divisor; ValueError when it is not > 0."""
         total, count = self._weight_total(inputs)
@@ -281,7 +288,7 @@ class ElementwiseLoss(OnePassLoss[ValueT]):
         name, *params = self._kernel_spec()
         self._kernel_id = self._kernels.LOSS_IDS[name]
         self._kernel_params = tuple(float(v) for v in params) + (0.0,) * (3 - len(params))
-        if not self._checks_inputs() and type(self)._prepare is ElementwiseLoss._prepare:
+        if not self._checks_inputs() and self._runs_as(ElementwiseLoss):
             self._small_spec = (self._kernel_id, *self._kernel_params)
 
     def _kernel_spec(self) -> tuple[Any, ...]:
@@ -359,7 +366,7 @@ class _Output:
                 )
             if not out.flags.writeable:
                 raise ValueError("out must be writeable")
-            if out.flags.c_contiguous and out.dtype == p.dtype and not (
+            if out.flags.c_contiguous and out.flags.aligned and out.dtype == p.dtype and not (
                 _overlaps(out, p) or _overlaps(out, y)
             ):
                 self.buffer = out

@@ -109,13 +109,9 @@ class RowwiseLoss(OnePassLoss[ValueT]):
         """Whether the kernels' call_small may serve this loss: "mean" divides by the
         number of rows (no class weights or ignored labels), y_pred needs no check
         (logits or scores), and the inputs are prepared and run as here."""
-        cls = type(self)
         return (self._per_class is None and self._ignore_index is None
                 and not self._probability_input and self._row_form is None
-                and cls._prepare is RowwiseLoss._prepare and cls._run is RowwiseLoss._run
-                and cls._weight_total is RowwiseLoss._weight_total
-                and cls._values_buffer is RowwiseLoss._values_buffer
-                and cls._outputs is OnePassLoss._outputs)
+                and self._runs_as(RowwiseLoss))
 
     def _kernel_spec(self, sparse):
         raise NotImplementedError

@@ -36,9 +36,9 @@ def _to_ndarray(x, name):
     if isinstance(x, np.ndarray):
         return _to_ndarray(x.view(np.ndarray), name)
     if not hasattr(x, "__array__") and hasattr(x, "__dlpack__"):
-        return np.from_dlpack(x)
+        return _to_ndarray(np.from_dlpack(x), name)
     try:
-        return np.asarray(x)
+        return _to_ndarray(np.asarray(x), name)
     except (ValueError, TypeError) as exc:
         raise TypeError(f"{name} could not be converted to an array: {exc}") from None
 

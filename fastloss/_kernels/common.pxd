@@ -6,7 +6,7 @@ ctypedef struct KernelArgs:
     const void* y_pred      # predictions, in the compute dtype
     const double* weight    # NULL when unweighted
     void* out_a             # per-element loss ("none") or gradient
-    void* out_b             # hessian, when asked for
+    void* out_b             # hessian; the gradient beside "none" values (VALUE_NONE_GRADIENT)
     double scale            # gradient/hessian scaling of the reduction (1/sum(w) for "mean")
     double param0           # loss hyper-parameters
     double param1

@@ -274,6 +274,8 @@ cdef int small_input_type(object x) noexcept:
 
 cdef int small_reduction(object reduction) noexcept:
     """SMALL_MEAN, SMALL_SUM or SMALL_NONE for "mean", "sum" or "none"; else -1."""
+    if type(reduction) is not str:
+        return -1
     if reduction == "mean":
         return SMALL_MEAN
     if reduction == "sum":

@@ -6,13 +6,13 @@
 #define FL_CPU_H
 
 #if defined(__x86_64__) && defined(__GNUC__) && (__GNUC__ >= 12 || defined(__clang__))
-static int fl_cpu_x86_64_level(void) {
+static inline int fl_cpu_x86_64_level(void) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("x86-64-v4")) return 4;
     return __builtin_cpu_supports("x86-64-v3") ? 3 : 1;
 }
 #else
-static int fl_cpu_x86_64_level(void) { return 1; }
+static inline int fl_cpu_x86_64_level(void) { return 1; }
 #endif
 
 #endif /* FL_CPU_H */

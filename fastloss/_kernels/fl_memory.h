@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #endif
 /* 2 MiB-aligned memory, advised to use transparent huge pages where available. */
-static void* fl_alloc_large(size_t nbytes) {
+static inline void* fl_alloc_large(size_t nbytes) {
     void* ptr = NULL;
     size_t rounded = (nbytes + 2097151u) & ~(size_t)2097151u;
     if (posix_memalign(&ptr, 2097152u, rounded) != 0) return NULL;

@@ -5,15 +5,15 @@
 
 #ifdef _OPENMP
 #include <omp.h>
-static int fl_omp_max_threads(void) { return omp_get_max_threads(); }
-static int fl_thread_num(void) { return omp_get_thread_num(); }
-static int fl_has_openmp(void) { return 1; }
-static long fl_openmp_spec(void) { return (long)_OPENMP; }
+static inline int fl_omp_max_threads(void) { return omp_get_max_threads(); }
+static inline int fl_thread_num(void) { return omp_get_thread_num(); }
+static inline int fl_has_openmp(void) { return 1; }
+static inline long fl_openmp_spec(void) { return (long)_OPENMP; }
 #else
-static int fl_omp_max_threads(void) { return 1; }
-static int fl_thread_num(void) { return 0; }
-static int fl_has_openmp(void) { return 0; }
-static long fl_openmp_spec(void) { return 0; }
+static inline int fl_omp_max_threads(void) { return 1; }
+static inline int fl_thread_num(void) { return 0; }
+static inline int fl_has_openmp(void) { return 0; }
+static inline long fl_openmp_spec(void) { return 0; }
 #endif
 
 #endif /* FL_OPENMP_H */

@@ -27,7 +27,7 @@
                + ((count[4] + count[5]) + (count[6] + count[7])) != 0.0;          \
     }
 
-#define FL_IN_UNIT(v) ((v) >= 0 & (v) <= 1)
+#define FL_IN_UNIT(v) (((v) >= 0) & ((v) <= 1))
 #define FL_NONNEGATIVE(v) ((v) >= 0)
 #define FL_POSITIVE(v) ((v) > 0)
 

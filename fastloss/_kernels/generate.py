@@ -1,6 +1,6 @@
 """Build step: expand a family's Cython template with the shared loop templates.
 
-Usage: python _generate.py OUTPUT.pyx FAMILY.pyx.tp [SHARED.tp ...]
+Usage: python generate.py OUTPUT.pyx FAMILY.pyx.tp [SHARED.tp ...]
 
 The family template (its per-element functions and the list of loss names) is
 followed by each shared template, and the whole is expanded with Cython's Tempita.
