@@ -426,7 +426,7 @@ class _CountLoss(_Regression[ValueT]):
 
     def _check_inputs(self, y_true, y_pred):
         if self._targets_positive and not self._kernel_checks_positive:
-            _require(y_true, "y_true", 0.0, True, True, "> 0")
+            self._bad_target(y_true)
         if not self.log_input:
             _require(y_pred, "y_pred (the mean, log_input=False)", 0.0, True, False, "> 0")
 
@@ -436,6 +436,7 @@ class _CountLoss(_Regression[ValueT]):
                                       and not self._kernel_checks_positive)
 
     def _bad_target(self, y_true):
+        """ValueError naming the first target outside the domain (> 0 or >= 0)."""
         if self._targets_positive:
             _require(y_true, "y_true", 0.0, True, True, "> 0")
         else:

@@ -29,8 +29,8 @@ DTYPES = [np.dtype(t) for t in ("<f8", ">f8", "<f4", ">f4", "<f2", "<i8", ">i4",
                                  "?", "<c16", "O")]
 
 
-def _floats(dtype):
-    return st.one_of(st.sampled_from(SPECIAL), st.floats(allow_nan=True, width=64))
+#: Any float64: the special values above, or anything hypothesis draws.
+FLOATS = st.one_of(st.sampled_from(SPECIAL), st.floats(allow_nan=True, width=64))
 
 
 @st.composite
@@ -56,12 +56,12 @@ def perturbed_array(draw, base):
                 pass
     elif choice == 2:  # another shape: a row or axis more or less, or empty
         shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5))
-        a = draw(hnp.arrays(np.float64, shape, elements=_floats(np.float64)))
+        a = draw(hnp.arrays(np.float64, shape, elements=FLOATS))
     elif choice == 3 and a.ndim and a.shape[0] > 1:  # strided view
         a = a[::2]
     elif choice == 4:  # a whole random array of its shape
         a = draw(hnp.arrays(a.dtype if a.dtype.kind in "fiu" else np.float64, a.shape,
-                            elements=_floats(np.float64) if a.dtype.kind == "f"
+                            elements=FLOATS if a.dtype.kind == "f"
                             else st.integers(-3, 10)))
     elif choice == 5:  # a Python list or a scalar
         a = a.tolist() if draw(st.booleans()) else draw(st.sampled_from(SPECIAL))
@@ -96,7 +96,7 @@ def test_every_input_gives_a_result_or_a_clear_error(entry):
             st.none(),
             st.just(np.ones(inputs.n)),
             hnp.arrays(np.float64, st.sampled_from([(inputs.n,), (inputs.n + 1,), ()]),
-                       elements=_floats(np.float64)),
+                       elements=FLOATS),
         ), label="sample_weight")
         reduction = data.draw(st.sampled_from(["mean", "sum", "none"]))
         method = data.draw(st.sampled_from(METHODS))
