@@ -32,6 +32,11 @@ Dtypes: results have the dtype of the (first) differentiable input: float32 by
 default, float64 with ``jax_enable_x64``; float16 and bfloat16 are computed in
 float32 and returned in their own dtype.
 
+Errors: shapes and dtypes are checked when the call is traced; values (a label out of
+range, a target outside the loss's domain) on the host, inside the callback. An eager
+call raises fastloss's own ValueError for them; inside ``jit``, JAX reports it as a
+``JaxRuntimeError`` that carries fastloss's message.
+
 Devices: fastloss runs on the CPU. On a GPU or TPU backend the callback still
 works, but every call copies its inputs from the device to host memory and the
 value and gradient back (and synchronises the device): use the framework's own loss
@@ -39,6 +44,8 @@ there.
 """
 
 from __future__ import annotations
+
+import threading
 
 import jax
 import jax.numpy as jnp
@@ -81,11 +88,26 @@ class _Call:
         self.value_spec = jax.ShapeDtypeStruct(
             _adapters.value_shape(kind, loss.reduction, diff[0].shape), self.dtype)
         self.grads_spec = tuple(jax.ShapeDtypeStruct(x.shape, self.dtype) for x in diff)
+        self._failed = threading.local()
+
+    def take_error(self):
+        """The TypeError or ValueError the host callback raised last in this thread
+        (JAX reports it as a JaxRuntimeError), or None; forgotten once taken."""
+        error = getattr(self._failed, "error", None)
+        self._failed.error = None
+        return error
 
     # -- on the host --------------------------------------------------------------------
 
     def host(self, want_grad):
         def run(*arrays):
+            try:
+                return compute(*arrays)
+            except (TypeError, ValueError) as error:  # bad values: see take_error
+                self._failed.error = error
+                raise
+
+        def compute(*arrays):
             arrays = [np.asarray(a) for a in arrays]
             batch = arrays[0].shape[: arrays[0].ndim - self.ndims[0]]
             if not batch:
@@ -184,12 +206,22 @@ def function(loss):
             tuple((x.shape, x.dtype) for x in inputs), where is not None,
             sample_weight is not None,
         )
-        f = cache.get(key)
-        if f is None:
+        cached = cache.get(key)
+        if cached is None:
             call = _Call(loss, kind, inputs, where is not None, sample_weight is not None)
-            f = cache[key] = jax.jit(_make(call))  # eager calls: no retracing
+            cached = cache[key] = jax.jit(_make(call)), call  # eager calls: no retracing
+        f, call = cached
         operands = inputs + tuple(x for x in (where, sample_weight) if x is not None)
-        return f(*operands)
+        try:
+            return f(*operands)
+        except jax.errors.JaxRuntimeError:
+            # An input the host rejected (a label out of range, a target outside the
+            # loss's domain): the error itself, as fastloss raises it, where the call
+            # runs eagerly. Inside an outer jit, JAX reports it at run time.
+            error = call.take_error()
+            if error is None:
+                raise
+            raise error from None
 
     if kind.has_where:
         def fn(relevance, scores, where=None, sample_weight=None):

@@ -194,6 +194,22 @@ def test_bad_input():
         jax.grad(lambda e: batch(labels, e).sum())(emb)
 
 
+def test_values_the_host_rejects_raise_fastloss_errors():
+    """A label out of range or a target outside the loss's domain is found on the host,
+    inside the callback: an eager call raises fastloss's own ValueError (JAX would
+    report a JaxRuntimeError), with or without a gradient."""
+    hinge = flj.function(fl.Hinge())
+    y, p = jnp.array([0.0, -1.0, 1.0]), jnp.zeros(3)  # 0 and -1 mixed
+    with pytest.raises(ValueError, match="labels in"):
+        hinge(y, p)
+    with pytest.raises(ValueError, match="labels in"):
+        jax.grad(lambda q: hinge(y, q))(p)
+    sparse = flj.function(fl.SparseCategoricalCrossEntropy(from_logits=True))
+    with pytest.raises(ValueError, match="class label"):
+        sparse(jnp.array([0, 7]), jnp.zeros((2, 3)))
+    assert float(hinge(jnp.array([0.0, 1.0, 1.0]), p)) == 1.0  # the next call is clean
+
+
 def _train(loss_fn, seed=0, steps=100):
     key = np.random.default_rng(seed)
     centers = key.normal(size=(4, 8)) * 2.0

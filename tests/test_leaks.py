@@ -19,6 +19,8 @@ pytestmark = [
 ]
 CALLS = int(os.environ.get("FASTLOSS_LEAK_CALLS", "300"))
 METHODS = ("__call__", "gradient", "value_and_gradient", "gradient_hessian")
+#: Calls per method before the measurement (as many as measured, up to this).
+WARM_UP_CALLS = 10_000
 #: Growth allowed over the measured calls: the allocator's and Python's own caches.
 SLACK_BYTES = 2 << 20
 #: Python and NumPy memory allowed to remain after the calls (interned strings,
@@ -65,10 +67,9 @@ def test_memory_is_flat_over_many_calls(entry):
     """Two measures: the memory Python and NumPy allocate (tracemalloc: exact, so any
     object or array kept per call shows) and the resident memory, which also sees the
     kernels' own malloc."""
-    # Warm up as long as the measurement: lazy imports, recycled buffers, and Python's
-    # free lists (of tuples, floats, frames), which fill over the first few thousand
-    # calls and are then reused.
-    run_calls(entry, CALLS)
+    # Warm up: lazy imports, recycled buffers, and Python's free lists (of tuples,
+    # floats, frames), which fill over the first few thousand calls and are then reused.
+    run_calls(entry, min(CALLS, WARM_UP_CALLS))
     tracemalloc.start()
     try:
         traced_before, rss_before = tracemalloc.get_traced_memory()[0], resident_bytes()
