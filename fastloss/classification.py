@@ -27,7 +27,6 @@ from fastloss._core.base import (
     LossValue,
     Reduction,
     ValueT,
-    shortcut_loss,
 )
 from fastloss._core.rowwise import RowwiseLoss, check_unit
 from fastloss._core.validation import (
@@ -37,6 +36,7 @@ from fastloss._core.validation import (
     check_number,
 )
 from fastloss._kernels import dispatch as _dispatch
+from fastloss._kernels.common import shortcut_value
 
 __all__ = [
     "BinaryCrossEntropy", "BinaryFocal", "Hinge", "SquaredHinge", "SoftMargin",
@@ -240,6 +240,8 @@ class BinaryFocal(_ProbabilisticBinary[ValueT]):
 
 class _SignLabels(_Binary[ValueT]):
     """Targets are labels in {0, 1} or in {-1, 1} (0 and -1 both mean negative)."""
+
+    _small_target_check = _binary.TARGETS_SIGN_LABELS
 
     def _check_inputs(self, y_true, y_pred):
         index = _binary.first_bad_sign_label(y_true)
@@ -929,12 +931,12 @@ def binary_cross_entropy(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`BinaryCrossEntropy` in one call."""
-    loss = shortcut_loss(
+    value = shortcut_value(
         BinaryCrossEntropy,
-        from_logits=from_logits, label_smoothing=label_smoothing, pos_weight=pos_weight,
-        reduction=reduction,
+        from_logits, label_smoothing, pos_weight,
+        reduction,
     )
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -959,9 +961,9 @@ def binary_focal(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`BinaryFocal` in one call."""
-    loss = shortcut_loss(
-        BinaryFocal, gamma=gamma, alpha=alpha, from_logits=from_logits, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(
+        BinaryFocal, gamma, alpha, from_logits, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -984,7 +986,7 @@ def hinge(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Hinge` in one call."""
-    return shortcut_loss(Hinge, reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_value(Hinge, reduction)(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -1007,8 +1009,8 @@ def squared_hinge(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SquaredHinge` in one call."""
-    loss = shortcut_loss(SquaredHinge, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(SquaredHinge, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -1031,8 +1033,8 @@ def soft_margin(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SoftMargin` in one call."""
-    loss = shortcut_loss(SoftMargin, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(SoftMargin, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -1060,12 +1062,12 @@ def categorical_cross_entropy(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CategoricalCrossEntropy` in one call."""
-    loss = shortcut_loss(
+    value = shortcut_value(
         CategoricalCrossEntropy,
-        from_logits=from_logits, label_smoothing=label_smoothing, class_weight=class_weight,
-        z_loss=z_loss, reduction=reduction,
+        from_logits, label_smoothing, class_weight,
+        z_loss, reduction,
     )
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -1095,12 +1097,12 @@ def sparse_categorical_cross_entropy(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SparseCategoricalCrossEntropy` in one call."""
-    loss = shortcut_loss(
+    value = shortcut_value(
         SparseCategoricalCrossEntropy,
-        from_logits=from_logits, label_smoothing=label_smoothing, class_weight=class_weight,
-        z_loss=z_loss, ignore_index=ignore_index, reduction=reduction,
+        from_logits, label_smoothing, class_weight,
+        z_loss, ignore_index, reduction,
     )
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -1125,9 +1127,9 @@ def categorical_focal(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CategoricalFocal` in one call."""
-    loss = shortcut_loss(
-        CategoricalFocal, gamma=gamma, alpha=alpha, from_logits=from_logits, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(
+        CategoricalFocal, gamma, alpha, from_logits, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -1152,11 +1154,11 @@ def sparse_categorical_focal(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SparseCategoricalFocal` in one call."""
-    loss = shortcut_loss(
+    value = shortcut_value(
         SparseCategoricalFocal,
-        gamma=gamma, alpha=alpha, from_logits=from_logits, reduction=reduction
+        gamma, alpha, from_logits, reduction
     )
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -1179,8 +1181,8 @@ def categorical_hinge(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CategoricalHinge` in one call."""
-    loss = shortcut_loss(CategoricalHinge, margin=margin, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(CategoricalHinge, margin, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -1203,8 +1205,8 @@ def kl_divergence(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`KLDivergence` in one call."""
-    loss = shortcut_loss(KLDivergence, from_logits=from_logits, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(KLDivergence, from_logits, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -1227,8 +1229,8 @@ def poly_loss(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`PolyLoss` in one call."""
-    loss = shortcut_loss(PolyLoss, epsilon=epsilon, from_logits=from_logits, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(PolyLoss, epsilon, from_logits, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -1251,8 +1253,8 @@ def generalized_cross_entropy(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`GeneralizedCrossEntropy` in one call."""
-    loss = shortcut_loss(GeneralizedCrossEntropy, q=q, from_logits=from_logits, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(GeneralizedCrossEntropy, q, from_logits, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -1279,9 +1281,9 @@ def nll(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`NLL` in one call."""
-    loss = shortcut_loss(NLL, class_weight=class_weight, ignore_index=ignore_index,
-                         reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(NLL, class_weight, ignore_index,
+                         reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -1308,6 +1310,6 @@ def multi_margin(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`MultiMargin` in one call."""
-    loss = shortcut_loss(MultiMargin, p=p, margin=margin, class_weight=class_weight,
-                         kind=kind, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(MultiMargin, p, margin, class_weight,
+                         kind, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)

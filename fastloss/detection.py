@@ -16,9 +16,10 @@ from typing import Literal, overload
 
 from numpy.typing import ArrayLike
 
-from fastloss._core.base import FloatArray, LossValue, Reduction, ValueT, shortcut_loss
+from fastloss._core.base import FloatArray, LossValue, Reduction, ValueT
 from fastloss._core.rowwise import RowwiseLoss
 from fastloss._core.validation import check_nonnegative
+from fastloss._kernels.common import shortcut_value
 
 __all__ = ["BoxIoU", "box_iou_loss"]
 
@@ -64,6 +65,7 @@ class BoxIoU(RowwiseLoss[ValueT]):
     _param_names = ("kind", "eps")
     _targets = ("dense",)
     _row_form = (4, "boxes (x1, y1, x2, y2)")
+    _small_target_check = RowwiseLoss._kernels.TARGETS_BOXES
     kind: BoxKind
     eps: float
 
@@ -121,5 +123,5 @@ def box_iou_loss(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`BoxIoU` in one call."""
-    loss = shortcut_loss(BoxIoU, kind=kind, eps=eps, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(BoxIoU, kind, eps, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)

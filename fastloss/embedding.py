@@ -28,7 +28,6 @@ from fastloss._core.base import (
     _Outputs,
     blocked_weight_total,
     row_weights,
-    shortcut_loss,
 )
 from fastloss._core.rowwise import RowwiseLoss, check_unit
 from fastloss._core.validation import (
@@ -44,6 +43,7 @@ from fastloss._core.validation import (
 )
 from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
+from fastloss._kernels.common import shortcut_value
 
 __all__ = [
     "Contrastive", "Triplet", "BatchTriplet", "CosineEmbedding", "CosineSimilarity",
@@ -95,10 +95,24 @@ class _RowEmbeddingLoss(OnePassLoss[ValueT]):
     _kind = None
     _input_names = ()
     _items = "rows"
+    #: The kernels' check of the first argument (same, target) in the small-call path.
+    _same_check = _kernels.SAME_NONE
+
+    def __init__(self, *, reduction: Reduction = "mean") -> None:
+        super().__init__(reduction=reduction)
+        self._small_call = _kernels.rows_call_small
+        self._small_spec = (self._kind, *self._kernel_params(), self._same_check)
 
     def _kernel_params(self):
         """(margin, p, eps, swap) for the row kernel."""
         raise NotImplementedError
+
+    def _small(self, what, arrays, sample_weight, out=None):
+        """The small-call path's result (the kernels' rows_call_small) for the public
+        arguments `arrays`, or None when they take the general path."""
+        if self._small_spec is None or sample_weight is not None or out is not None:
+            return None
+        return _kernels.rows_call_small(self._small_spec, self.reduction, what, *arrays)
 
     def _check_same(self, same, n):
         return None
@@ -156,6 +170,7 @@ class Contrastive(_RowEmbeddingLoss[ValueT]):
     _param_names = ("margin",)
     _kind = _kernels.CONTRASTIVE
     _input_names = ("x1", "x2")
+    _same_check = _kernels.SAME_UNIT
     margin: float
 
     @overload
@@ -195,6 +210,9 @@ class Contrastive(_RowEmbeddingLoss[ValueT]):
         sample_weight: ArrayLike | None = None,
     ) -> ValueT:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
+        small = self._small(modes.SMALL_VALUE, (same, x1, x2), sample_weight)
+        if small is not None:
+            return small
         return self._value(self._prepare(same, x1, x2, sample_weight))
 
     def gradient(
@@ -202,6 +220,9 @@ class Contrastive(_RowEmbeddingLoss[ValueT]):
         sample_weight: ArrayLike | None = None, out: Pair | None = None,
     ) -> Pair:
         """(d/dx1, d/dx2) of the reduced loss; `out` is an optional pair of arrays."""
+        small = self._small(modes.SMALL_GRADIENT, (same, x1, x2), sample_weight, out)
+        if small is not None:
+            return small
         return self._gradient(self._prepare(same, x1, x2, sample_weight), out, (x1, x2))
 
     def value_and_gradient(
@@ -209,6 +230,9 @@ class Contrastive(_RowEmbeddingLoss[ValueT]):
         sample_weight: ArrayLike | None = None, out: Pair | None = None,
     ) -> tuple[ValueT, Pair]:
         """(value, (d/dx1, d/dx2)) from one pass over the data."""
+        small = self._small(modes.SMALL_VALUE_AND_GRADIENT, (same, x1, x2), sample_weight, out)
+        if small is not None:
+            return small
         return self._value_and_gradient(
             self._prepare(same, x1, x2, sample_weight), out, (x1, x2))
 
@@ -241,6 +265,7 @@ class CosineEmbedding(_RowEmbeddingLoss[ValueT]):
     _param_names = ("margin",)
     _kind = _kernels.COSINE
     _input_names = ("x1", "x2")
+    _same_check = _kernels.SAME_SIGN
     #: torch's epsilon added to each squared norm
     EPSILON = 1e-12
     margin: float
@@ -284,6 +309,9 @@ class CosineEmbedding(_RowEmbeddingLoss[ValueT]):
         sample_weight: ArrayLike | None = None,
     ) -> ValueT:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
+        small = self._small(modes.SMALL_VALUE, (target, x1, x2), sample_weight)
+        if small is not None:
+            return small
         return self._value(self._prepare(target, x1, x2, sample_weight))
 
     def gradient(
@@ -291,6 +319,9 @@ class CosineEmbedding(_RowEmbeddingLoss[ValueT]):
         sample_weight: ArrayLike | None = None, out: Pair | None = None,
     ) -> Pair:
         """(d/dx1, d/dx2) of the reduced loss; `out` is an optional pair of arrays."""
+        small = self._small(modes.SMALL_GRADIENT, (target, x1, x2), sample_weight, out)
+        if small is not None:
+            return small
         return self._gradient(self._prepare(target, x1, x2, sample_weight), out, (x1, x2))
 
     def value_and_gradient(
@@ -298,6 +329,10 @@ class CosineEmbedding(_RowEmbeddingLoss[ValueT]):
         sample_weight: ArrayLike | None = None, out: Pair | None = None,
     ) -> tuple[ValueT, Pair]:
         """(value, (d/dx1, d/dx2)) from one pass over the data."""
+        small = self._small(modes.SMALL_VALUE_AND_GRADIENT, (target, x1, x2), sample_weight,
+                            out)
+        if small is not None:
+            return small
         return self._value_and_gradient(
             self._prepare(target, x1, x2, sample_weight), out, (x1, x2))
 
@@ -330,6 +365,7 @@ class CosineSimilarity(RowwiseLoss[ValueT]):
 
     _targets = ("dense",)
     _probability_input = False
+    _small_target_check = RowwiseLoss._kernels.TARGETS_ANY
 
     @overload
     def __init__(
@@ -424,6 +460,10 @@ class Triplet(_RowEmbeddingLoss[ValueT]):
         sample_weight: ArrayLike | None = None,
     ) -> ValueT:
         """The loss value: float for "mean"/"sum", an (n,) array for "none"."""
+        small = self._small(modes.SMALL_VALUE, (anchor, positive, negative),
+                            sample_weight)
+        if small is not None:
+            return small
         return self._value(self._prepare(anchor, positive, negative, sample_weight))
 
     def gradient(
@@ -431,6 +471,10 @@ class Triplet(_RowEmbeddingLoss[ValueT]):
         sample_weight: ArrayLike | None = None, out: Triple | None = None,
     ) -> Triple:
         """(d/danchor, d/dpositive, d/dnegative); `out` is an optional triple of arrays."""
+        small = self._small(modes.SMALL_GRADIENT, (anchor, positive, negative),
+                            sample_weight, out)
+        if small is not None:
+            return small
         inputs = self._prepare(anchor, positive, negative, sample_weight)
         return self._gradient(inputs, out, (anchor, positive, negative))
 
@@ -439,6 +483,10 @@ class Triplet(_RowEmbeddingLoss[ValueT]):
         sample_weight: ArrayLike | None = None, out: Triple | None = None,
     ) -> tuple[ValueT, Triple]:
         """(value, (d/danchor, d/dpositive, d/dnegative)) from one pass over the data."""
+        small = self._small(modes.SMALL_VALUE_AND_GRADIENT, (anchor, positive, negative),
+                            sample_weight, out)
+        if small is not None:
+            return small
         inputs = self._prepare(anchor, positive, negative, sample_weight)
         return self._value_and_gradient(inputs, out, (anchor, positive, negative))
 
@@ -1341,8 +1389,8 @@ def contrastive(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Contrastive` in one call."""
-    loss = shortcut_loss(Contrastive, margin=margin, reduction=reduction)
-    return loss(same, x1, x2, sample_weight=sample_weight)
+    value = shortcut_value(Contrastive, margin, reduction)
+    return value(same, x1, x2, sample_weight=sample_weight)
 
 
 @overload
@@ -1369,8 +1417,8 @@ def triplet(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Triplet` in one call."""
-    loss = shortcut_loss(Triplet, margin=margin, p=p, swap=swap, eps=eps, reduction=reduction)
-    return loss(anchor, positive, negative, sample_weight=sample_weight)
+    value = shortcut_value(Triplet, margin, p, swap, eps, reduction)
+    return value(anchor, positive, negative, sample_weight=sample_weight)
 
 
 @overload
@@ -1394,8 +1442,8 @@ def batch_triplet(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`BatchTriplet` in one call."""
-    loss = shortcut_loss(BatchTriplet, margin=margin, strategy=strategy, reduction=reduction)
-    return loss(labels, embeddings, sample_weight=sample_weight)
+    value = shortcut_value(BatchTriplet, margin, strategy, reduction)
+    return value(labels, embeddings, sample_weight=sample_weight)
 
 
 @overload
@@ -1418,8 +1466,8 @@ def cosine_embedding(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CosineEmbedding` in one call."""
-    loss = shortcut_loss(CosineEmbedding, margin=margin, reduction=reduction)
-    return loss(target, x1, x2, sample_weight=sample_weight)
+    value = shortcut_value(CosineEmbedding, margin, reduction)
+    return value(target, x1, x2, sample_weight=sample_weight)
 
 
 @overload
@@ -1442,8 +1490,8 @@ def cosine_similarity(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CosineSimilarity` in one call."""
-    loss = shortcut_loss(CosineSimilarity, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(CosineSimilarity, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -1466,8 +1514,8 @@ def supcon(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SupCon` in one call."""
-    loss = shortcut_loss(SupCon, temperature=temperature, reduction=reduction)
-    return loss(labels, embeddings, sample_weight=sample_weight)
+    value = shortcut_value(SupCon, temperature, reduction)
+    return value(labels, embeddings, sample_weight=sample_weight)
 
 
 @overload
@@ -1490,8 +1538,8 @@ def info_nce(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`InfoNCE` in one call."""
-    loss = shortcut_loss(InfoNCE, temperature=temperature, reduction=reduction)
-    return loss(z1, z2, sample_weight=sample_weight)
+    value = shortcut_value(InfoNCE, temperature, reduction)
+    return value(z1, z2, sample_weight=sample_weight)
 
 
 @overload
@@ -1515,8 +1563,8 @@ def arcface(
     margin: float = 0.5, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`ArcFace` in one call."""
-    loss = shortcut_loss(ArcFace, scale=scale, margin=margin, reduction=reduction)
-    return loss(labels, embeddings, weight, sample_weight=sample_weight)
+    value = shortcut_value(ArcFace, scale, margin, reduction)
+    return value(labels, embeddings, weight, sample_weight=sample_weight)
 
 
 @overload
@@ -1540,5 +1588,5 @@ def cosface(
     margin: float = 0.35, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CosFace` in one call."""
-    loss = shortcut_loss(CosFace, scale=scale, margin=margin, reduction=reduction)
-    return loss(labels, embeddings, weight, sample_weight=sample_weight)
+    value = shortcut_value(CosFace, scale, margin, reduction)
+    return value(labels, embeddings, weight, sample_weight=sample_weight)

@@ -36,7 +36,6 @@ from fastloss._core.base import (
     ValueT,
     blocked_weight_total,
     row_weights,
-    shortcut_loss,
 )
 from fastloss._core.validation import (
     _to_ndarray,
@@ -47,6 +46,7 @@ from fastloss._core.validation import (
 )
 from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
+from fastloss._kernels.common import shortcut_value
 
 __all__ = [
     "PairwiseHinge", "PairwiseLogistic", "ListwiseSoftmax", "ListMLE", "LambdaRank",
@@ -59,10 +59,18 @@ _kernels = _dispatch.load("ranking")
 class _RankingLoss(OnePassLoss[ValueT]):
     """The methods of every ranking loss; subclasses set the kernel kind."""
 
+    _kernels = _kernels
     _kind = None
     _items = "rows"
     #: Whether relevance must be >= 0 (gains, label distributions), else only finite.
     _relevance_nonnegative = False
+
+    def __init__(self, *, reduction: Reduction = "mean") -> None:
+        super().__init__(reduction=reduction)
+        margin, k = self._kernel_params()
+        if self._runs_as(_RankingLoss):
+            self._small_call = self._kernels.call_small
+            self._small_spec = (self._kind, margin, k, self._relevance_nonnegative)
 
     def _kernel_params(self):
         """(margin, k) for the kernel; k = 0 means no cutoff."""
@@ -94,12 +102,8 @@ class _RankingLoss(OnePassLoss[ValueT]):
 
     def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0, partials=None):
         r, s, mask, w = inputs
-        if mode in (modes.VALUE_NONE, modes.VALUE_NONE_GRADIENT):
-            values, grad, hess = out_a, out_b, None
-        else:
-            values, grad, hess = None, out_a, out_b
         margin, k = self._kernel_params()
-        return _kernels.run(self._kind, mode, r, s, mask, w, values, grad, hess, scale,
+        return _kernels.run(self._kind, mode, r, s, mask, w, out_a, out_b, scale,
                             margin, k, _config.get_num_threads(), partials)
 
     def _weight_total(self, inputs, partials=None):
@@ -121,6 +125,11 @@ class _RankingLoss(OnePassLoss[ValueT]):
         sample_weight: ArrayLike | None = None,
     ) -> ValueT:
         """The loss value: float for "mean"/"sum", an (n_lists,) array for "none"."""
+        if self._small_spec is not None and sample_weight is None:
+            value = self._small_call(self._small_spec, self.reduction, modes.SMALL_VALUE,
+                                        relevance, scores, where)
+            if value is not None:
+                return value
         return self._value(self._prepare(relevance, scores, where, sample_weight))
 
     def gradient(
@@ -128,6 +137,11 @@ class _RankingLoss(OnePassLoss[ValueT]):
         sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
     ) -> FloatArray:
         """d(reduced loss)/d(scores), shaped and typed like scores (into `out` if given)."""
+        if self._small_spec is not None and sample_weight is None and out is None:
+            grad = self._small_call(self._small_spec, self.reduction, modes.SMALL_GRADIENT,
+                                       relevance, scores, where)
+            if grad is not None:
+                return grad
         return self._gradient(self._prepare(relevance, scores, where, sample_weight), out, scores)
 
     def value_and_gradient(
@@ -135,6 +149,12 @@ class _RankingLoss(OnePassLoss[ValueT]):
         sample_weight: ArrayLike | None = None, out: FloatArray | None = None,
     ) -> tuple[ValueT, FloatArray]:
         """(value, gradient) from one pass over the lists."""
+        if self._small_spec is not None and sample_weight is None and out is None:
+            result = self._small_call(self._small_spec, self.reduction,
+                                         modes.SMALL_VALUE_AND_GRADIENT, relevance, scores,
+                                         where)
+            if result is not None:
+                return result
         inputs = self._prepare(relevance, scores, where, sample_weight)
         return self._value_and_gradient(inputs, out, scores)
 
@@ -364,8 +384,8 @@ def pairwise_hinge(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`PairwiseHinge` in one call."""
-    loss = shortcut_loss(PairwiseHinge, margin=margin, reduction=reduction)
-    return loss(relevance, scores, where=where, sample_weight=sample_weight)
+    value = shortcut_value(PairwiseHinge, margin, reduction)
+    return value(relevance, scores, where=where, sample_weight=sample_weight)
 
 
 @overload
@@ -388,8 +408,8 @@ def pairwise_logistic(
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`PairwiseLogistic` in one call."""
-    loss = shortcut_loss(PairwiseLogistic, reduction=reduction)
-    return loss(relevance, scores, where=where, sample_weight=sample_weight)
+    value = shortcut_value(PairwiseLogistic, reduction)
+    return value(relevance, scores, where=where, sample_weight=sample_weight)
 
 
 @overload
@@ -412,8 +432,8 @@ def listwise_softmax(
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`ListwiseSoftmax` in one call."""
-    loss = shortcut_loss(ListwiseSoftmax, reduction=reduction)
-    return loss(relevance, scores, where=where, sample_weight=sample_weight)
+    value = shortcut_value(ListwiseSoftmax, reduction)
+    return value(relevance, scores, where=where, sample_weight=sample_weight)
 
 
 @overload
@@ -436,8 +456,8 @@ def list_mle(
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`ListMLE` in one call."""
-    loss = shortcut_loss(ListMLE, reduction=reduction)
-    return loss(relevance, scores, where=where, sample_weight=sample_weight)
+    value = shortcut_value(ListMLE, reduction)
+    return value(relevance, scores, where=where, sample_weight=sample_weight)
 
 
 @overload
@@ -462,5 +482,5 @@ def lambda_rank(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`LambdaRank` in one call."""
-    loss = shortcut_loss(LambdaRank, k=k, reduction=reduction)
-    return loss(relevance, scores, where=where, sample_weight=sample_weight)
+    value = shortcut_value(LambdaRank, k, reduction)
+    return value(relevance, scores, where=where, sample_weight=sample_weight)

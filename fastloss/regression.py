@@ -24,7 +24,6 @@ from fastloss._core.base import (
     _Output,
     _Outputs,
     blocked_weight_total,
-    shortcut_loss,
 )
 from fastloss._core.validation import (
     KERAS_EPSILON,
@@ -39,7 +38,7 @@ from fastloss._core.validation import (
 )
 from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
-from fastloss._kernels.common import first_index_below
+from fastloss._kernels.common import first_index_below, shortcut_value
 
 __all__ = [
     "MeanSquaredError", "MeanAbsoluteError", "Huber", "SmoothL1", "PseudoHuber",
@@ -725,8 +724,8 @@ def mse(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`MeanSquaredError` in one call."""
-    loss = shortcut_loss(MeanSquaredError, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(MeanSquaredError, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -749,8 +748,8 @@ def mae(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`MeanAbsoluteError` in one call."""
-    loss = shortcut_loss(MeanAbsoluteError, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(MeanAbsoluteError, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -773,8 +772,8 @@ def huber(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Huber` in one call."""
-    loss = shortcut_loss(Huber, delta=delta, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(Huber, delta, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -797,8 +796,8 @@ def smooth_l1(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SmoothL1` in one call."""
-    loss = shortcut_loss(SmoothL1, beta=beta, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(SmoothL1, beta, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -821,8 +820,8 @@ def pseudo_huber(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`PseudoHuber` in one call."""
-    loss = shortcut_loss(PseudoHuber, delta=delta, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(PseudoHuber, delta, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -845,7 +844,7 @@ def log_cosh(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`LogCosh` in one call."""
-    return shortcut_loss(LogCosh, reduction=reduction)(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_value(LogCosh, reduction)(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -868,8 +867,8 @@ def quantile(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Quantile` in one call."""
-    loss = shortcut_loss(Quantile, quantile=quantile, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(Quantile, quantile, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -892,8 +891,8 @@ def poisson(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Poisson` in one call."""
-    loss = shortcut_loss(Poisson, log_input=log_input, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(Poisson, log_input, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -916,8 +915,8 @@ def gamma(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Gamma` in one call."""
-    loss = shortcut_loss(Gamma, log_input=log_input, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(Gamma, log_input, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -940,8 +939,8 @@ def tweedie(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Tweedie` in one call."""
-    loss = shortcut_loss(Tweedie, power=power, log_input=log_input, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(Tweedie, power, log_input, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -964,8 +963,8 @@ def msle(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`MeanSquaredLogarithmicError` in one call."""
-    loss = shortcut_loss(MeanSquaredLogarithmicError, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(MeanSquaredLogarithmicError, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -988,8 +987,8 @@ def mape(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`MeanAbsolutePercentageError` in one call."""
-    loss = shortcut_loss(MeanAbsolutePercentageError, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(MeanAbsolutePercentageError, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -1013,5 +1012,5 @@ def gaussian_nll(
     eps: float = 1e-6, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`GaussianNLL` in one call."""
-    loss = shortcut_loss(GaussianNLL, full=full, eps=eps, reduction=reduction)
-    return loss(y_true, mean, var, sample_weight=sample_weight)
+    value = shortcut_value(GaussianNLL, full, eps, reduction)
+    return value(y_true, mean, var, sample_weight=sample_weight)

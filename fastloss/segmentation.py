@@ -29,7 +29,6 @@ from fastloss._core.base import (
     _Output,
     blocked_weight_total,
     row_weights,
-    shortcut_loss,
 )
 from fastloss._core.rowwise import check_unit
 from fastloss._core.validation import (
@@ -41,6 +40,7 @@ from fastloss._core.validation import (
     check_same_shape,
 )
 from fastloss._kernels import dispatch as _dispatch
+from fastloss._kernels.common import shortcut_value
 
 __all__ = ["Dice", "Tversky", "dice", "tversky"]
 
@@ -68,6 +68,13 @@ class _Overlap(OnePassLoss[ValueT]):
     from_logits: bool
     multiclass: bool
     smooth: float
+
+    def __init__(self, *, reduction: Reduction = "mean") -> None:
+        super().__init__(reduction=reduction)
+        if not self.multiclass and self._runs_as(_Overlap):
+            kind, alpha, beta, gamma = self._kernel_params()
+            self._small_call = _kernels.overlap_call_small
+            self._small_spec = (kind, self.from_logits, alpha, beta, gamma, self.smooth)
 
     def _kernel_params(self):
         """(kind, alpha, beta, gamma)."""
@@ -271,9 +278,9 @@ def dice(
     multiclass: bool = False, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Dice` in one call."""
-    loss = shortcut_loss(Dice, smooth=smooth, from_logits=from_logits, multiclass=multiclass,
-                         reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(Dice, smooth, from_logits, multiclass,
+                         reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)
 
 
 @overload
@@ -301,6 +308,6 @@ def tversky(
     multiclass: bool = False, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Tversky` in one call."""
-    loss = shortcut_loss(Tversky, alpha=alpha, beta=beta, gamma=gamma, smooth=smooth,
-                         from_logits=from_logits, multiclass=multiclass, reduction=reduction)
-    return loss(y_true, y_pred, sample_weight=sample_weight)
+    value = shortcut_value(Tversky, alpha, beta, gamma, smooth,
+                         from_logits, multiclass, reduction)
+    return value(y_true, y_pred, sample_weight=sample_weight)

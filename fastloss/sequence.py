@@ -23,11 +23,11 @@ from fastloss._core.base import (
     _Output,
     blocked_weight_total,
     row_weights,
-    shortcut_loss,
 )
 from fastloss._core.validation import as_int64_array, as_real_array, check_flag
 from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
+from fastloss._kernels.common import shortcut_value
 
 __all__ = ["CTC", "ctc"]
 
@@ -98,6 +98,8 @@ class CTC(OnePassLoss[ValueT]):
         self.blank = int(blank)
         self.zero_infinity = check_flag("zero_infinity", zero_infinity)
         super().__init__(reduction=reduction)
+        self._small_call = _kernels.ctc_call_small
+        self._small_spec = (self.blank, self.zero_infinity)
 
     # -- inputs -----------------------------------------------------------------------
 
@@ -176,8 +178,9 @@ class CTC(OnePassLoss[ValueT]):
         if self.reduction == "none":
             return weighted.astype(lp.dtype)
         if self.reduction == "sum":
-            return float(np.sum(weighted))
-        return float(np.sum(weighted / np.maximum(tgt_len, 1))) / self._mean_divisor(inputs)
+            return modes.pairwise_total(weighted)
+        return (modes.pairwise_total(weighted / np.maximum(tgt_len, 1))
+                / self._mean_divisor(inputs))
 
     # -- public methods -----------------------------------------------------------------
 
@@ -186,6 +189,11 @@ class CTC(OnePassLoss[ValueT]):
         target_lengths: ArrayLike, *, sample_weight: ArrayLike | None = None,
     ) -> ValueT:
         """The loss value: float for "mean"/"sum", an (N,) array for "none"."""
+        if self._small_spec is not None and sample_weight is None:
+            value = self._small_call(self._small_spec, self.reduction, modes.SMALL_VALUE,
+                                     targets, log_probs, input_lengths, target_lengths)
+            if value is not None:
+                return value
         inputs = self._prepare(targets, log_probs, input_lengths, target_lengths,
                                sample_weight)
         return self._finish(self._run(inputs), inputs)
@@ -214,6 +222,12 @@ class CTC(OnePassLoss[ValueT]):
         out: FloatArray | None = None,
     ) -> tuple[ValueT, FloatArray]:
         """(value, gradient) from one forward-backward pass."""
+        if self._small_spec is not None and sample_weight is None and out is None:
+            result = self._small_call(self._small_spec, self.reduction,
+                                      modes.SMALL_VALUE_AND_GRADIENT, targets, log_probs,
+                                      input_lengths, target_lengths)
+            if result is not None:
+                return result
         inputs = self._prepare(targets, log_probs, input_lengths, target_lengths,
                                sample_weight)
         result = _Output(out, log_probs, inputs[3])
@@ -262,6 +276,6 @@ def ctc(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CTC` in one call."""
-    loss = shortcut_loss(CTC, blank=blank, zero_infinity=zero_infinity, reduction=reduction)
-    return loss(targets, log_probs, input_lengths, target_lengths,
+    value = shortcut_value(CTC, blank, zero_infinity, reduction)
+    return value(targets, log_probs, input_lengths, target_lengths,
                 sample_weight=sample_weight)

@@ -5,6 +5,7 @@ bitwise; the shortcut is the object call; weight_total is the divisor of "mean";
 forms (strided, read-only, lists) and `out=`; objects (pickle, equality, repr); thread
 counts; empty and bad input. The family test files hold what is particular to a loss."""
 
+import copy
 import math
 import pickle
 from dataclasses import replace
@@ -185,15 +186,18 @@ def test_shortcut_equals_object_call(entry):
 SMALL_CALL_ENTRIES = [e for e in ENTRIES if e.loss()._small_spec is not None]
 
 
-def test_small_call_path_serves_the_element_and_row_families():
+def test_small_call_path_serves_every_family_but_the_batch_losses():
     served = {type(e.loss()).__name__ for e in SMALL_CALL_ENTRIES}
     assert {"MeanSquaredError", "BinaryCrossEntropy", "SparseCategoricalCrossEntropy",
-            "CategoricalCrossEntropy", "NLL"} <= served
+            "CategoricalCrossEntropy", "NLL", "ListwiseSoftmax", "LambdaRank", "BoxIoU",
+            "Dice", "Tversky", "Contrastive", "Triplet", "CosineEmbedding",
+            "CosineSimilarity"} <= served
     # losses whose inputs need checks of their own keep the general path
     assert fl.BinaryCrossEntropy(from_logits=False)._small_spec is None
     assert fl.SparseCategoricalCrossEntropy(from_logits=True, ignore_index=0)._small_spec is None
     assert fl.CategoricalCrossEntropy(from_logits=True, class_weight=[1.0, 2.0])._small_spec \
         is None
+    assert fl.Dice(multiclass=True)._small_spec is None
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -202,18 +206,24 @@ def test_small_call_path_gives_the_general_paths_bits(entry, dtype, monkeypatch)
     """The compiled small-call path (small, contiguous, unweighted inputs) returns
     what the general path returns, to the bit; and it is the path taken."""
     inputs = entry.inputs(dtype=dtype, seed=3)
-    y_true, y_pred = inputs.args
+    args, kwargs = inputs.args, inputs.kwargs  # ranking: the where mask
     for reduction in REDUCTIONS:
         loss = entry.loss(reduction)
-        prepared = loss._prepare(y_true, y_pred)
-        expected = (loss._value(prepared), loss._gradient(prepared, None, y_pred),
-                    loss._value_and_gradient(prepared, None, y_pred))
+        expected = _general_path(loss, "__call__", "gradient", "value_and_gradient",
+                                 args=args, kwargs=kwargs)
         with monkeypatch.context() as patch:
             patch.setattr(type(loss), "_prepare", _general_path_taken)
-            got = (loss(y_true, y_pred), loss.gradient(y_true, y_pred),
-                   loss.value_and_gradient(y_true, y_pred))
+            got = (loss(*args, **kwargs), loss.gradient(*args, **kwargs),
+                   loss.value_and_gradient(*args, **kwargs))
         assert_same(got, expected)
         assert type(got[0]) is type(expected[0])
+
+
+def _general_path(loss, *methods, args, kwargs=None):
+    """The results of `methods` on `args` with the small-call path switched off."""
+    general = copy.copy(loss)
+    general._small_spec = None
+    return tuple(getattr(general, m)(*args, **(kwargs or {})) for m in methods)
 
 
 def _general_path_taken(*args, **kwargs):
@@ -226,24 +236,33 @@ def test_small_call_path_leaves_other_inputs_to_the_general_path(entry):
     """Inputs the small-call path does not take (byte-swapped, other dtypes, lists,
     misaligned, more than one block) give the general path's results."""
     inputs = entry.inputs(seed=4)
-    y_true, y_pred = inputs.args
+    args = inputs.args
+    at = entry.wrt[0]  # the (first) differentiated argument is replaced
     loss = entry.loss()
-    expected = loss._value_and_gradient(loss._prepare(y_true, y_pred), None, y_pred)
-    swapped = y_pred.astype(y_pred.dtype.newbyteorder())
-    misaligned = np.frombuffer(b"\0" + y_pred.tobytes(), dtype=y_pred.dtype, offset=1,
-                               count=y_pred.size).reshape(y_pred.shape)
+    expected, = _general_path(loss, "value_and_gradient", args=args)
+    if inputs.kwargs:  # ranking's where mask: a list, or an int array, is not taken as is
+        for where in (inputs.kwargs["where"].tolist(), inputs.kwargs["where"].astype(int)):
+            assert loss._small_call(loss._small_spec, loss.reduction,
+                                    fl_common.SMALL_VALUE, *args, where) is None
+    x = args[at]
+    swapped = x.astype(x.dtype.newbyteorder())
+    misaligned = np.frombuffer(b"\0" + x.tobytes(), dtype=x.dtype, offset=1,
+                               count=x.size).reshape(x.shape)
     assert not misaligned.flags.aligned
-    for other in (swapped, misaligned, y_pred.tolist()):
-        value, grad = loss.value_and_gradient(y_true, other)
+    for other in (swapped, misaligned, x.tolist()):
+        changed = (*args[:at], other, *args[at + 1:])
+        value, grad = loss.value_and_gradient(*changed)
+        grad = grad if isinstance(grad, tuple) else (grad,)
         assert value == expected[0]
-        assert grad.dtype == getattr(other, "dtype", np.float64)  # y_pred's, byte order too
-        np.testing.assert_array_equal(grad, expected[1])
+        assert grad[0].dtype == getattr(other, "dtype", np.float64)  # its own, byte order too
+        for g, e in zip(grad, expected[1] if isinstance(expected[1], tuple) else (expected[1],),
+                        strict=True):
+            np.testing.assert_array_equal(g, e)
     big = entry.inputs(n=5000, seed=5)  # more than one reduction block
-    assert loss._kernels.call_small(loss._small_spec, loss.reduction,
-                                    fl_common.SMALL_VALUE_AND_GRADIENT, *big.args) is None
-    prepared = loss._prepare(*big.args)
+    assert loss._small_call(loss._small_spec, loss.reduction,
+                            fl_common.SMALL_VALUE_AND_GRADIENT, *big.args) is None
     assert_same(loss.value_and_gradient(*big.args),
-                loss._value_and_gradient(prepared, None, big.args[1]))
+                _general_path(loss, "value_and_gradient", args=big.args)[0])
 
 
 ELEMENTWISE_ENTRIES = [e for e in ONE_PER_CLASS if e.elementwise]

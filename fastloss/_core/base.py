@@ -9,7 +9,6 @@ generated kernel (fastloss/_kernels/elementwise.tp).
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias
 
 import numpy as np
@@ -79,23 +78,6 @@ class Loss(Generic[ValueT]):
         return (_rebuild, (type(self), self.get_params()))
 
 
-@functools.lru_cache(maxsize=1024, typed=True)
-def _cached_shortcut_loss(cls, /, **params):
-    return cls(**params)
-
-
-def shortcut_loss(cls: Any, /, **params: Any) -> Any:
-    """The loss object a function shortcut calls: built (and so validated) on the first
-    call with these parameters, then reused from a cache of the 1024 most recent, so
-    that a shortcut costs little more than a call of the object. The parameters' types
-    are part of the key (True is not 1 here); parameters that cannot be keys (arrays,
-    lists) build a new object on every call."""
-    try:
-        return _cached_shortcut_loss(cls, **params)
-    except TypeError:  # an unhashable parameter (or a constructor's TypeError: again)
-        return cls(**params)
-
-
 def _rebuild(cls, params):
     return cls(**params)
 
@@ -142,9 +124,12 @@ class OnePassLoss(Loss[ValueT]):
     _items = "elements"
     #: Why "mean" has nothing to divide by when there are items (for the error).
     _zero_total = "sample weights summing to 0"
-    #: The spec of the kernels' call_small (the small-call path: one compiled function
-    #: for the value, gradient and value_and_gradient calls of small, already-valid
-    #: inputs) for a loss it may serve (see ElementwiseLoss and RowwiseLoss); else None.
+    #: The small-call path: one compiled function of the kernels (`_small_call`, a
+    #: family's call_small) for the value, gradient and value_and_gradient calls of
+    #: small, already-valid inputs, and what it needs to know of this loss
+    #: (`_small_spec`) where it may serve the loss (see ElementwiseLoss, RowwiseLoss,
+    #: the ranking and overlap losses); else None.
+    _small_call: Any = None
     _small_spec: tuple[Any, ...] | None = None
 
     # -- the reduction ----------------------------------------------------------------
@@ -222,8 +207,8 @@ class OnePassLoss(Loss[ValueT]):
         """The loss value: float for "mean"/"sum", for "none" an array shaped like y_pred
         (one value per row for the row-wise losses)."""
         if self._small_spec is not None and sample_weight is None:
-            value = self._kernels.call_small(self._small_spec, self.reduction, modes.SMALL_VALUE,
-                                             y_true, y_pred)
+            value = self._small_call(self._small_spec, self.reduction, modes.SMALL_VALUE,
+                                     y_true, y_pred)
             if value is not None:
                 return value
         return self._value(self._prepare(y_true, y_pred, sample_weight))
@@ -238,8 +223,8 @@ class OnePassLoss(Loss[ValueT]):
     ) -> FloatArray:
         """d(reduced loss)/d(y_pred), shaped and typed like y_pred (into `out` if given)."""
         if self._small_spec is not None and sample_weight is None and out is None:
-            grad = self._kernels.call_small(self._small_spec, self.reduction, modes.SMALL_GRADIENT,
-                                            y_true, y_pred)
+            grad = self._small_call(self._small_spec, self.reduction, modes.SMALL_GRADIENT,
+                                    y_true, y_pred)
             if grad is not None:
                 return grad
         return self._gradient(self._prepare(y_true, y_pred, sample_weight), out, y_pred)
@@ -254,7 +239,7 @@ class OnePassLoss(Loss[ValueT]):
     ) -> tuple[ValueT, FloatArray]:
         """(value, gradient) from one pass over the data; equal to the two separate calls."""
         if self._small_spec is not None and sample_weight is None and out is None:
-            result = self._kernels.call_small(
+            result = self._small_call(
                 self._small_spec, self.reduction, modes.SMALL_VALUE_AND_GRADIENT, y_true, y_pred)
             if result is not None:
                 return result
@@ -278,6 +263,9 @@ class ElementwiseLoss(OnePassLoss[ValueT]):
     """
 
     _kernels: Any = None
+    #: The kernels' form of an overriding `_check_inputs`, for call_small
+    #: (TARGETS_SIGN_LABELS); None: small calls of such a class take the general path.
+    _small_target_check: int | None = None
     #: One parameter per column of the last axis (a float64 array: pos_weight per
     #: label), for the kernels that take one (PER_COLUMN in the kernel template); else
     #: None.
@@ -289,7 +277,9 @@ class ElementwiseLoss(OnePassLoss[ValueT]):
         self._kernel_id = self._kernels.LOSS_IDS[name]
         self._kernel_params = tuple(float(v) for v in params) + (0.0,) * (3 - len(params))
         if not self._checks_inputs() and self._runs_as(ElementwiseLoss):
-            self._small_spec = (self._kernel_id, *self._kernel_params)
+            self._small_call = self._kernels.call_small
+            self._small_spec = (self._kernel_id, *self._kernel_params,
+                                self._small_target_check or self._kernels.TARGETS_ANY)
 
     def _kernel_spec(self) -> tuple[Any, ...]:
         raise NotImplementedError
@@ -298,10 +288,12 @@ class ElementwiseLoss(OnePassLoss[ValueT]):
         """Raise ValueError for inputs outside the loss's domain (default: none)."""
 
     def _checks_inputs(self):
-        """Whether the inputs need more than the kernel's own checks (_check_inputs or
-        per-column parameters) for these hyper-parameters; when not, the value and
-        gradient calls of small inputs take the kernels' call_small path."""
-        return (type(self)._check_inputs is not ElementwiseLoss._check_inputs
+        """Whether the inputs need more than the kernels' own checks (a _check_inputs
+        without a compiled form, or per-column parameters) for these hyper-parameters;
+        when not, the value and gradient calls of small inputs take the kernels'
+        call_small path."""
+        return ((type(self)._check_inputs is not ElementwiseLoss._check_inputs
+                 and self._small_target_check is None)
                 or self._per_column is not None)
 
     def _bad_target(self, y_true):

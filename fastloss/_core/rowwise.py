@@ -89,6 +89,10 @@ class RowwiseLoss(OnePassLoss[ValueT]):
     _probability_input = False
     #: (width, what a row holds) when y_pred's rows have a fixed width (boxes), else None
     _row_form = None
+    #: The kernels' form of an overriding `_check_target_rows`, for call_small
+    #: (TARGETS_BOXES, TARGETS_ANY); None: dense targets of such a class take the
+    #: general path.
+    _small_target_check = None
     _items = "rows"
     _zero_total = "rows whose weights (sample, class or ignored) sum to 0"
 
@@ -100,18 +104,23 @@ class RowwiseLoss(OnePassLoss[ValueT]):
             params = tuple(float(v) for v in params) + (0.0,) * (2 - len(params))
             self._kernel_calls[kind == "sparse"] = (self._kernels.LOSS_IDS[name], *params)
         if self._small_calls_apply():
-            own_dense_check = type(self)._check_target_rows is not RowwiseLoss._check_target_rows
-            spec = (None if own_dense_check else self._kernel_calls.get(False),
-                    self._kernel_calls.get(True))
-            self._small_spec = None if spec == (None, None) else spec
+            check = (self._small_target_check
+                     if type(self)._check_target_rows is not RowwiseLoss._check_target_rows
+                     else self._kernels.TARGETS_UNIT)
+            width = 0 if self._row_form is None else self._row_form[0]
+            dense, sparse = (self._kernel_calls.get(key) for key in (False, True))
+            spec = (None if dense is None or check is None else (*dense, check, width),
+                    None if sparse is None else (*sparse, self._kernels.TARGETS_LABELS, width))
+            if spec != (None, None):
+                self._small_call = self._kernels.call_small
+                self._small_spec = spec
 
     def _small_calls_apply(self):
         """Whether the kernels' call_small may serve this loss: "mean" divides by the
         number of rows (no class weights or ignored labels), y_pred needs no check
         (logits or scores), and the inputs are prepared and run as here."""
         return (self._per_class is None and self._ignore_index is None
-                and not self._probability_input and self._row_form is None
-                and self._runs_as(RowwiseLoss))
+                and not self._probability_input and self._runs_as(RowwiseLoss))
 
     def _kernel_spec(self, sparse):
         raise NotImplementedError

@@ -36,6 +36,12 @@ cdef enum SmallCall:
     CALL_GRADIENT = 1
     CALL_VALUE_AND_GRADIENT = 2
 
+# The reductions, as small_reduction gives them.
+cdef enum SmallReduction:
+    SMALL_MEAN = 0
+    SMALL_SUM = 1
+    SMALL_NONE = 2
+
 cdef int small_input_type(object x) noexcept
 cdef int small_reduction(object reduction) noexcept
 cdef int small_call_mode(int what, int reduction) noexcept
@@ -56,6 +62,8 @@ cdef inline ModeOutputs mode_outputs(int mode) noexcept nogil:
     f.grad = not (mode == MODE_VALUE_SUM or mode == MODE_VALUE_NONE)
     f.hess = mode == MODE_GRADIENT_HESSIAN
     return f
+
+cdef double pairwise_sum(const double* values, Py_ssize_t n) noexcept nogil
 
 cdef double blocked_sum(BlockFn fn, KernelArgs* args, Py_ssize_t n_items,
                         Py_ssize_t block_size, double* partials, int n_threads) noexcept nogil

@@ -256,12 +256,6 @@ SMALL_VALUE_AND_GRADIENT = CALL_VALUE_AND_GRADIENT
 
 # ---- the small-call path ---------------------------------------------------------
 
-cdef enum:
-    SMALL_MEAN = 0
-    SMALL_SUM = 1
-    SMALL_NONE = 2
-
-
 cdef int small_input_type(object x) noexcept:
     """NumPy's type number of x when it is an exact numpy.ndarray of native, aligned,
     C-contiguous float64 or float32 (what a small call takes as it is), else -1."""
@@ -438,3 +432,45 @@ def release_cached_memory():
             free(_cached_ptr[slot])
             _cached_ptr[slot] = NULL
             _cached_bytes[slot] = 0
+
+
+# ---- the function shortcuts' loss objects ----------------------------------------------
+
+#: Shortcut loss objects built so far: (class, hyper-parameter values) -> (the value
+#: method, the values' types).
+cdef dict _shortcut_methods = {}
+#: The most objects kept; beyond it the cache starts afresh.
+cdef Py_ssize_t _SHORTCUT_CACHE_SIZE = 1024
+
+
+def shortcut_value(cls, *values):
+    """The value method (bound ``__call__``) of ``cls(**params)``, params the
+    hyper-parameters `values` in the order of ``cls._param_names`` and then the
+    reduction: built (and so validated) on the first call with these values, then
+    taken from a cache, so that a function shortcut costs little more than a call of
+    the object. The values' types must match too (True equals 1 but is not a valid
+    number here); values that cannot be keys (arrays, lists) build a new loss on
+    every call."""
+    cdef Py_ssize_t i
+    cdef tuple cached
+    key = (cls, values)
+    try:
+        found = _shortcut_methods.get(key)
+    except TypeError:  # a value that cannot be a key
+        return _build_shortcut(cls, values).__call__
+    if found is not None:
+        cached = <tuple>found
+        for i in range(len(values)):
+            if type(values[i]) is not (<tuple>cached[1])[i]:
+                break
+        else:
+            return cached[0]
+    method = _build_shortcut(cls, values).__call__
+    if len(_shortcut_methods) >= _SHORTCUT_CACHE_SIZE:
+        _shortcut_methods.clear()
+    _shortcut_methods[key] = (method, tuple([type(value) for value in values]))
+    return method
+
+
+cdef object _build_shortcut(cls, tuple values):
+    return cls(**dict(zip((*cls._param_names, "reduction"), values, strict=True)))

@@ -161,6 +161,27 @@ cdef inline double clamped_log(double lp) noexcept nogil:
     return -100.0 if lp < -100.0 else lp
 
 
+cdef inline Py_ssize_t first_bad_sign_label_at(const real* x, Py_ssize_t n) noexcept nogil:
+    """Index of the first of x[0:n] that is not a label of {0, 1} or of {-1, 1} (a value
+    outside both, or the first one mixing 0 and -1), by one pass in order; or -1."""
+    cdef Py_ssize_t i
+    cdef double v
+    cdef bint seen_zero = False, seen_minus_one = False
+    for i in range(n):
+        v = x[i]
+        if v == 0.0:
+            if seen_minus_one:
+                return i
+            seen_zero = True
+        elif v == -1.0:
+            if seen_zero:
+                return i
+            seen_minus_one = True
+        elif v != 1.0:
+            return i
+    return -1
+
+
 cdef inline Py_ssize_t first_outside_unit_at(const real* x, Py_ssize_t n,
                                              bint nan_invalid) noexcept nogil:
     """Index of the first of x[0:n] outside [0, 1] (NaN counts when nan_invalid), or -1."""
