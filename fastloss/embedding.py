@@ -112,7 +112,7 @@ class _RowEmbeddingLoss(OnePassLoss[ValueT]):
         arguments `arrays`, or None when they take the general path."""
         if self._small_spec is None or sample_weight is not None or out is not None:
             return None
-        return _kernels.rows_call_small(self._small_spec, self.reduction, what, *arrays)
+        return self._small_call(self._small_spec, self.reduction, what, *arrays)
 
     def _check_same(self, same, n):
         return None

@@ -78,6 +78,8 @@ def test_gradient_and_hessian_match_finite_differences(entry):
 # ---- exact at the extremes (mpmath) -------------------------------------------------
 
 mp.mp.dps = 60
+#: Why the tests that change mpmath's working precision run in one thread.
+MPMATH_GLOBAL = "mpmath's working precision is global to the process"
 
 
 def mp_softplus(x):
@@ -142,6 +144,7 @@ def mp_focal(t, z, gamma, alpha):
     return a_t * ce * miss**gamma
 
 
+@pytest.mark.thread_unsafe(reason=MPMATH_GLOBAL)
 @pytest.mark.parametrize("z", [-1e4, -232.9, -37.0, -5.0, 0.5, 5.0, 37.0, 232.9, 1e4])
 @pytest.mark.parametrize(("t", "gamma", "alpha"), [(1.0, 2.0, 0.25), (0.0, 2.0, 0.25),
                                                    (1.0, 0.5, None), (0.3, 1.5, None)])
@@ -157,6 +160,7 @@ def test_binary_focal_logits_exact_at_extremes(t, z, gamma, alpha):
     assert_close_mp(hess[0], d2, rtol=1e-12, what="hessian")
 
 
+@pytest.mark.thread_unsafe(reason=MPMATH_GLOBAL)
 @pytest.mark.parametrize("gamma", [1.0, 3.0, 7.0, 63.0, 2.5, 63.5, 64.0, 70.25])
 @pytest.mark.parametrize("from_logits", [True, False])
 def test_binary_focal_any_gamma_matches_mpmath(gamma, from_logits):
@@ -235,6 +239,7 @@ ROW_KINDS = [
 ]
 
 
+@pytest.mark.thread_unsafe(reason=MPMATH_GLOBAL)
 @pytest.mark.parametrize("row", EXTREME_ROWS)
 @pytest.mark.parametrize(("kind", "loss", "params"), ROW_KINDS,
                          ids=["ce", "focal2", "focal05", "poly", "gce", "ce_z", "ce_z_weighted"])

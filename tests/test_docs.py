@@ -51,6 +51,7 @@ def test_docstrings_have_examples():
     assert EXAMPLES, "no docstring of the installed fastloss holds a doctest example"
 
 
+@pytest.mark.thread_unsafe(reason="doctest redirects the process's standard output")
 @pytest.mark.parametrize("example", EXAMPLES, ids=[test.name for test in EXAMPLES])
 def test_docstring_example(example):
     report = []

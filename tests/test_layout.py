@@ -78,6 +78,9 @@ def _real_imports(imported):
     return {name for name in imported if name in known or name == "fastloss"}
 
 
+# ast.parse from two threads at once fails in CPython 3.11 ("AST constructor recursion
+# depth mismatch"), a bug of the interpreter.
+@pytest.mark.thread_unsafe(reason="ast.parse is not thread-safe in CPython 3.11")
 @pytest.mark.parametrize("module, path", list(_modules()), ids=lambda v: str(v))
 def test_module_imports_only_lower_layers(module, path):
     layer = _layer(module)

@@ -15,6 +15,7 @@ import fastloss as fl
 
 pytestmark = [
     pytest.mark.one_kernel_set,
+    pytest.mark.thread_unsafe(reason="tracemalloc and the resident set are process-wide"),
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm"),
 ]
 CALLS = int(os.environ.get("FASTLOSS_LEAK_CALLS", "300"))
