@@ -931,11 +931,8 @@ def binary_cross_entropy(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`BinaryCrossEntropy` in one call."""
-    value = shortcut_value(
-        BinaryCrossEntropy,
-        from_logits, label_smoothing, pos_weight,
-        reduction,
-    )
+    value = shortcut_value(BinaryCrossEntropy, from_logits, label_smoothing, pos_weight,
+                           reduction)
     return value(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -961,8 +958,7 @@ def binary_focal(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`BinaryFocal` in one call."""
-    value = shortcut_value(
-        BinaryFocal, gamma, alpha, from_logits, reduction)
+    value = shortcut_value(BinaryFocal, gamma, alpha, from_logits, reduction)
     return value(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -1062,11 +1058,8 @@ def categorical_cross_entropy(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CategoricalCrossEntropy` in one call."""
-    value = shortcut_value(
-        CategoricalCrossEntropy,
-        from_logits, label_smoothing, class_weight,
-        z_loss, reduction,
-    )
+    value = shortcut_value(CategoricalCrossEntropy, from_logits, label_smoothing,
+                           class_weight, z_loss, reduction)
     return value(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -1097,11 +1090,8 @@ def sparse_categorical_cross_entropy(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SparseCategoricalCrossEntropy` in one call."""
-    value = shortcut_value(
-        SparseCategoricalCrossEntropy,
-        from_logits, label_smoothing, class_weight,
-        z_loss, ignore_index, reduction,
-    )
+    value = shortcut_value(SparseCategoricalCrossEntropy, from_logits, label_smoothing,
+                           class_weight, z_loss, ignore_index, reduction)
     return value(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -1127,8 +1117,7 @@ def categorical_focal(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CategoricalFocal` in one call."""
-    value = shortcut_value(
-        CategoricalFocal, gamma, alpha, from_logits, reduction)
+    value = shortcut_value(CategoricalFocal, gamma, alpha, from_logits, reduction)
     return value(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -1154,10 +1143,7 @@ def sparse_categorical_focal(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SparseCategoricalFocal` in one call."""
-    value = shortcut_value(
-        SparseCategoricalFocal,
-        gamma, alpha, from_logits, reduction
-    )
+    value = shortcut_value(SparseCategoricalFocal, gamma, alpha, from_logits, reduction)
     return value(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -1281,8 +1267,7 @@ def nll(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`NLL` in one call."""
-    value = shortcut_value(NLL, class_weight, ignore_index,
-                         reduction)
+    value = shortcut_value(NLL, class_weight, ignore_index, reduction)
     return value(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -1310,6 +1295,5 @@ def multi_margin(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`MultiMargin` in one call."""
-    value = shortcut_value(MultiMargin, p, margin, class_weight,
-                         kind, reduction)
+    value = shortcut_value(MultiMargin, p, margin, class_weight, kind, reduction)
     return value(y_true, y_pred, sample_weight=sample_weight)

@@ -127,7 +127,7 @@ class _RankingLoss(OnePassLoss[ValueT]):
         """The loss value: float for "mean"/"sum", an (n_lists,) array for "none"."""
         if self._small_spec is not None and sample_weight is None:
             value = self._small_call(self._small_spec, self.reduction, modes.SMALL_VALUE,
-                                        relevance, scores, where)
+                                     relevance, scores, where)
             if value is not None:
                 return value
         return self._value(self._prepare(relevance, scores, where, sample_weight))
@@ -139,7 +139,7 @@ class _RankingLoss(OnePassLoss[ValueT]):
         """d(reduced loss)/d(scores), shaped and typed like scores (into `out` if given)."""
         if self._small_spec is not None and sample_weight is None and out is None:
             grad = self._small_call(self._small_spec, self.reduction, modes.SMALL_GRADIENT,
-                                       relevance, scores, where)
+                                    relevance, scores, where)
             if grad is not None:
                 return grad
         return self._gradient(self._prepare(relevance, scores, where, sample_weight), out, scores)
@@ -151,8 +151,7 @@ class _RankingLoss(OnePassLoss[ValueT]):
         """(value, gradient) from one pass over the lists."""
         if self._small_spec is not None and sample_weight is None and out is None:
             result = self._small_call(self._small_spec, self.reduction,
-                                         modes.SMALL_VALUE_AND_GRADIENT, relevance, scores,
-                                         where)
+                                      modes.SMALL_VALUE_AND_GRADIENT, relevance, scores, where)
             if result is not None:
                 return result
         inputs = self._prepare(relevance, scores, where, sample_weight)

@@ -278,8 +278,7 @@ def dice(
     multiclass: bool = False, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Dice` in one call."""
-    value = shortcut_value(Dice, smooth, from_logits, multiclass,
-                         reduction)
+    value = shortcut_value(Dice, smooth, from_logits, multiclass, reduction)
     return value(y_true, y_pred, sample_weight=sample_weight)
 
 
@@ -308,6 +307,6 @@ def tversky(
     multiclass: bool = False, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Tversky` in one call."""
-    value = shortcut_value(Tversky, alpha, beta, gamma, smooth,
-                         from_logits, multiclass, reduction)
+    value = shortcut_value(Tversky, alpha, beta, gamma, smooth, from_logits, multiclass,
+                           reduction)
     return value(y_true, y_pred, sample_weight=sample_weight)

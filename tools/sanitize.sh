@@ -9,10 +9,16 @@
 # Needs GCC (its libasan and libubsan) and the package registry: a fresh virtual
 # environment gets the build requirements and the test extras, and the sanitized
 # build is installed into it (without build isolation, so that the setup arguments
-# reach meson). The kernels are compiled at -O1 (kernel_optimization=1).
+# reach meson). The kernels are compiled at -O1 (kernel_optimization=1). SANITIZE_DIR
+# keeps the environment and the build there for the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-work=${SANITIZE_DIR:-$(mktemp -d)}
+if [ -n "${SANITIZE_DIR:-}" ]; then
+    work=$SANITIZE_DIR
+else  # a temporary folder (2.6 GB with the build and the environment): removed at exit
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+fi
 python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet "meson-python>=0.18" "meson>=1.4" ninja \
     "Cython>=3.0.10" "numpy>=2.0"
