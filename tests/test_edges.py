@@ -1,5 +1,5 @@
 """The numerical edge table: every loss class's value at the domain edges, as
-docs/edge_table.csv states it.
+tests/edge_table.csv states it (docs/reliability.rst shows it).
 
 One element of the first differentiated argument (y_pred, x1, the anchor, the scores,
 the log-probabilities) is set to each edge value, the rest of the input stays valid
@@ -8,7 +8,7 @@ nan or the exception raised. Where that differs from the NumPy reference on the 
 input, the table marks the cell with "*" (docs/reliability.rst says why). The
 "empty" column is the sum over zero rows.
 
-    python tests/test_edges.py > docs/edge_table.csv     (rewrites the table)
+    python tests/test_edges.py > tests/edge_table.csv     (rewrites the table)
 """
 
 import csv
@@ -23,7 +23,7 @@ from fastloss import reference
 
 pytestmark = pytest.mark.one_kernel_set
 
-TABLE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "edge_table.csv"
+TABLE = pathlib.Path(__file__).resolve().parent / "edge_table.csv"
 EDGES = {"0": 0.0, "1": 1.0, "+inf": math.inf, "-inf": -math.inf, "nan": math.nan,
          "+1e308": 1e308, "-1e308": -1e308, "subnormal": 5e-324}
 COLUMNS = ("loss", *EDGES, "empty")
