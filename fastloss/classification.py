@@ -36,7 +36,7 @@ from fastloss._core.validation import (
     check_number,
 )
 from fastloss._kernels import dispatch as _dispatch
-from fastloss._kernels.common import shortcut_value
+from fastloss._kernels.common import shortcut_call
 
 __all__ = [
     "BinaryCrossEntropy", "BinaryFocal", "Hinge", "SquaredHinge", "SoftMargin",
@@ -931,9 +931,8 @@ def binary_cross_entropy(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`BinaryCrossEntropy` in one call."""
-    value = shortcut_value(BinaryCrossEntropy, from_logits, label_smoothing, pos_weight,
-                           reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(BinaryCrossEntropy, (from_logits, label_smoothing, pos_weight, reduction),
+                         sample_weight, y_true, y_pred)
 
 
 @overload
@@ -958,8 +957,8 @@ def binary_focal(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`BinaryFocal` in one call."""
-    value = shortcut_value(BinaryFocal, gamma, alpha, from_logits, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(BinaryFocal, (gamma, alpha, from_logits, reduction),
+                         sample_weight, y_true, y_pred)
 
 
 @overload
@@ -982,7 +981,7 @@ def hinge(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Hinge` in one call."""
-    return shortcut_value(Hinge, reduction)(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(Hinge, (reduction,), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -1005,8 +1004,7 @@ def squared_hinge(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SquaredHinge` in one call."""
-    value = shortcut_value(SquaredHinge, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(SquaredHinge, (reduction,), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -1029,8 +1027,7 @@ def soft_margin(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SoftMargin` in one call."""
-    value = shortcut_value(SoftMargin, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(SoftMargin, (reduction,), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -1058,9 +1055,9 @@ def categorical_cross_entropy(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CategoricalCrossEntropy` in one call."""
-    value = shortcut_value(CategoricalCrossEntropy, from_logits, label_smoothing,
-                           class_weight, z_loss, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(
+        CategoricalCrossEntropy, (from_logits, label_smoothing, class_weight, z_loss, reduction),
+        sample_weight, y_true, y_pred)
 
 
 @overload
@@ -1090,9 +1087,8 @@ def sparse_categorical_cross_entropy(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SparseCategoricalCrossEntropy` in one call."""
-    value = shortcut_value(SparseCategoricalCrossEntropy, from_logits, label_smoothing,
-                           class_weight, z_loss, ignore_index, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    values = (from_logits, label_smoothing, class_weight, z_loss, ignore_index, reduction)
+    return shortcut_call(SparseCategoricalCrossEntropy, values, sample_weight, y_true, y_pred)
 
 
 @overload
@@ -1117,8 +1113,8 @@ def categorical_focal(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CategoricalFocal` in one call."""
-    value = shortcut_value(CategoricalFocal, gamma, alpha, from_logits, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(CategoricalFocal, (gamma, alpha, from_logits, reduction),
+                         sample_weight, y_true, y_pred)
 
 
 @overload
@@ -1143,8 +1139,8 @@ def sparse_categorical_focal(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SparseCategoricalFocal` in one call."""
-    value = shortcut_value(SparseCategoricalFocal, gamma, alpha, from_logits, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(SparseCategoricalFocal, (gamma, alpha, from_logits, reduction),
+                         sample_weight, y_true, y_pred)
 
 
 @overload
@@ -1167,8 +1163,7 @@ def categorical_hinge(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CategoricalHinge` in one call."""
-    value = shortcut_value(CategoricalHinge, margin, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(CategoricalHinge, (margin, reduction), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -1191,8 +1186,7 @@ def kl_divergence(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`KLDivergence` in one call."""
-    value = shortcut_value(KLDivergence, from_logits, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(KLDivergence, (from_logits, reduction), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -1215,8 +1209,8 @@ def poly_loss(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`PolyLoss` in one call."""
-    value = shortcut_value(PolyLoss, epsilon, from_logits, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(PolyLoss, (epsilon, from_logits, reduction),
+                         sample_weight, y_true, y_pred)
 
 
 @overload
@@ -1239,8 +1233,8 @@ def generalized_cross_entropy(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`GeneralizedCrossEntropy` in one call."""
-    value = shortcut_value(GeneralizedCrossEntropy, q, from_logits, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(GeneralizedCrossEntropy, (q, from_logits, reduction),
+                         sample_weight, y_true, y_pred)
 
 
 @overload
@@ -1267,8 +1261,8 @@ def nll(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`NLL` in one call."""
-    value = shortcut_value(NLL, class_weight, ignore_index, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(NLL, (class_weight, ignore_index, reduction),
+                         sample_weight, y_true, y_pred)
 
 
 @overload
@@ -1295,5 +1289,5 @@ def multi_margin(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`MultiMargin` in one call."""
-    value = shortcut_value(MultiMargin, p, margin, class_weight, kind, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(MultiMargin, (p, margin, class_weight, kind, reduction),
+                         sample_weight, y_true, y_pred)

@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 from fastloss._core.base import FloatArray, LossValue, Reduction, ValueT
 from fastloss._core.rowwise import RowwiseLoss
 from fastloss._core.validation import check_nonnegative
-from fastloss._kernels.common import shortcut_value
+from fastloss._kernels.common import shortcut_call
 
 __all__ = ["BoxIoU", "box_iou_loss"]
 
@@ -123,5 +123,4 @@ def box_iou_loss(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`BoxIoU` in one call."""
-    value = shortcut_value(BoxIoU, kind, eps, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(BoxIoU, (kind, eps, reduction), sample_weight, y_true, y_pred)

@@ -43,7 +43,7 @@ from fastloss._core.validation import (
 )
 from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
-from fastloss._kernels.common import shortcut_value
+from fastloss._kernels.common import shortcut_call
 
 __all__ = [
     "Contrastive", "Triplet", "BatchTriplet", "CosineEmbedding", "CosineSimilarity",
@@ -1389,8 +1389,7 @@ def contrastive(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Contrastive` in one call."""
-    value = shortcut_value(Contrastive, margin, reduction)
-    return value(same, x1, x2, sample_weight=sample_weight)
+    return shortcut_call(Contrastive, (margin, reduction), sample_weight, same, x1, x2)
 
 
 @overload
@@ -1417,8 +1416,8 @@ def triplet(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Triplet` in one call."""
-    value = shortcut_value(Triplet, margin, p, swap, eps, reduction)
-    return value(anchor, positive, negative, sample_weight=sample_weight)
+    return shortcut_call(Triplet, (margin, p, swap, eps, reduction),
+                         sample_weight, anchor, positive, negative)
 
 
 @overload
@@ -1442,8 +1441,8 @@ def batch_triplet(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`BatchTriplet` in one call."""
-    value = shortcut_value(BatchTriplet, margin, strategy, reduction)
-    return value(labels, embeddings, sample_weight=sample_weight)
+    return shortcut_call(BatchTriplet, (margin, strategy, reduction),
+                         sample_weight, labels, embeddings)
 
 
 @overload
@@ -1466,8 +1465,7 @@ def cosine_embedding(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CosineEmbedding` in one call."""
-    value = shortcut_value(CosineEmbedding, margin, reduction)
-    return value(target, x1, x2, sample_weight=sample_weight)
+    return shortcut_call(CosineEmbedding, (margin, reduction), sample_weight, target, x1, x2)
 
 
 @overload
@@ -1490,8 +1488,7 @@ def cosine_similarity(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CosineSimilarity` in one call."""
-    value = shortcut_value(CosineSimilarity, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(CosineSimilarity, (reduction,), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -1514,8 +1511,7 @@ def supcon(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SupCon` in one call."""
-    value = shortcut_value(SupCon, temperature, reduction)
-    return value(labels, embeddings, sample_weight=sample_weight)
+    return shortcut_call(SupCon, (temperature, reduction), sample_weight, labels, embeddings)
 
 
 @overload
@@ -1538,8 +1534,7 @@ def info_nce(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`InfoNCE` in one call."""
-    value = shortcut_value(InfoNCE, temperature, reduction)
-    return value(z1, z2, sample_weight=sample_weight)
+    return shortcut_call(InfoNCE, (temperature, reduction), sample_weight, z1, z2)
 
 
 @overload
@@ -1563,8 +1558,8 @@ def arcface(
     margin: float = 0.5, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`ArcFace` in one call."""
-    value = shortcut_value(ArcFace, scale, margin, reduction)
-    return value(labels, embeddings, weight, sample_weight=sample_weight)
+    return shortcut_call(ArcFace, (scale, margin, reduction),
+                         sample_weight, labels, embeddings, weight)
 
 
 @overload
@@ -1588,5 +1583,5 @@ def cosface(
     margin: float = 0.35, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CosFace` in one call."""
-    value = shortcut_value(CosFace, scale, margin, reduction)
-    return value(labels, embeddings, weight, sample_weight=sample_weight)
+    return shortcut_call(CosFace, (scale, margin, reduction),
+                         sample_weight, labels, embeddings, weight)

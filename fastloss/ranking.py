@@ -46,7 +46,7 @@ from fastloss._core.validation import (
 )
 from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
-from fastloss._kernels.common import shortcut_value
+from fastloss._kernels.common import shortcut_call
 
 __all__ = [
     "PairwiseHinge", "PairwiseLogistic", "ListwiseSoftmax", "ListMLE", "LambdaRank",
@@ -62,6 +62,7 @@ class _RankingLoss(OnePassLoss[ValueT]):
     _kernels = _kernels
     _kind = None
     _items = "rows"
+    _keyword_inputs = ("where",)
     #: Whether relevance must be >= 0 (gains, label distributions), else only finite.
     _relevance_nonnegative = False
 
@@ -383,8 +384,8 @@ def pairwise_hinge(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`PairwiseHinge` in one call."""
-    value = shortcut_value(PairwiseHinge, margin, reduction)
-    return value(relevance, scores, where=where, sample_weight=sample_weight)
+    return shortcut_call(PairwiseHinge, (margin, reduction),
+                         sample_weight, relevance, scores, where)
 
 
 @overload
@@ -407,8 +408,7 @@ def pairwise_logistic(
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`PairwiseLogistic` in one call."""
-    value = shortcut_value(PairwiseLogistic, reduction)
-    return value(relevance, scores, where=where, sample_weight=sample_weight)
+    return shortcut_call(PairwiseLogistic, (reduction,), sample_weight, relevance, scores, where)
 
 
 @overload
@@ -431,8 +431,7 @@ def listwise_softmax(
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`ListwiseSoftmax` in one call."""
-    value = shortcut_value(ListwiseSoftmax, reduction)
-    return value(relevance, scores, where=where, sample_weight=sample_weight)
+    return shortcut_call(ListwiseSoftmax, (reduction,), sample_weight, relevance, scores, where)
 
 
 @overload
@@ -455,8 +454,7 @@ def list_mle(
     where: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`ListMLE` in one call."""
-    value = shortcut_value(ListMLE, reduction)
-    return value(relevance, scores, where=where, sample_weight=sample_weight)
+    return shortcut_call(ListMLE, (reduction,), sample_weight, relevance, scores, where)
 
 
 @overload
@@ -481,5 +479,4 @@ def lambda_rank(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`LambdaRank` in one call."""
-    value = shortcut_value(LambdaRank, k, reduction)
-    return value(relevance, scores, where=where, sample_weight=sample_weight)
+    return shortcut_call(LambdaRank, (k, reduction), sample_weight, relevance, scores, where)

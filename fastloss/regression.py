@@ -38,7 +38,7 @@ from fastloss._core.validation import (
 )
 from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
-from fastloss._kernels.common import first_index_below, shortcut_value
+from fastloss._kernels.common import first_index_below, shortcut_call
 
 __all__ = [
     "MeanSquaredError", "MeanAbsoluteError", "Huber", "SmoothL1", "PseudoHuber",
@@ -724,8 +724,7 @@ def mse(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`MeanSquaredError` in one call."""
-    value = shortcut_value(MeanSquaredError, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(MeanSquaredError, (reduction,), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -748,8 +747,7 @@ def mae(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`MeanAbsoluteError` in one call."""
-    value = shortcut_value(MeanAbsoluteError, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(MeanAbsoluteError, (reduction,), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -772,8 +770,7 @@ def huber(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Huber` in one call."""
-    value = shortcut_value(Huber, delta, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(Huber, (delta, reduction), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -796,8 +793,7 @@ def smooth_l1(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`SmoothL1` in one call."""
-    value = shortcut_value(SmoothL1, beta, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(SmoothL1, (beta, reduction), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -820,8 +816,7 @@ def pseudo_huber(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`PseudoHuber` in one call."""
-    value = shortcut_value(PseudoHuber, delta, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(PseudoHuber, (delta, reduction), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -844,7 +839,7 @@ def log_cosh(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`LogCosh` in one call."""
-    return shortcut_value(LogCosh, reduction)(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(LogCosh, (reduction,), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -867,8 +862,7 @@ def quantile(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Quantile` in one call."""
-    value = shortcut_value(Quantile, quantile, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(Quantile, (quantile, reduction), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -891,8 +885,7 @@ def poisson(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Poisson` in one call."""
-    value = shortcut_value(Poisson, log_input, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(Poisson, (log_input, reduction), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -915,8 +908,7 @@ def gamma(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Gamma` in one call."""
-    value = shortcut_value(Gamma, log_input, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(Gamma, (log_input, reduction), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -939,8 +931,7 @@ def tweedie(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Tweedie` in one call."""
-    value = shortcut_value(Tweedie, power, log_input, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(Tweedie, (power, log_input, reduction), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -963,8 +954,7 @@ def msle(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`MeanSquaredLogarithmicError` in one call."""
-    value = shortcut_value(MeanSquaredLogarithmicError, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(MeanSquaredLogarithmicError, (reduction,), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -987,8 +977,7 @@ def mape(
     sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`MeanAbsolutePercentageError` in one call."""
-    value = shortcut_value(MeanAbsolutePercentageError, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(MeanAbsolutePercentageError, (reduction,), sample_weight, y_true, y_pred)
 
 
 @overload
@@ -1012,5 +1001,4 @@ def gaussian_nll(
     eps: float = 1e-6, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`GaussianNLL` in one call."""
-    value = shortcut_value(GaussianNLL, full, eps, reduction)
-    return value(y_true, mean, var, sample_weight=sample_weight)
+    return shortcut_call(GaussianNLL, (full, eps, reduction), sample_weight, y_true, mean, var)

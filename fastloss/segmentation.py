@@ -40,7 +40,7 @@ from fastloss._core.validation import (
     check_same_shape,
 )
 from fastloss._kernels import dispatch as _dispatch
-from fastloss._kernels.common import shortcut_value
+from fastloss._kernels.common import shortcut_call
 
 __all__ = ["Dice", "Tversky", "dice", "tversky"]
 
@@ -278,8 +278,8 @@ def dice(
     multiclass: bool = False, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Dice` in one call."""
-    value = shortcut_value(Dice, smooth, from_logits, multiclass, reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(Dice, (smooth, from_logits, multiclass, reduction),
+                         sample_weight, y_true, y_pred)
 
 
 @overload
@@ -307,6 +307,5 @@ def tversky(
     multiclass: bool = False, reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`Tversky` in one call."""
-    value = shortcut_value(Tversky, alpha, beta, gamma, smooth, from_logits, multiclass,
-                           reduction)
-    return value(y_true, y_pred, sample_weight=sample_weight)
+    return shortcut_call(Tversky, (alpha, beta, gamma, smooth, from_logits, multiclass, reduction),
+                         sample_weight, y_true, y_pred)

@@ -27,7 +27,7 @@ from fastloss._core.base import (
 from fastloss._core.validation import as_int64_array, as_real_array, check_flag
 from fastloss._kernels import common as modes
 from fastloss._kernels import dispatch as _dispatch
-from fastloss._kernels.common import shortcut_value
+from fastloss._kernels.common import shortcut_call
 
 __all__ = ["CTC", "ctc"]
 
@@ -276,6 +276,5 @@ def ctc(
     reduction: Reduction = "mean", sample_weight: ArrayLike | None = None,
 ) -> LossValue:
     """The value of :class:`CTC` in one call."""
-    value = shortcut_value(CTC, blank, zero_infinity, reduction)
-    return value(targets, log_probs, input_lengths, target_lengths,
-                sample_weight=sample_weight)
+    return shortcut_call(CTC, (blank, zero_infinity, reduction),
+                         sample_weight, targets, log_probs, input_lengths, target_lengths)

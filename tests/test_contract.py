@@ -169,14 +169,20 @@ def test_matches_reference(entry, reduction, dtype):
 
 
 @pytest.mark.parametrize("entry", **params(ENTRIES))
-def test_shortcut_equals_object_call(entry):
+def test_shortcut_equals_object_call(entry, monkeypatch):
+    """The shortcut returns the object call's bits, weighted or not, and takes the
+    small-call path where the object call takes it."""
     inputs = entry.inputs(seed=2)
-    w = entry.weights("rows", inputs)
     shortcut = entry.shortcut_function()
-    for reduction in REDUCTIONS:
-        assert_same(shortcut(*inputs.args, **entry.params, **inputs.kwargs,
-                             reduction=reduction, sample_weight=w),
-                    call(entry.loss(reduction), "__call__", inputs, w))
+    for w in (None, entry.weights("rows", inputs)):
+        for reduction in REDUCTIONS:
+            expected = call(entry.loss(reduction), "__call__", inputs, w)
+            assert_same(shortcut(*inputs.args, **entry.params, **inputs.kwargs,
+                                 reduction=reduction, sample_weight=w), expected)
+    if entry.loss()._small_spec is not None:
+        with monkeypatch.context() as patch:
+            patch.setattr(entry.cls, "_prepare", _general_path_taken)
+            shortcut(*inputs.args, **entry.params, **inputs.kwargs)
     with pytest.raises(TypeError):
         shortcut(*inputs.args, 1.0)  # hyper-parameters are keywords
 

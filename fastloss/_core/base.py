@@ -52,6 +52,16 @@ class Loss(Generic[ValueT]):
     exact_hessian: bool = True
     #: Hyper-parameter names in constructor order (reduction excluded).
     _param_names: tuple[str, ...] = ()
+    #: The inputs that come after the positional ones and are passed by keyword
+    #: (ranking's `where`), for the function shortcuts (common.shortcut_call).
+    _keyword_inputs: tuple[str, ...] = ()
+    #: The small-call path: one compiled function of the kernels (`_small_call`, a
+    #: family's call_small) for the value, gradient and value_and_gradient calls of
+    #: small, already-valid inputs, and what it needs to know of this loss
+    #: (`_small_spec`) where it may serve the loss (see ElementwiseLoss, RowwiseLoss,
+    #: the ranking, overlap, row-embedding and CTC losses); else None.
+    _small_call: Any = None
+    _small_spec: tuple[Any, ...] | None = None
 
     def __init__(self, *, reduction: Reduction = "mean") -> None:
         self.reduction: Reduction = check_reduction(reduction)
@@ -124,13 +134,6 @@ class OnePassLoss(Loss[ValueT]):
     _items = "elements"
     #: Why "mean" has nothing to divide by when there are items (for the error).
     _zero_total = "sample weights summing to 0"
-    #: The small-call path: one compiled function of the kernels (`_small_call`, a
-    #: family's call_small) for the value, gradient and value_and_gradient calls of
-    #: small, already-valid inputs, and what it needs to know of this loss
-    #: (`_small_spec`) where it may serve the loss (see ElementwiseLoss, RowwiseLoss,
-    #: the ranking and overlap losses); else None.
-    _small_call: Any = None
-    _small_spec: tuple[Any, ...] | None = None
 
     # -- the reduction ----------------------------------------------------------------
 

@@ -434,43 +434,109 @@ def release_cached_memory():
             _cached_bytes[slot] = 0
 
 
-# ---- the function shortcuts' loss objects ----------------------------------------------
+# ---- the function shortcuts ---------------------------------------------------------
 
-#: Shortcut loss objects built so far: (class, hyper-parameter values) -> (the value
-#: method, the values' types).
-cdef dict _shortcut_methods = {}
-#: The most objects kept; beyond it the cache starts afresh.
+cdef class _Shortcut:
+    """One cached shortcut loss: the object, what its small-call path needs, the
+    hyper-parameter values it was built from, and the names of its trailing inputs
+    that its methods take as keywords (`_keyword_inputs`: ranking's `where`)."""
+    cdef object loss, small_call, small_spec, reduction
+    cdef tuple values, keyword_inputs
+
+    def __cinit__(self, loss, tuple values):
+        self.loss = loss
+        self.small_call = loss._small_call
+        self.small_spec = loss._small_spec
+        self.reduction = loss.reduction
+        self.values = values
+        self.keyword_inputs = tuple(loss._keyword_inputs)
+
+    cdef bint built_from(self, tuple values):
+        """Whether `values` are those this loss was built from: the same objects, or
+        equal values of the same types (True equals 1 but is not a valid number);
+        containers only when they are the same objects (their items may be arrays)."""
+        cdef Py_ssize_t i
+        for i in range(len(values)):
+            mine, given = self.values[i], values[i]
+            if mine is given:
+                continue
+            if (type(mine) is not type(given) or isinstance(mine, (tuple, frozenset))
+                    or mine != given):
+                return False
+        return True
+
+
+#: Shortcut losses built so far: (class, hyper-parameter values) -> _Shortcut.
+cdef dict _shortcuts = {}
+#: The last shortcut loss of each class, looked at first.
+cdef dict _last_shortcut = {}
+#: The most losses kept; beyond it the cache starts afresh.
 cdef Py_ssize_t _SHORTCUT_CACHE_SIZE = 1024
 
 
-def shortcut_value(cls, *values):
-    """The value method (bound ``__call__``) of ``cls(**params)``, params the
-    hyper-parameters `values` in the order of ``cls._param_names`` and then the
-    reduction: built (and so validated) on the first call with these values, then
-    taken from a cache, so that a function shortcut costs little more than a call of
-    the object. The values' types must match too (True equals 1 but is not a valid
-    number here); values that cannot be keys (arrays, lists) build a new loss on
-    every call."""
-    cdef Py_ssize_t i
-    cdef tuple cached
+cdef _Shortcut _shortcut(cls, tuple values):
+    """The cached loss ``cls(**params)``, params the hyper-parameters `values` in the
+    order of ``cls._param_names`` and then the reduction: built (and so validated) on
+    the first call with these values. Values that cannot be keys (arrays, lists)
+    build a new loss on every call."""
+    found = _last_shortcut.get(cls)
+    if found is not None and (<_Shortcut>found).built_from(values):
+        return <_Shortcut>found
     key = (cls, values)
     try:
-        found = _shortcut_methods.get(key)
+        found = _shortcuts.get(key)
     except TypeError:  # a value that cannot be a key
-        return _build_shortcut(cls, values).__call__
-    if found is not None:
-        cached = <tuple>found
-        for i in range(len(values)):
-            if type(values[i]) is not (<tuple>cached[1])[i]:
-                break
-        else:
-            return cached[0]
-    method = _build_shortcut(cls, values).__call__
-    if len(_shortcut_methods) >= _SHORTCUT_CACHE_SIZE:
-        _shortcut_methods.clear()
-    _shortcut_methods[key] = (method, tuple([type(value) for value in values]))
-    return method
+        return _Shortcut(_build_shortcut(cls, values), values)
+    if found is None or not (<_Shortcut>found).built_from(values):
+        found = _Shortcut(_build_shortcut(cls, values), values)
+        if len(_shortcuts) >= _SHORTCUT_CACHE_SIZE:
+            _shortcuts.clear()
+        _shortcuts[key] = found
+    _last_shortcut[cls] = found
+    return <_Shortcut>found
+
+
+def clear_shortcuts():
+    """Empty the shortcuts' cache of losses (their small-call paths keep the kernel
+    set they were built with: dispatch.use calls this)."""
+    _shortcuts.clear()
+    _last_shortcut.clear()
 
 
 cdef object _build_shortcut(cls, tuple values):
     return cls(**dict(zip((*cls._param_names, "reduction"), values, strict=True)))
+
+
+#: Marks the inputs a shortcut did not pass (shortcut_call takes two to four).
+cdef object _ABSENT = object()
+
+
+def shortcut_call(cls, tuple values, sample_weight, a, b, c=_ABSENT, d=_ABSENT):
+    """``cls(**params)(a, b, ..., sample_weight=sample_weight)`` for a function
+    shortcut, the loss taken from a cache (see _shortcut) and its small-call path
+    taken here as the object's own call takes it, so that the shortcut costs what a
+    call of the object costs. The inputs named in the loss's `_keyword_inputs` come
+    last."""
+    cdef _Shortcut entry = _shortcut(cls, values)
+    cdef tuple inputs
+    cdef Py_ssize_t n_positional
+    if sample_weight is None and entry.small_spec is not None:
+        if c is _ABSENT:
+            result = entry.small_call(entry.small_spec, entry.reduction, CALL_VALUE, a, b)
+        elif d is _ABSENT:
+            result = entry.small_call(entry.small_spec, entry.reduction, CALL_VALUE, a, b, c)
+        else:
+            result = entry.small_call(entry.small_spec, entry.reduction, CALL_VALUE,
+                                      a, b, c, d)
+        if result is not None:
+            return result
+    if sample_weight is None and not entry.keyword_inputs:  # the object's call, as written
+        if c is _ABSENT:
+            return entry.loss(a, b)
+        return entry.loss(a, b, c) if d is _ABSENT else entry.loss(a, b, c, d)
+    inputs = tuple([x for x in (a, b, c, d) if x is not _ABSENT])
+    if not entry.keyword_inputs:
+        return entry.loss(*inputs, sample_weight=sample_weight)
+    n_positional = len(inputs) - len(entry.keyword_inputs)
+    keywords = dict(zip(entry.keyword_inputs, inputs[n_positional:], strict=True))
+    return entry.loss(*inputs[:n_positional], sample_weight=sample_weight, **keywords)

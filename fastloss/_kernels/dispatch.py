@@ -69,7 +69,9 @@ def load(family):
 
 @contextmanager
 def use(kernel_set):
-    """Run the block with every family bound to `kernel_set`, then restore."""
+    """Run the block with every family bound to `kernel_set`, then restore. Losses
+    built before keep their small-call path's set: the shortcuts' cache of losses is
+    emptied on the way in and out."""
     global KERNEL_SET
     if kernel_set not in available():
         raise ValueError(f"kernel set {kernel_set!r} is not available here: {available()}")
@@ -78,8 +80,10 @@ def use(kernel_set):
         KERNEL_SET = kernel_set
         for handle in _families.values():
             handle._bind(kernel_set)
+        _kernel.clear_shortcuts()
         yield
     finally:
         KERNEL_SET = previous
         for handle in _families.values():
             handle._bind(previous)
+        _kernel.clear_shortcuts()
