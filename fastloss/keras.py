@@ -8,8 +8,9 @@
     model.compile(optimizer="adam", loss=flk.Loss(fl.Huber(delta=2.0)))  # keras.losses.Huber(2.0)
 
 Keras's own conventions apply: ``(y_true, y_pred)`` order (fastloss's),
-``sample_weight`` given to ``fit``/``__call__``, masks, and the ``reduction``
-argument (``"sum_over_batch_size"`` by default). ``call`` returns one value per
+``sample_weight`` given to ``fit``/``__call__`` (its shape must broadcast to the
+per-sample values', else ValueError), masks, and the ``reduction`` argument
+(``"sum_over_batch_size"`` by default). ``call`` returns one value per
 sample, computed by fastloss with ``reduction="none"`` (the fastloss loss's own
 reduction is replaced): per row for multi-class and ranking losses, and for
 elementwise losses the mean over the last axis of a 2-D or higher ``y_pred``, as
@@ -126,7 +127,32 @@ class Loss(keras.losses.Loss):
             values = keras.ops.mean(values, axis=-1)
         return values
 
+    def _check_sample_weight(self, y_pred, sample_weight):
+        """Keras multiplies the per-sample values by sample_weight, broadcast; a shape
+        that does not broadcast to theirs is a ValueError here, not the backend's
+        error from inside Keras."""
+        if sample_weight is None:
+            return
+        pred_shape = tuple(int(d) for d in np.shape(y_pred))
+        if self._kind is _adapters.ELEMENTWISE:
+            values_shape = pred_shape[:-1] if len(pred_shape) >= 2 else pred_shape
+        else:
+            values_shape = pred_shape[:1]
+        weight_shape = tuple(int(d) for d in np.shape(sample_weight))
+        while len(weight_shape) > len(values_shape) and weight_shape[-1] == 1:
+            weight_shape = weight_shape[:-1]  # Keras squeezes (n, 1) to (n,)
+        try:
+            fits = np.broadcast_shapes(weight_shape, values_shape) == values_shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"sample_weight of shape {tuple(np.shape(sample_weight))} does not broadcast "
+                f"to the per-sample values' shape {values_shape} (y_pred: {pred_shape})"
+            )
+
     def __call__(self, y_true, y_pred, sample_weight=None):
+        self._check_sample_weight(y_pred, sample_weight)
         if self._kind is not _adapters.BATCH_TRIPLET:
             return super().__call__(y_true, y_pred, sample_weight=sample_weight)
         y_pred = keras.ops.convert_to_tensor(y_pred, dtype=self.dtype)

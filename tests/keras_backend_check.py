@@ -7,6 +7,7 @@ prints one JSON object of measurements that the tests assert on.
 import json
 import os
 import sys
+from pathlib import Path
 
 import keras  # KERAS_BACKEND is read at import
 import numpy as np
@@ -161,13 +162,19 @@ def config_roundtrip():
 
 
 def errors():
-    """The exception raised by each unsupported construction (None: no error)."""
+    """The exception raised by each unsupported construction or call (None: no error)."""
     out = {}
     for name, build in (
         ("triplet", lambda: flk.Loss(fl.Triplet())),
         ("contrastive", lambda: flk.Loss(fl.Contrastive())),
         ("not_a_loss", lambda: flk.Loss(object())),
         ("batch_triplet_sum", lambda: flk.Loss(fl.BatchTriplet(), reduction="sum")),
+        # a sample_weight that does not fit the per-sample values (found by fuzzing:
+        # the backend's own error from inside Keras before)
+        ("sample_weight_shape", lambda: flk.Loss(fl.MeanSquaredError())(
+            np.zeros(4, np.float32), np.ones(4, np.float32), sample_weight=np.ones(5))),
+        ("sample_weight_rows", lambda: flk.Loss(fl.SparseCategoricalCrossEntropy())(
+            np.zeros(4), np.ones((4, 3), np.float32), sample_weight=np.ones((4, 3)))),
     ):
         try:
             build()
@@ -175,6 +182,36 @@ def errors():
         except (TypeError, ValueError) as exc:
             out[name] = type(exc).__name__
     return out
+
+
+def fuzz_findings(examples):
+    """The perturbed inputs of tests/test_fuzz_adapters.py through fastloss.keras.Loss
+    on this backend (call_keras; every loss it takes under torch, one per adapter kind
+    under jax, which compiles per input shape): each exception other than a clear
+    error, as "entry: type: message"."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_fuzz_adapters import (
+        ADAPTED,
+        JAX_ENTRIES,
+        _perturbed,
+        call_keras,
+        clear_errors_only,
+        fuzz_of,
+    )
+
+    def body(entry, inputs, data):
+        args, weight, reduction = _perturbed(data, inputs)
+        clear_errors_only(lambda: call_keras(entry, entry.loss(reduction), args, weight),
+                          args, weight)
+
+    findings = []
+    for entry in ADAPTED if BACKEND == "torch" else JAX_ENTRIES:
+        try:
+            fuzz_of(entry, body, examples)()
+        except Exception as exc:  # noqa: BLE001  (each one is a finding, reported)
+            findings += [f"{entry.id}: {type(e).__name__}: {str(e)[:300]}"
+                         for e in getattr(exc, "exceptions", [exc])]
+    return findings
 
 
 def main():
@@ -188,6 +225,7 @@ def main():
         "classifier": classifier(rng),
         "config": config_roundtrip(),
         "errors": errors(),
+        "fuzz_findings": fuzz_findings(int(os.environ.get("FUZZ_EXAMPLES", "40")) // 4),
     }
     json.dump(results, sys.stdout)
 

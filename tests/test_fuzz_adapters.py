@@ -65,31 +65,42 @@ def _perturbed(data, inputs):
     return args, weight, data.draw(st.sampled_from(REDUCTIONS), label="reduction")
 
 
-def _clear_errors_only(call, args, weight):
+def clear_errors_only(call, args, weight):
+    """Run `call`: a result, a TypeError / ValueError, or, when an argument is huge
+    (lazy), an out-of-memory error: NumPy's MemoryError, or torch's RuntimeError when
+    a framework copies it into a tensor. Any other exception propagates (a finding)."""
     try:
         with np.errstate(all="ignore"):
             call()
     except (TypeError, ValueError):
         pass
-    except MemoryError:
-        if not any(np.size(a) >= HUGE for a in (*args, weight)):
+    except (MemoryError, RuntimeError) as exc:
+        huge = any(np.size(a) >= HUGE for a in (*args, weight))
+        out_of_memory = isinstance(exc, MemoryError) or "can't allocate memory" in str(exc)
+        if not (huge and out_of_memory):
             raise
 
 
+def fuzz_of(entry, body, examples=EXAMPLES):
+    """A hypothesis test, called without arguments, running `body(entry, inputs, data)`
+    on the entry's valid inputs (4 rows) and hypothesis's data."""
+    inputs = entry.inputs(n=4)
+
+    @settings(SETTINGS, max_examples=examples)
+    @_seeded
+    @given(data=st.data())
+    def fuzz(data):
+        body(entry, inputs, data)
+
+    return fuzz
+
+
 def _fuzz(entries, examples=EXAMPLES):
-    """A test over `entries` running `body(entry, data)` on hypothesis's data."""
+    """A test over `entries` running `body(entry, inputs, data)` (see fuzz_of)."""
     def decorate(body):
         @pytest.mark.parametrize("entry", **params(entries))
         def test(entry):
-            inputs = entry.inputs(n=4)
-
-            @settings(SETTINGS, max_examples=examples)
-            @_seeded
-            @given(data=st.data())
-            def fuzz(data):
-                body(entry, inputs, data)
-
-            fuzz()
+            fuzz_of(entry, body, examples)()
 
         test.__name__ = body.__name__
         test.__doc__ = body.__doc__
@@ -136,31 +147,113 @@ def call_objectives(entry, loss, args, weight, group):
         fcb.objective(loss).calc_ders_range(p, y, weight)
 
 
+def call_jax(entry, loss, args, weight, kwargs):
+    """fastloss.jax.function under jax.grad: the value and the gradient."""
+    import jax
+
+    import fastloss.jax as flj
+
+    f = flj.function(loss)
+
+    def total(*xs):
+        return f(*xs, sample_weight=weight, **kwargs).sum()
+
+    jax.grad(total, argnums=_adapter_kind(entry).differentiable)(*args)
+
+
+def call_dask(loss, args, weight, kwargs):
+    """fastloss.dask.value_and_gradient on Dask arrays of the arguments (chunks of 2
+    rows), computed with the synchronous scheduler."""
+    import dask
+    import dask.array as da
+
+    import fastloss.dask as fld
+
+    def lazy(a):
+        a = np.asarray(a)
+        return da.from_array(a, chunks=2) if a.ndim and a.size < HUGE else a
+
+    results = fld.value_and_gradient(loss, *map(lazy, args),
+                                     sample_weight=None if weight is None else lazy(weight),
+                                     **kwargs)
+    with dask.config.set(scheduler="synchronous"):
+        dask.compute(*results)
+
+
+def call_xgboost(entry, loss, args, weight, group):
+    """fastloss.xgboost's objective and metric in XGBoost's two call forms: the
+    scikit-learn ``(y_true, y_pred, sample_weight)`` and, where XGBoost itself takes
+    the labels, weights and groups into a DMatrix, the native ``(predt, dtrain)``."""
+    import xgboost as xgb
+
+    import fastloss.xgboost as fxgb
+
+    y, p = args[0], args[1]
+    objective, metric = fxgb.objective(loss), fxgb.metric(loss)
+    if _objective_kind(entry) != _boosting.RANKING:
+        objective(y, p, weight)
+        metric(y, p, weight)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dtrain = xgb.DMatrix(np.zeros((np.shape(y)[0] if np.ndim(y) else 1, 1)),
+                                 label=y, weight=weight, group=group)
+    except Exception:  # noqa: BLE001  (XGBoost's own checks of what it is given)
+        return
+    objective(p, dtrain)
+    metric(p, dtrain)
+
+
+def call_keras(entry, loss, args, weight):
+    """fastloss.keras.Loss, value and gradient, on the backend Keras was imported with
+    (torch: the gradient through torch.autograd)."""
+    import keras
+
+    import fastloss.keras as flk
+
+    try:
+        keras_loss = flk.Loss(loss)
+    except TypeError:
+        return  # the losses of three inputs have no Keras form
+    backend = keras.backend.backend()
+    y, p = args[0], args[1]
+    if backend == "torch":
+        import torch
+
+        def tensor(a):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # read-only arrays (broadcast views)
+                    return torch.from_numpy(np.asarray(a))
+            except (TypeError, ValueError, RuntimeError):
+                return a
+
+        p = tensor(p)
+        if isinstance(p, torch.Tensor) and p.is_floating_point():
+            p.requires_grad_()
+        value = keras_loss(tensor(y), p, sample_weight=None if weight is None else tensor(weight))
+        if value.requires_grad:
+            value.sum().backward()
+    else:
+        keras_loss(y, p, sample_weight=weight)
+
+
 @_fuzz(ADAPTED)
 def test_torch_apply_gives_a_result_or_a_clear_error(entry, inputs, data):
     """fastloss.torch.apply (call_torch) on the perturbed arrays."""
     pytest.importorskip("torch")
     args, weight, reduction = _perturbed(data, inputs)
-    _clear_errors_only(lambda: call_torch(entry, entry.loss(reduction), args, weight,
+    clear_errors_only(lambda: call_torch(entry, entry.loss(reduction), args, weight,
                                           inputs.kwargs), args, weight)
 
 
 @_fuzz(JAX_ENTRIES, SLOW_EXAMPLES)
 def test_jax_function_gives_a_result_or_a_clear_error(entry, inputs, data):
-    """fastloss.jax.function, value and gradient, on the perturbed arrays."""
-    jax = pytest.importorskip("jax")
-    import fastloss.jax as flj
-
+    """fastloss.jax.function, value and gradient (call_jax), on the perturbed arrays."""
+    pytest.importorskip("jax")
     args, weight, reduction = _perturbed(data, inputs)
-    kind = _adapter_kind(entry)
-    f = flj.function(entry.loss(reduction))
-
-    def call():
-        def total(*xs):
-            return f(*xs, sample_weight=weight, **inputs.kwargs).sum()
-        jax.grad(total, argnums=kind.differentiable)(*args)
-
-    _clear_errors_only(call, args, weight)
+    clear_errors_only(lambda: call_jax(entry, entry.loss(reduction), args, weight,
+                                        inputs.kwargs), args, weight)
 
 
 @_fuzz(OBJECTIVES)
@@ -171,7 +264,18 @@ def test_boosting_objectives_give_a_result_or_a_clear_error(entry, inputs, data)
     pytest.importorskip("catboost")
     args, weight, _ = _perturbed(data, inputs)
     group = data.draw(st.sampled_from(GROUPS), label="group")
-    _clear_errors_only(lambda: call_objectives(entry, entry.loss(), args, weight, group),
+    clear_errors_only(lambda: call_objectives(entry, entry.loss(), args, weight, group),
+                       args, weight)
+
+
+@_fuzz(OBJECTIVES)
+def test_xgboost_objective_and_metric_give_a_result_or_a_clear_error(entry, inputs, data):
+    """fastloss.xgboost's objective and metric (call_xgboost), on the perturbed arrays
+    and query groups."""
+    pytest.importorskip("xgboost")
+    args, weight, _ = _perturbed(data, inputs)
+    group = data.draw(st.sampled_from(GROUPS), label="group")
+    clear_errors_only(lambda: call_xgboost(entry, entry.loss(), args, weight, group),
                        args, weight)
 
 
@@ -179,21 +283,7 @@ def test_boosting_objectives_give_a_result_or_a_clear_error(entry, inputs, data)
 def test_dask_gives_a_result_or_a_clear_error(entry, inputs, data):
     """fastloss.dask.value_and_gradient on Dask arrays of the perturbed arrays
     (chunks of 2 rows), computed with the synchronous scheduler."""
-    dask = pytest.importorskip("dask")
-    da = pytest.importorskip("dask.array")
-    import fastloss.dask as fld
-
+    pytest.importorskip("dask.array")
     args, weight, reduction = _perturbed(data, inputs)
-
-    def lazy(a):
-        a = np.asarray(a)
-        return da.from_array(a, chunks=2) if a.ndim and a.size < HUGE else a
-
-    def call():
-        results = fld.value_and_gradient(
-            entry.loss(reduction), *map(lazy, args),
-            sample_weight=None if weight is None else lazy(weight), **inputs.kwargs)
-        with dask.config.set(scheduler="synchronous"):
-            dask.compute(*results)
-
-    _clear_errors_only(call, args, weight)
+    clear_errors_only(lambda: call_dask(entry.loss(reduction), args, weight, inputs.kwargs),
+                       args, weight)

@@ -83,4 +83,13 @@ def test_config_roundtrip(measured):
 
 def test_unsupported_losses(measured):
     assert measured["errors"] == {"triplet": "TypeError", "contrastive": "TypeError",
-                                  "not_a_loss": "TypeError", "batch_triplet_sum": "ValueError"}
+                                  "not_a_loss": "TypeError", "batch_triplet_sum": "ValueError",
+                                  "sample_weight_shape": "ValueError",
+                                  "sample_weight_rows": "ValueError"}
+
+
+def test_fuzzed_inputs_give_a_result_or_a_clear_error(measured):
+    """Hypothesis's perturbed inputs through fastloss.keras.Loss (value and gradient):
+    a result, a TypeError / ValueError, or an out-of-memory error for a huge lazy
+    argument; nothing else."""
+    assert measured["fuzz_findings"] == []

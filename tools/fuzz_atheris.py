@@ -2,21 +2,29 @@
 
 Each fuzzer input picks a loss class (one entry per class of tests/registry.py), its
 hyper-parameters, a method, a reduction and sample weights, what it calls (the loss's
-methods, fastloss.torch, or the LightGBM and CatBoost objectives, where those
-frameworks are installed), and rebuilds some of the
-valid arguments from the input's bytes: raw bytes read as any dtype or byte order,
-other shapes (empty and huge-but-lazy ones included), strided views, special values,
-lists and scalars.
-Every call must return a result or raise TypeError / ValueError; any other exception
-is a finding (atheris stops and writes the input to crash-*), and so is a crash of the
-interpreter, which libFuzzer reports with the input that caused it.
+methods, or, where the framework is installed, fastloss.torch, fastloss.keras on the
+torch backend, fastloss.jax, fastloss.dask, the LightGBM and CatBoost objectives or
+XGBoost's objective and metric: the call_* functions of tests/test_fuzz_adapters.py),
+and rebuilds some of the valid arguments from the input's bytes: raw bytes read as any
+dtype or byte order, other shapes (empty and huge-but-lazy ones included), strided
+views, special values, lists and scalars.
+
+Every call must return a result or raise TypeError / ValueError (for a huge lazy
+argument an out-of-memory error too: NumPy's MemoryError, or torch's RuntimeError when
+Keras copies it into a tensor); any other exception is a finding (atheris stops and
+writes the input to crash-*), and so is a crash of the interpreter, which libFuzzer
+reports with the input that caused it.
 
     python -P tools/fuzz_atheris.py -runs=1000000        (from a clone, fastloss installed)
 
 libFuzzer's own flags pass through (-runs, -max_total_time, -seed, corpus folders).
 """
 
+import collections
+import importlib
+import importlib.util
 import math
+import os
 import pathlib
 import sys
 
@@ -25,27 +33,51 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
 
+os.environ.setdefault("KERAS_BACKEND", "torch")  # read once, when Keras is imported
+#: The adapter modules, imported here (where their framework is) to be instrumented.
+ADAPTERS = {"torch": "torch", "keras": "keras", "jax": "jax", "dask": "dask.array",
+            "lightgbm": "lightgbm", "catboost": "catboost", "xgboost": "xgboost"}
+
 with atheris.instrument_imports(include=["fastloss"]):
     import fastloss  # noqa: F401  (instrumented: its branches guide the fuzzer)
 
+    for _adapter, _framework in ADAPTERS.items():
+        if importlib.util.find_spec(_framework.split(".")[0]) is not None:
+            importlib.import_module(f"fastloss.{_adapter}")
+
 from registry import ONE_PER_CLASS  # noqa: E402
-from test_fuzz_adapters import ADAPTED, GROUPS, OBJECTIVES, call_objectives, call_torch  # noqa: E402
+from test_fuzz_adapters import (  # noqa: E402
+    ADAPTED,
+    GROUPS,
+    JAX_ENTRIES,
+    OBJECTIVES,
+    call_dask,
+    call_jax,
+    call_keras,
+    call_objectives,
+    call_torch,
+    call_xgboost,
+    clear_errors_only,
+)
 
 
 def _available(module):
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec(module) is not None
 
 
 #: Where an input goes: the loss's own methods, or an adapter whose framework is
-#: installed (the JAX and Dask adapters compile a graph per input shape, too slow for
-#: this loop: tests/test_fuzz_adapters.py fuzzes them).
+#: installed. JAX compiles once per input shape and dtype, Dask builds a graph per call:
+#: they are slow surfaces, taken by one input in SLOW_SHARE of those that pick them
+#: (the others go to the loss's methods), and JAX by one loss per adapter kind.
 SURFACES = ("methods",
             *(("torch",) if _available("torch") else ()),
-            *(("objectives",) if _available("lightgbm") and _available("catboost") else ()))
+            *(("objectives",) if _available("lightgbm") and _available("catboost") else ()),
+            *(("xgboost",) if _available("xgboost") else ()),
+            *(("keras",) if _available("keras") and _available("torch") else ()),
+            *(("jax",) if _available("jax") else ()),
+            *(("dask",) if _available("dask.array") else ()))
+SLOW = ("jax", "dask")
+SLOW_SHARE = 8
 
 METHODS = ("__call__", "gradient", "value_and_gradient", "gradient_hessian")
 REDUCTIONS = ("mean", "sum", "none")
@@ -56,8 +88,10 @@ DTYPES = tuple(np.dtype(t) for t in ("<f8", ">f8", "<f4", ">f4", "<f2", "<i8", "
 #: Elements of a huge lazy argument: 8 TiB as float64. A MemoryError is a clear error
 #: for it (the kernels need the array itself), and for it only.
 HUGE = 2**40
-TORCH_IDS = {entry.id for entry in ADAPTED}
-OBJECTIVE_IDS = {entry.id for entry in OBJECTIVES}
+#: The classes each surface takes (one entry each).
+TAKEN = {"torch": {e.id for e in ADAPTED}, "keras": {e.id for e in ADAPTED},
+         "dask": {e.id for e in ADAPTED}, "jax": {e.id for e in JAX_ENTRIES},
+         "objectives": {e.id for e in OBJECTIVES}, "xgboost": {e.id for e in OBJECTIVES}}
 #: Each class's valid inputs (4 rows), made once.
 BASES = [(entry, entry.inputs(n=4)) for entry in ONE_PER_CLASS]
 
@@ -123,21 +157,42 @@ def test_one_input(data):
     weight = (None if fdp.ConsumeBool()
               else _array(fdp, np.ones(inputs.n)))
     surface = SURFACES[fdp.ConsumeIntInRange(0, len(SURFACES) - 1)]
-    try:
+    if surface in SLOW and fdp.ConsumeIntInRange(1, SLOW_SHARE) != 1 \
+            or surface != "methods" and entry.id not in TAKEN[surface]:
+        surface = "methods"
+    group = GROUPS[fdp.ConsumeIntInRange(0, len(GROUPS) - 1)]
+    _count(surface)
+
+    def call():
         loss = entry.cls(**_hyper_parameters(fdp, entry.params), reduction=reduction)
-        with np.errstate(all="ignore"):
-            if surface == "torch" and entry.id in TORCH_IDS:
-                call_torch(entry, loss, args, weight, inputs.kwargs)
-            elif surface == "objectives" and entry.id in OBJECTIVE_IDS:
-                call_objectives(entry, loss, args, weight,
-                                GROUPS[fdp.ConsumeIntInRange(0, len(GROUPS) - 1)])
-            else:
-                getattr(loss, method)(*args, sample_weight=weight, **inputs.kwargs)
-    except (TypeError, ValueError):
-        pass
-    except MemoryError:
-        if not any(np.size(a) >= HUGE for a in (*args, weight)):
-            raise
+        if surface == "torch":
+            call_torch(entry, loss, args, weight, inputs.kwargs)
+        elif surface == "keras":
+            call_keras(entry, loss, args, weight)
+        elif surface == "jax":
+            call_jax(entry, loss, args, weight, inputs.kwargs)
+        elif surface == "dask":
+            call_dask(loss, args, weight, inputs.kwargs)
+        elif surface == "objectives":
+            call_objectives(entry, loss, args, weight, group)
+        elif surface == "xgboost":
+            call_xgboost(entry, loss, args, weight, group)
+        else:
+            getattr(loss, method)(*args, sample_weight=weight, **inputs.kwargs)
+
+    clear_errors_only(call, args, weight)
+
+
+#: Inputs per surface (those whose loss the surface takes, or sent to the methods).
+CALLS = collections.Counter()
+#: Every this many inputs the counts go to standard error.
+REPORT_EVERY = 100_000
+
+
+def _count(surface):
+    CALLS[surface] += 1
+    if CALLS.total() % REPORT_EVERY == 0:
+        print(f"inputs per surface: {dict(CALLS)}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

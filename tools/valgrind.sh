@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Run a representative part of the test suite under valgrind's memcheck on the
 # installed fastloss: every loss class against its reference in float64, the
-# contract's array forms (strided, read-only, lists) and the small-call path, in the
-# x86-64-v3 kernel set (valgrind does not run AVX-512). Python's own allocator is
-# switched off (PYTHONMALLOC=malloc) so that memcheck sees every block; leaks are
-# not reported (the interpreter keeps its objects at exit).
+# contract's array forms (strided, read-only, lists), the small-call path and the
+# function shortcuts (their compiled cache and call), in the x86-64-v3 kernel set
+# (valgrind does not run AVX-512). Python's own allocator is switched off
+# (PYTHONMALLOC=malloc) so that memcheck sees every block; leaks are not reported
+# (the interpreter keeps its objects at exit).
 #
 # The interpreter and the C library have reports of their own under memcheck
 # (uninitialised bytes in CPython's int and finalization code, glibc's vector string
@@ -17,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$#" -eq 0 ]; then
     set -- tests/test_contract.py -k \
-        "(matches_reference and f64) or non_contiguous or small_call_path_gives"
+        "(matches_reference and f64) or non_contiguous or small_call_path_gives or shortcut_equals"
 fi
 logs=$(mktemp -d)
 status=0
