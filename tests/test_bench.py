@@ -485,3 +485,18 @@ def test_threshold_suggestion():
     assert threshold.suggest(rows, confirm=1) == 65536
     assert threshold.suggest(rows[:5], confirm=1) == 65536
     assert threshold.suggest(rows[:3]) is None
+
+
+def test_kernel_sets_script_times_each_set_with_its_own_kernels():
+    """benchmarks/kernel_sets.py times a workload in every kernel set the CPU runs,
+    inside dispatch.use, and leaves the dispatcher's choice as it was."""
+    from fastloss._kernels import dispatch
+
+    kernel_sets = load_script("kernel_sets")
+    workload = next(w for w in _bench.WORKLOADS if w.name == "ListwiseSoftmax")
+    chosen = {f: dispatch.family_set(f) for f in dispatch.FAMILIES}
+    times = kernel_sets.measure(workload, "value", "float64", 1000, dispatch.available(),
+                                rounds=2, target=0.001)
+    assert set(times) == set(dispatch.available())
+    assert all(t > 0 for t in times.values())
+    assert {f: dispatch.family_set(f) for f in dispatch.FAMILIES} == chosen

@@ -225,6 +225,28 @@ def _probe(dispatch):
     return done
 
 
+def test_families_run_their_preferred_kernel_set_unless_one_is_forced():
+    """On a CPU of a set with preferences (PREFERRED), those families run the set
+    measured faster; dispatch.use binds every family to the set it names, and
+    restores the choice after; config() names the families that differ."""
+    from fastloss._core.config import config
+    from fastloss.ranking import _kernels as ranking_kernels
+
+    top, forced = _dispatch.KERNEL_SET, _dispatch.FORCED
+    chosen = {f: _dispatch.family_set(f) for f in _dispatch.FAMILIES}
+    for family, kernel_set in chosen.items():
+        assert kernel_set == (top if forced else
+                              _dispatch.PREFERRED.get(top, {}).get(family, top))
+    call_small = ranking_kernels.call_small
+    for kernel_set in _dispatch.available():
+        with _dispatch.use(kernel_set):
+            assert {_dispatch.family_set(f) for f in _dispatch.FAMILIES} == {kernel_set}
+            assert (ranking_kernels.call_small is call_small) == (kernel_set == chosen["ranking"])
+    assert ranking_kernels.call_small is call_small
+    assert (_dispatch.KERNEL_SET, _dispatch.FORCED) == (top, forced)
+    assert config()["family_kernel_sets"] == {f: s for f, s in chosen.items() if s != top}
+
+
 def test_every_kernel_set_agrees_with_the_baseline():
     baseline = _probe("baseline")
     assert baseline.returncode == 0, baseline.stderr

@@ -127,6 +127,9 @@ def config() -> dict[str, Any]:
     return {
         "version": __version__,
         "kernel_set": _dispatch.KERNEL_SET,
+        "family_kernel_sets": {family: _dispatch.family_set(family)
+                               for family in _dispatch.FAMILIES
+                               if _dispatch.family_set(family) != _dispatch.KERNEL_SET},
         "openmp": bool(spec),
         "openmp_spec": spec or None,
         "openmp_runtime": openmp_runtime(),
@@ -137,7 +140,8 @@ def config() -> dict[str, Any]:
 
 
 def show_config() -> None:
-    """Print the version, active kernel set, OpenMP runtime and thread count."""
+    """Print the version, active kernel set (and the families that run another, faster
+    one on this kind of CPU), OpenMP runtime and thread count."""
     info = config()
     openmp = (
         f"yes (spec {info['openmp_spec']}, runtime {info['openmp_runtime']})"
@@ -145,7 +149,10 @@ def show_config() -> None:
         else "no (single-threaded build)"
     )
     print(f"fastloss {info['version']}")
-    print(f"kernel set: {info['kernel_set']}")
+    others = ", ".join(f"{family}: {kernel_set}"
+                       for family, kernel_set in info["family_kernel_sets"].items())
+    print(f"kernel set: {info['kernel_set']}"
+          + (f" ({others}; measured faster on such CPUs)" if others else ""))
     print(f"openmp: {openmp}")
     print(f"threads: {info['threads']} (cpus: {info['cpus']}, "
           f"cgroup quota: {info['cpu_quota'] or 'none'})")

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 
 from fastloss._kernels import common as _kernel
 
+#: The kernel families: one compiled module each per kernel set.
+FAMILIES = ("regression", "binary", "multiclass", "embedding", "ranking", "sequence")
 # Kernel set -> (module suffix, the x86-64 level the CPU needs), least capable first.
 _SETS = {"baseline": ("", 0), "x86-64-v3": ("_v3", 3), "x86-64-v4": ("_v4", 4)}
 
@@ -43,14 +45,33 @@ def _choose():
 
 #: The active kernel set: "x86-64-v4", "x86-64-v3" or "baseline".
 KERNEL_SET = _choose()
+#: Whether FASTLOSS_DISPATCH chose it (then every family runs it).
+FORCED = bool(os.environ.get("FASTLOSS_DISPATCH", "").strip())
+
+#: Families that run a less capable set than the one chosen, because their kernels
+#: ran faster there on such a CPU (benchmarks/kernel_sets.py, one thread, 10^5
+#: elements, float64 and float32, on a 2-core Intel Xeon with AVX-512; same bits in
+#: every set): on x86-64-v4 the ranking kernels took 0.84-0.92x their v4 time in the
+#: x86-64-v3 set in every workload, and the row-wise embedding kernels 0.55-0.99x
+#: (the BLAS-bound batch losses the same within 8 %). Not applied when
+#: FASTLOSS_DISPATCH forces a set.
+PREFERRED = {"x86-64-v4": {"ranking": "x86-64-v3", "embedding": "x86-64-v3"}}
+
+
+def family_set(family):
+    """The kernel set `family` runs when the dispatcher chooses (see PREFERRED)."""
+    if FORCED:
+        return KERNEL_SET
+    preferred = PREFERRED.get(KERNEL_SET, {}).get(family, KERNEL_SET)
+    return preferred if _usable(preferred) else KERNEL_SET
 
 
 class _Family:
-    """The compiled kernels of one family in the active kernel set."""
+    """The compiled kernels of one family in its kernel set (family_set)."""
 
     def __init__(self, name):
         self._name = name
-        self._bind(KERNEL_SET)
+        self._bind(family_set(name))
 
     def _bind(self, kernel_set):
         module = importlib.import_module(f"fastloss._kernels.{self._name}{_SETS[kernel_set][0]}")
@@ -69,21 +90,21 @@ def load(family):
 
 @contextmanager
 def use(kernel_set):
-    """Run the block with every family bound to `kernel_set`, then restore. Losses
-    built before keep their small-call path's set: the shortcuts' cache of losses is
-    emptied on the way in and out."""
-    global KERNEL_SET
+    """Run the block with every family bound to `kernel_set` (PREFERRED aside), then
+    restore. Losses built before keep their small-call path's set: the shortcuts'
+    cache of losses is emptied on the way in and out."""
+    global KERNEL_SET, FORCED
     if kernel_set not in available():
         raise ValueError(f"kernel set {kernel_set!r} is not available here: {available()}")
-    previous = KERNEL_SET
+    previous = KERNEL_SET, FORCED
     try:
-        KERNEL_SET = kernel_set
+        KERNEL_SET, FORCED = kernel_set, True
         for handle in _families.values():
             handle._bind(kernel_set)
         _kernel.clear_shortcuts()
         yield
     finally:
-        KERNEL_SET = previous
-        for handle in _families.values():
-            handle._bind(previous)
+        KERNEL_SET, FORCED = previous
+        for name, handle in _families.items():
+            handle._bind(family_set(name))
         _kernel.clear_shortcuts()
