@@ -358,6 +358,29 @@ def test_strided_input_and_contiguous_view():
     torch.testing.assert_close(p.grad, 2 * (p.detach() - y) / p.numel())
 
 
+@pytest.mark.parametrize("n", [100, 10**6])  # below and above the recycled-memory size
+def test_backward_of_one_hands_over_the_saved_gradient_safely(n):
+    """backward() of a reduced loss (grad_output exactly 1) returns the saved gradient
+    itself: the leaf's .grad is fastloss's gradient, a retained graph's second backward
+    adds it again even after .grad was changed in place, and other grad_outputs scale it."""
+    loss = fl.BinaryCrossEntropy(from_logits=True)
+    z = torch.randn(n, dtype=torch.float64)
+    y = (torch.rand(n) > 0.5).double()
+    expected = torch.from_numpy(loss.value_and_gradient(y.numpy(), z.numpy())[1])
+    x = z.clone().requires_grad_(True)
+    flt.apply(loss, x, y).backward()
+    assert torch.equal(x.grad, expected)
+    x = z.clone().requires_grad_(True)
+    value = flt.apply(loss, x, y)
+    value.backward(retain_graph=True)
+    x.grad.mul_(3.0)
+    value.backward()
+    torch.testing.assert_close(x.grad, 4.0 * expected, rtol=1e-15, atol=0)
+    x = z.clone().requires_grad_(True)
+    (2.5 * flt.apply(loss, x, y)).backward()
+    torch.testing.assert_close(x.grad, 2.5 * expected, rtol=1e-15, atol=0)
+
+
 def test_targets_and_weights_get_no_gradient():
     p = torch.randn(10, requires_grad=True)
     y = torch.randn(10, requires_grad=True)
