@@ -131,15 +131,15 @@ class Loss(keras.losses.Loss):
         """Keras multiplies the per-sample values by sample_weight, broadcast; a shape
         that does not broadcast to theirs is a ValueError here, not the backend's
         error from inside Keras."""
-        if sample_weight is None:
-            return
+        if sample_weight is None or self._kind is _adapters.BATCH_TRIPLET:
+            return  # BatchTriplet: fastloss's per-anchor weights, checked by the loss
         pred_shape = tuple(int(d) for d in np.shape(y_pred))
         if self._kind is _adapters.ELEMENTWISE:
             values_shape = pred_shape[:-1] if len(pred_shape) >= 2 else pred_shape
         else:
             values_shape = pred_shape[:1]
         weight_shape = tuple(int(d) for d in np.shape(sample_weight))
-        while len(weight_shape) > len(values_shape) and weight_shape[-1] == 1:
+        if len(weight_shape) == len(values_shape) + 1 and weight_shape[-1] == 1:
             weight_shape = weight_shape[:-1]  # Keras squeezes (n, 1) to (n,)
         try:
             fits = np.broadcast_shapes(weight_shape, values_shape) == values_shape

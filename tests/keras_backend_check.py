@@ -169,8 +169,8 @@ def errors():
         ("contrastive", lambda: flk.Loss(fl.Contrastive())),
         ("not_a_loss", lambda: flk.Loss(object())),
         ("batch_triplet_sum", lambda: flk.Loss(fl.BatchTriplet(), reduction="sum")),
-        # a sample_weight that does not fit the per-sample values (found by fuzzing:
-        # the backend's own error from inside Keras before)
+        # a sample_weight that does not fit the per-sample values: fastloss's
+        # ValueError, not the backend's error from inside Keras
         ("sample_weight_shape", lambda: flk.Loss(fl.MeanSquaredError())(
             np.zeros(4, np.float32), np.ones(4, np.float32), sample_weight=np.ones(5))),
         ("sample_weight_rows", lambda: flk.Loss(fl.SparseCategoricalCrossEntropy())(

@@ -487,6 +487,8 @@ def test_threshold_suggestion():
     assert threshold.suggest(rows[:3]) is None
 
 
+@pytest.mark.one_kernel_set
+@pytest.mark.thread_unsafe  # dispatch.use rebinds every family for the process
 def test_kernel_sets_script_times_each_set_with_its_own_kernels():
     """benchmarks/kernel_sets.py times a workload in every kernel set the CPU runs,
     inside dispatch.use, and leaves the dispatcher's choice as it was."""

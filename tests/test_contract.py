@@ -187,6 +187,27 @@ def test_shortcut_equals_object_call(entry, monkeypatch):
         shortcut(*inputs.args, 1.0)  # hyper-parameters are keywords
 
 
+def test_shortcut_cache_keeps_only_what_it_can_compare():
+    """The shortcuts' cached losses are found again by value and type only for
+    scalars and tuples of them: True is not 1, an array changed in place or another
+    array-like object builds the loss afresh, and equal tuples give the same loss."""
+    rng = np.random.default_rng(0)
+    y, p = rng.standard_normal(8), rng.standard_normal(8)
+    for delta in (1, 1.0, np.float64(1.0), 2, np.float32(2.0)):
+        assert fl.huber(y, p, delta=delta) == fl.Huber(delta=delta)(y, p)
+    with pytest.raises(ValueError, match="delta"):
+        fl.huber(y, p, delta=True)
+    labels, logits = np.array([0, 1, 2, 1]), rng.standard_normal((4, 3))
+    weights = np.array([1.0, 2.0, 3.0])
+    for _ in range(2):
+        for class_weight in (weights, tuple(weights), list(weights)):
+            assert fl.sparse_categorical_cross_entropy(
+                labels, logits, from_logits=True, class_weight=class_weight
+            ) == fl.SparseCategoricalCrossEntropy(from_logits=True, class_weight=class_weight)(
+                labels, logits)
+        weights[0] *= 10.0  # in place: the next round must see it
+
+
 # ---- the small-call path ----------------------------------------------------------------
 
 SMALL_CALL_ENTRIES = [e for e in ENTRIES if e.loss()._small_spec is not None]

@@ -218,33 +218,56 @@ print(json.dumps(out))
 """
 
 
-def _probe(dispatch):
+def _probe(dispatch, script=_PROBE):
     env = {**os.environ, "FASTLOSS_DISPATCH": dispatch}
-    done = subprocess.run([sys.executable, "-P", "-c", _PROBE], env=env,
+    done = subprocess.run([sys.executable, "-P", "-c", script], env=env,
                           capture_output=True, text=True, timeout=120)
     return done
 
 
-def test_families_run_their_preferred_kernel_set_unless_one_is_forced():
-    """On a CPU of a set with preferences (PREFERRED), those families run the set
-    measured faster; dispatch.use binds every family to the set it names, and
-    restores the choice after; config() names the families that differ."""
-    from fastloss._core.config import config
-    from fastloss.ranking import _kernels as ranking_kernels
+_FAMILY_SETS = """
+import importlib, json
+from fastloss._core.config import config
+from fastloss._kernels import dispatch
 
-    top, forced = _dispatch.KERNEL_SET, _dispatch.FORCED
-    chosen = {f: _dispatch.family_set(f) for f in _dispatch.FAMILIES}
-    for family, kernel_set in chosen.items():
-        assert kernel_set == (top if forced else
-                              _dispatch.PREFERRED.get(top, {}).get(family, top))
-    call_small = ranking_kernels.call_small
-    for kernel_set in _dispatch.available():
-        with _dispatch.use(kernel_set):
-            assert {_dispatch.family_set(f) for f in _dispatch.FAMILIES} == {kernel_set}
-            assert (ranking_kernels.call_small is call_small) == (kernel_set == chosen["ranking"])
-    assert ranking_kernels.call_small is call_small
-    assert (_dispatch.KERNEL_SET, _dispatch.FORCED) == (top, forced)
-    assert config()["family_kernel_sets"] == {f: s for f, s in chosen.items() if s != top}
+
+def bound_set(family):  # the set whose module the family's handle holds
+    handle = dispatch.load(family)
+    return next(s for s in dispatch.available() if handle.call_small is importlib.import_module(
+        f"fastloss._kernels.{family}{dispatch._SETS[s][0]}").call_small)
+
+
+out = {"set": dispatch.KERNEL_SET, "forced": dispatch.FORCED,
+       "families": {f: dispatch.family_set(f) for f in dispatch.FAMILIES},
+       "config": config()["family_kernel_sets"],
+       "bound": {f: bound_set(f) for f in ("ranking", "regression")}}
+with dispatch.use("baseline"):
+    out["in_use"] = {f: bound_set(f) for f in ("ranking", "regression")}
+out["restored"] = {f: bound_set(f) for f in ("ranking", "regression")}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.one_kernel_set
+@pytest.mark.parametrize("forced", ["", "x86-64-v4", "baseline"])
+def test_families_run_their_preferred_kernel_set_unless_one_is_forced(forced):
+    """In a fresh process (the tests themselves run inside dispatch.use): the
+    dispatcher's choice binds the families of PREFERRED to the set measured faster,
+    FASTLOSS_DISPATCH binds every family to the set it names, config() names the
+    families that differ, and dispatch.use restores the choice."""
+    if forced and forced not in _dispatch.available():
+        pytest.skip(f"this CPU does not run {forced}")
+    done = _probe(forced, _FAMILY_SETS)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    top = out["set"]
+    assert top == (forced or _dispatch.available()[-1]) and out["forced"] == bool(forced)
+    expected = {f: top if forced else _dispatch.PREFERRED.get(top, {}).get(f, top)
+                for f in _dispatch.FAMILIES}
+    assert out["families"] == expected
+    assert out["config"] == {f: s for f, s in expected.items() if s != top}
+    assert out["bound"] == out["restored"] == {f: expected[f] for f in out["bound"]}
+    assert out["in_use"] == {f: "baseline" for f in out["bound"]}
 
 
 def test_every_kernel_set_agrees_with_the_baseline():

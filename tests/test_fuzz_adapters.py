@@ -1,8 +1,10 @@
 """Fuzzing the adapters: the perturbed inputs of test_fuzz.py through fastloss.torch,
-fastloss.jax, the boosting objectives (LightGBM's scikit-learn form and CatBoost's
-calc_ders_range, which take arrays) and fastloss.dask. Each call gives a result or
-a TypeError / ValueError (MemoryError for a huge lazy argument), nothing else; each
-test skips when its framework is absent."""
+fastloss.jax, the boosting objectives (LightGBM's scikit-learn form, CatBoost's
+calc_ders_range, XGBoost's objective and metric in both call forms) and fastloss.dask;
+fastloss.keras through call_keras in tests/keras_backend_check.py, and every call_*
+function in tools/fuzz_atheris.py. Each call gives a result or a TypeError /
+ValueError (for a huge lazy argument, an out-of-memory error: see clear_errors_only),
+nothing else; each test skips when its framework is absent."""
 
 import warnings
 
@@ -205,8 +207,8 @@ def call_xgboost(entry, loss, args, weight, group):
 
 
 def call_keras(entry, loss, args, weight):
-    """fastloss.keras.Loss, value and gradient, on the backend Keras was imported with
-    (torch: the gradient through torch.autograd)."""
+    """fastloss.keras.Loss on the backend Keras was imported with: under torch the
+    value and its gradient (torch.autograd), under jax the value."""
     import keras
 
     import fastloss.keras as flk

@@ -502,3 +502,19 @@ def test_margin_losses_through_the_op(loss):
     assert torch.autograd.gradcheck(lambda a, b: flt.apply(loss, labels, a, b), (x, centres))
     with pytest.raises(ValueError, match="class centres"):
         flt.apply(type(loss)(reduction="none"), labels, x, centres)
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # torch's
+def test_shortcut_takes_tensor_hyper_parameters_afresh():
+    """A tensor compares element by element and can change in place: a shortcut given
+    one builds its loss each call (no cached loss compared with it, none kept)."""
+    labels, logits = np.array([0, 1, 2, 1]), np.random.default_rng(0).standard_normal((4, 3))
+    weight = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    for _ in range(2):
+        expected = fl.SparseCategoricalCrossEntropy(from_logits=True,
+                                                    class_weight=weight.numpy())(labels, logits)
+        assert fl.sparse_categorical_cross_entropy(
+            labels, logits, from_logits=True, class_weight=weight.clone()) == expected
+        assert fl.sparse_categorical_cross_entropy(
+            labels, logits, from_logits=True, class_weight=weight) == expected
+        weight[0] = 10.0

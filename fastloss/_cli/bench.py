@@ -956,6 +956,7 @@ def metadata(torch=None):
 
     return {
         "fastloss": fastloss.__version__, "kernel_set": _dispatch.KERNEL_SET,
+        "family_kernel_sets": {f: _dispatch.family_set(f) for f in _dispatch.FAMILIES},
         "numpy": np.__version__, "torch": None if torch is None else torch.__version__,
         "python": platform.python_version(), "machine": platform.machine(),
         "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
@@ -1159,6 +1160,8 @@ def _call_as_written(function, args, keywords):
     the arguments written out as a user writes them: unpacking a tuple and a mapping
     (``f(*args, **keywords)``) costs about 100 ns more, which is not the call's."""
     names = [f"a{i}" for i in range(len(args))]
+    if {"function", *names} & set(keywords):
+        raise ValueError(f"keyword names clash with the call's own: {sorted(keywords)}")
     written = [*names, *(f"{name}={name}" for name in keywords)]
     namespace = {"function": function, **dict(zip(names, args, strict=True)),
                  **keywords}

@@ -152,7 +152,7 @@ def show_config() -> None:
     others = ", ".join(f"{family}: {kernel_set}"
                        for family, kernel_set in info["family_kernel_sets"].items())
     print(f"kernel set: {info['kernel_set']}"
-          + (f" ({others}; measured faster on such CPUs)" if others else ""))
+          + (f" ({others}; faster in a measurement)" if others else ""))
     print(f"openmp: {openmp}")
     print(f"threads: {info['threads']} (cpus: {info['cpus']}, "
           f"cgroup quota: {info['cpu_quota'] or 'none'})")

@@ -452,18 +452,34 @@ cdef class _Shortcut:
         self.keyword_inputs = tuple(loss._keyword_inputs)
 
     cdef bint built_from(self, tuple values):
-        """Whether `values` are those this loss was built from: the same objects, or
-        equal values of the same types (True equals 1 but is not a valid number);
-        containers only when they are the same objects (their items may be arrays)."""
+        """Whether `values` are those this loss was built from (_same_value each)."""
         cdef Py_ssize_t i
         for i in range(len(values)):
-            mine, given = self.values[i], values[i]
-            if mine is given:
-                continue
-            if (type(mine) is not type(given) or isinstance(mine, (tuple, frozenset))
-                    or mine != given):
+            if not _same_value(self.values[i], values[i]):
                 return False
         return True
+
+
+cdef bint _same_value(mine, given):
+    """The same object, or equal values of the same type (True equals 1 but is not a
+    valid number), tuples item by item; for the values _cacheable admits."""
+    if mine is given:
+        return True
+    if type(mine) is not type(given):
+        return False
+    if type(mine) is tuple:
+        return len(<tuple>mine) == len(<tuple>given) and all(
+            [_same_value(a, b) for a, b in zip(<tuple>mine, <tuple>given)])
+    return bool(mine == given)
+
+
+cdef bint _cacheable(value):
+    """Whether a loss built from `value` may be kept and found again by value: None,
+    Python and NumPy scalars, and tuples of them. Anything else (arrays, lists,
+    tensors: mutable, or compared element by element) builds the loss afresh."""
+    if value is None or type(value) in (bool, int, float, str) or isinstance(value, np.generic):
+        return True
+    return type(value) is tuple and all([_cacheable(item) for item in <tuple>value])
 
 
 #: Shortcut losses built so far: (class, hyper-parameter values) -> _Shortcut.
@@ -477,16 +493,15 @@ cdef Py_ssize_t _SHORTCUT_CACHE_SIZE = 1024
 cdef _Shortcut _shortcut(cls, tuple values):
     """The cached loss ``cls(**params)``, params the hyper-parameters `values` in the
     order of ``cls._param_names`` and then the reduction: built (and so validated) on
-    the first call with these values. Values that cannot be keys (arrays, lists)
-    build a new loss on every call."""
+    the first call with these values. Values that _cacheable does not admit build a
+    new loss on every call."""
     found = _last_shortcut.get(cls)
     if found is not None and (<_Shortcut>found).built_from(values):
         return <_Shortcut>found
-    key = (cls, values)
-    try:
-        found = _shortcuts.get(key)
-    except TypeError:  # a value that cannot be a key
+    if not all([_cacheable(value) for value in values]):
         return _Shortcut(_build_shortcut(cls, values), values)
+    key = (cls, values)
+    found = _shortcuts.get(key)
     if found is None or not (<_Shortcut>found).built_from(values):
         found = _Shortcut(_build_shortcut(cls, values), values)
         if len(_shortcuts) >= _SHORTCUT_CACHE_SIZE:

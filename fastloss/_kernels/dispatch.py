@@ -1,10 +1,13 @@
 """Choose the kernel set at import: the most capable one the CPU runs and the build
-made: x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA), else the baseline.
-FASTLOSS_DISPATCH=<set> forces one (baseline, x86-64-v3 or x86-64-v4).
+made: x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA), else the baseline; the families
+of PREFERRED run the less capable set measured faster for them.
+FASTLOSS_DISPATCH=<set> forces one set for every family (baseline, x86-64-v3 or
+x86-64-v4).
 
 `load(family)` returns a handle whose attributes are those of the family's compiled
-module in the active set; `use(kernel_set)` switches every handle (for tests that
-run the same checks against each set in one process).
+module in its set (family_set); `use(kernel_set)` switches every handle (for tests
+that run the same checks against each set in one process; it changes the whole
+process, so it is not for use beside calls in other threads).
 """
 
 import importlib
@@ -82,7 +85,7 @@ _families = {}
 
 
 def load(family):
-    """The kernels of a family ("regression", ...) in the active kernel set."""
+    """The kernels of a family ("regression", ...) in its kernel set (family_set)."""
     if family not in _families:
         _families[family] = _Family(family)
     return _families[family]
