@@ -17,6 +17,11 @@
 #     double fl_sum_exp_scaled(double* x, n, double scale, double shift, int inplace)
 #     double fl_sum_exp_scaledf(float* x, n, double scale, double shift, int inplace)
 #                         sum of e^(x[i] scale - shift); inplace: x[i] becomes its term
+#     double fl_sum_exp_below(const double* x, n, double m, double* terms, Py_ssize_t* n_max)
+#     double fl_sum_exp_belowf(const float* x, n, float m, float* terms, Py_ssize_t* n_max)
+#                         sum of e^(x[i] - m) over x[i] < m (m the row max), the
+#                         terms kept in terms[0:n], the number of x[i] == m added to
+#                         *n_max
 #     double fl_logsumexp(const double* x, n)  double fl_logsumexpf(const float* x, n)
 #
 # Every helper is a branch-free static inline C function (noexcept nogil in Cython):
@@ -88,5 +93,9 @@ cdef extern from "fl_vmath.h":
                              int inplace) noexcept nogil
     double fl_sum_exp_scaledf(float* x, Py_ssize_t n, double scale, double shift,
                               int inplace) noexcept nogil
+    double fl_sum_exp_below(const double* x, Py_ssize_t n, double m, double* terms,
+                            Py_ssize_t* n_max) noexcept nogil
+    double fl_sum_exp_belowf(const float* x, Py_ssize_t n, float m, float* terms,
+                             Py_ssize_t* n_max) noexcept nogil
     double fl_logsumexp(const double* x, Py_ssize_t n) noexcept nogil
     double fl_logsumexpf(const float* x, Py_ssize_t n) noexcept nogil
