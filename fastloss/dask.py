@@ -18,8 +18,10 @@ Chunking rules:
   next); gradients and hessians come back with y_pred's shape and chunks;
 - multi-class and ranking losses: whole rows (the class or list axis is one chunk)
   and row boundaries on multiples of the loss's rows per block;
-- embedding losses are not supported (BatchTriplet mines triplets over the whole
-  batch and cannot be split).
+- pair and triplet losses (Contrastive, CosineEmbedding, Triplet): whole rows of
+  every input, row boundaries on multiples of the rows per block (4096 // dim);
+- the losses over the whole batch (BatchTriplet, SupCon, InfoNCE, ArcFace, CosFace)
+  cannot be split: TypeError.
 
 Rechunking moves at most one block per chunk boundary between neighbouring chunks
 when the original chunks are larger than a block; Dask does it lazily, chunk by
@@ -33,10 +35,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fastloss._core.base import ElementwiseLoss, OnePassLoss, _Output
+from fastloss._core.base import ElementwiseLoss, OnePassLoss
 from fastloss._core.rowwise import RowwiseLoss
 from fastloss._core.validation import compute_dtype
 from fastloss._kernels import common as modes
+from fastloss.embedding import _RowEmbeddingLoss
 from fastloss.ranking import _RankingLoss
 
 if TYPE_CHECKING:
@@ -208,57 +211,67 @@ class _Split:
     """The arrays of one call, rechunked so that every chunk starts on a block boundary.
 
     The arrays are split along their first axis, into whole rows (for an element-wise
-    loss on 0-d or 1-d arrays, into elements). `parts` is a list of (first block, y
-    chunk, p chunk, w chunk, where chunk) as delayed objects (None for an absent
-    array), `chunk_sizes` the rows of each chunk, `shape` the prediction's shape,
-    `items` the number of reduction items (elements, or rows for the row-wise losses),
-    `row_items` the items per row and `block` the items per block.
+    loss on 0-d or 1-d arrays, into elements). `inputs` are the public arrays of the
+    call, rechunked (y_true and y_pred; for a pair or triplet loss its three arrays);
+    `parts` is a list of (first block, the inputs' chunks, w chunk, where chunk) as
+    delayed objects (None for an absent array), `chunk_sizes` the rows of each chunk,
+    `preds` the arrays that gradients are shaped and chunked like (y_pred, or the
+    embeddings), `items` the number of reduction items (elements, or rows for the
+    row-wise losses), `row_items` the items per row and `block` the items per block.
     """
 
-    def __init__(self, loss, y_true, y_pred, sample_weight, where=None):
+    def __init__(self, loss, arrays, sample_weight, where=None):
         dask, da = _dask()
         if not isinstance(loss, OnePassLoss):
             raise TypeError(f"loss must be a fastloss loss object, such as "
                             f"fl.MeanSquaredError(); got {loss!r}")
-        if not isinstance(
-                loss, (ElementwiseLoss, RowwiseLoss, _RankingLoss)):
+        if not isinstance(loss, _SPLITTABLE):
             raise TypeError(
-                "fastloss.dask computes element-wise, multi-class and ranking losses; "
-                f"{type(loss).__name__} cannot be split between chunks"
+                "fastloss.dask computes element-wise, multi-class, ranking, pair and "
+                f"triplet losses; {type(loss).__name__} cannot be split between chunks"
                 + (" (it mines triplets over the whole batch)"
-                   if type(loss).__name__ == "BatchTriplet" else "")
+                   if type(loss).__name__ == "BatchTriplet" else
+                   " (each row's loss depends on the whole batch)")
             )
-        p = y_pred if isinstance(y_pred, da.Array) else da.asarray(np.asarray(y_pred))
-        y = y_true if isinstance(y_true, da.Array) else da.asarray(np.asarray(y_true))
+        names = _argument_names(loss)
+        if len(arrays) != len(names):
+            raise TypeError(f"{type(loss).__name__} takes {len(names)} arrays "
+                            f"({', '.join(names)}); got {len(arrays)}")
+        arrays = [a if isinstance(a, da.Array) else da.asarray(np.asarray(a)) for a in arrays]
         w, mask = (a if a is None or isinstance(a, da.Array) else da.asarray(np.asarray(a))
                    for a in (sample_weight, where))
         if mask is not None and not isinstance(loss, _RankingLoss):
             raise TypeError(f"where is an argument of the ranking losses, not of "
                             f"{type(loss).__name__}")
-        for arr, name in ((p, "y_pred"), (y, "y_true"), (w, "sample_weight"), (mask, "where")):
+        for arr, name in (*zip(arrays, names, strict=True), (w, "sample_weight"),
+                          (mask, "where")):
             if arr is not None:
                 _check_known(arr, name)
-        self.loss, self.pred = loss, p
-        self.shape = p.shape
-        self.dtype = np.dtype(p.dtype)
+        self.loss = loss
         self.rows = not isinstance(loss, ElementwiseLoss)
         self.where = None
-        if self.rows:
-            self._split_rows(da, y, p, w, mask)
+        if isinstance(loss, _RowEmbeddingLoss):
+            self._split_embeddings(names, arrays, w)
+        elif self.rows:
+            self._split_rows(*arrays, w, mask)
         else:
-            self._split_elements(da, y, p, w)
+            self._split_elements(*arrays, w)
+        self.shape = self.preds[0].shape
         self.n_blocks = -(-self.items // self.block) if self.items else 0
         firsts = np.cumsum((0,) + self.chunk_sizes[:-1]) * self.row_items // self.block
-        blocks = [a.to_delayed().ravel() if a is not None else [None] * len(firsts)
-                  for a in (self.y, self.p, self.w, self.where)]
-        self.parts = list(zip((int(f) for f in firsts), *blocks, strict=True))
+        columns = [a.to_delayed().ravel() for a in self.inputs]
+        weights, masks = ([None] * len(firsts) if a is None else a.to_delayed().ravel()
+                          for a in (self.w, self.where))
+        self.parts = [(int(first), tuple(column[i] for column in columns), weights[i], masks[i])
+                      for i, first in enumerate(firsts)]
         self.dask = dask
 
-    def _split_elements(self, da, y, p, w):
+    def _split_elements(self, y, p, w):
         if y.shape != p.shape:
             raise ValueError(
                 f"y_true and y_pred must have the same shape; got {y.shape} and {p.shape}"
             )
+        self.preds = (p,)
         if p.ndim < 2:  # split the elements
             if w is not None and w.shape != p.shape:
                 expected = "()" if p.ndim == 0 else f"{p.shape}"
@@ -275,11 +288,11 @@ class _Split:
         step = self.block // math.gcd(self.block, self.row_items)
         sizes = _aligned(p.chunks[0], step, p.shape[0])
         whole = (sizes,) + (-1,) * (p.ndim - 1)
-        self.p, self.y = p.rechunk(whole), y.rechunk(whole)
+        self.inputs = (y.rechunk(whole), p.rechunk(whole))
         self.w = None if w is None else w.rechunk(whole[:w.ndim])
         self.items, self.chunk_sizes = p.shape[0] * self.row_items, sizes
 
-    def _split_rows(self, da, y, p, w, mask):
+    def _split_rows(self, y, p, w, mask):
         if p.ndim != 2:
             raise ValueError(f"y_pred must be 2-D (n, width); got shape {p.shape}")
         n, width = p.shape
@@ -287,33 +300,59 @@ class _Split:
             raise ValueError(
                 f"y_true must have shape ({n},) or {p.shape}; got {y.shape}"
             )
-        if w is not None and w.shape != (n,):
-            raise ValueError(f"sample_weight must have shape ({n},); got {w.shape}")
         if mask is not None and mask.shape != p.shape:
             raise ValueError(f"where must have the shape of the scores {p.shape}; "
                              f"got {mask.shape}")
-        self.block = self.loss._block_items(p.shape)
-        sizes = _aligned(p.chunks[0], self.block, n)
-        self.p = p.rechunk((sizes, -1))
-        self.y = y.rechunk((sizes,) + ((-1,) if y.ndim == 2 else ()))
-        self.w = None if w is None else w.rechunk((sizes,))
+        self.preds = (p,)
+        sizes = self._split_whole_rows(p, (y, p), w)
         self.where = None if mask is None else mask.rechunk((sizes, -1))
+
+    def _split_embeddings(self, names, arrays, w):
+        """A pair or triplet loss: the embeddings (n, dim), and for a pair loss its
+        (n,) pair labels first."""
+        embeddings = arrays[-len(self.loss._input_names):]
+        first, *others = names[-len(embeddings):]
+        if embeddings[0].ndim != 2:
+            raise ValueError(f"{first} must be 2-D (n, dim); got shape {embeddings[0].shape}")
+        for x, name in zip(embeddings[1:], others, strict=True):
+            if x.shape != embeddings[0].shape:
+                raise ValueError(f"{name} must have the shape of {first} "
+                                 f"{embeddings[0].shape}; got {x.shape}")
+        n = embeddings[0].shape[0]
+        for x, name in zip(arrays[:-len(embeddings)], names, strict=False):
+            if x.shape != (n,):
+                raise ValueError(f"{name} must have shape ({n},), one per pair; got {x.shape}")
+        self.preds = tuple(embeddings)
+        self._split_whole_rows(embeddings[0], arrays, w)
+
+    def _split_whole_rows(self, first, arrays, w):
+        """Rechunk `arrays` (each (n,) or (n, width)) into whole rows, the row boundaries
+        on multiples of the loss's rows per block; return the chunk sizes."""
+        n = first.shape[0]
+        if w is not None and w.shape != (n,):
+            raise ValueError(f"sample_weight must have shape ({n},); got {w.shape}")
+        self.block = self.loss._block_items(first.shape)
+        sizes = _aligned(first.chunks[0], self.block, n)
+        self.inputs = tuple(a.rechunk((sizes,) + (-1,) * (a.ndim - 1)) for a in arrays)
+        self.w = None if w is None else w.rechunk((sizes,))
         self.items, self.chunk_sizes, self.row_items = n, sizes, 1
+        return sizes
 
     # -- tasks --------------------------------------------------------------------------
 
     def map(self, task, *args):
         """One delayed call task(loss, first_block, n_blocks, arrays, *args) per chunk,
-        arrays being the chunk's (y, p, w, where)."""
+        arrays being the chunk's (inputs, w, where)."""
         call = self.dask.delayed(task, pure=True)
         return [call(self.loss, first, self.n_blocks, arrays, *args)
                 for first, *arrays in self.parts]
 
     def weight_total(self):
         """A delayed float: the weight total of "mean" (the in-memory weight_total).
-        Without sample weights an element-wise or ranking loss counts its items (no
-        pass over the data)."""
-        if self.w is None and isinstance(self.loss, (ElementwiseLoss, _RankingLoss)):
+        Without sample weights an element-wise, ranking, pair or triplet loss counts its
+        items (no pass over the data)."""
+        if self.w is None and isinstance(
+                self.loss, (ElementwiseLoss, _RankingLoss, _RowEmbeddingLoss)):
             return self.items
         return _tree_sum(self.dask, self.n_blocks, self.map(_weight_task))
 
@@ -323,46 +362,87 @@ class _Split:
         return self.dask.delayed(_check_divisor, pure=True)(
             weight_total, loss._items, loss._zero_total, self.items)
 
-    def array(self, results, index, dtype):
-        """The index-th array of each chunk's results as one dask array shaped like the
-        prediction (derivatives) or with one value per row or element ("none")."""
+    def array(self, results, index):
+        """The index-th output of each chunk's results as one dask array: one value
+        per row or element ("values"), or shaped and chunked like the prediction (a
+        tuple of arrays, one per embedding, for a pair or triplet loss)."""
+        if index == "values":
+            dtype = compute_dtype(self.preds[0].dtype, "y_pred")
+            if self.rows:
+                return self._concatenate(results, index, (), dtype)
+            return self._derivative(results, index, self.preds[0], dtype)
+        dtypes = _output_dtypes(self.preds)
+        if len(self.preds) == 1:
+            return self._derivative(results, index, self.preds[0], dtypes[0])
+        return tuple(self._derivative(results, (index, j), pred, dtype)
+                     for j, (pred, dtype) in enumerate(zip(self.preds, dtypes, strict=True)))
+
+    def _derivative(self, results, key, pred, dtype):
+        """The chunks' `key` outputs as one array shaped and chunked like `pred`."""
+        tail = pred.shape[1:] if len(pred.shape) >= 2 else ()
+        out = self._concatenate(results, key, tail, dtype)
+        return out.reshape(pred.shape).rechunk(pred.chunks)
+
+    def _concatenate(self, results, key, tail, dtype):
         _, da = _dask()
         getitem = self.dask.delayed(_item, pure=True)
-        if not self.rows:  # shaped like the (flattened) prediction
-            tail = self.shape[1:] if len(self.shape) >= 2 else ()
-        else:  # one value per row, or derivatives shaped like the rows
-            tail = () if index == "values" else self.shape[1:]
-        pieces = [da.from_delayed(getitem(result, index), shape=(size, *tail), dtype=dtype)
+        pieces = [da.from_delayed(getitem(result, key), shape=(size, *tail), dtype=dtype)
                   for size, result in zip(self.chunk_sizes, results, strict=True)]
-        out = da.concatenate(pieces, axis=0) if len(pieces) > 1 else pieces[0]
-        if self.rows and index == "values":
-            return out
-        return out.reshape(self.shape).rechunk(self.pred.chunks)
+        return da.concatenate(pieces, axis=0) if len(pieces) > 1 else pieces[0]
 
     def scalar(self, delayed_value):
         _, da = _dask()
         return da.from_delayed(delayed_value, shape=(), dtype=np.float64)
 
 
+#: The losses whose items (elements, rows, lists, pairs, triplets) are independent.
+_SPLITTABLE = (ElementwiseLoss, RowwiseLoss, _RankingLoss, _RowEmbeddingLoss)
+
+
+def _argument_names(loss):
+    """The names of the arrays of the loss's value call."""
+    if isinstance(loss, _RowEmbeddingLoss):
+        return loss._argument_names
+    if isinstance(loss, _RankingLoss):
+        return ("relevance", "scores")
+    return ("y_true", "y_pred")
+
+
+def _output_dtypes(preds):
+    """The dtype of each derivative: the prediction's own float dtype, or the compute
+    dtype of the call (float64 where the predictions' dtypes differ)."""
+    computed = {compute_dtype(p.dtype, "y_pred") for p in preds}
+    common = computed.pop() if len(computed) == 1 else np.dtype(np.float64)
+    return [p.dtype if p.dtype.kind == "f" else common for p in preds]
+
+
 def _item(result, key):
+    if isinstance(key, tuple):
+        return result[key[0]][key[1]]
     return result[key]
 
 
 def _prepared(loss, arrays):
-    y, p, w, where = arrays
+    inputs, w, where = arrays
     if where is None:
-        return loss._prepare(y, p, sample_weight=w)
-    return loss._prepare(y, p, where=where, sample_weight=w)
+        return loss._prepare(*inputs, sample_weight=w)
+    return loss._prepare(*inputs, where=where, sample_weight=w)
 
 
-def _new_partials(loss, pred):
-    """An array for the block sums of a chunk's prediction."""
+def _prediction(loss, inputs):
+    """The prepared array that the reduction's items are counted on."""
+    return inputs[0][0] if isinstance(loss, _RowEmbeddingLoss) else inputs[1]
+
+
+def _new_partials(loss, inputs):
+    """An array for the block sums of a chunk."""
+    pred = _prediction(loss, inputs)
     items = pred.size if isinstance(loss, ElementwiseLoss) else len(pred)
     return modes.block_partials(items, loss._block_items(pred.shape))
 
 
 def _weight_nodes(loss, inputs, first, n_blocks):
-    partials = _new_partials(loss, inputs[1])
+    partials = _new_partials(loss, inputs)
     loss._weight_total(inputs, partials)
     return _chunk_nodes(partials, first, n_blocks)
 
@@ -375,16 +455,17 @@ def _kernel_task(loss, first, n_blocks, arrays, mode, scale, with_total=False):
     """One kernel pass over a chunk: its outputs, its blocks' halving nodes and, with
     `with_total`, those of its weight total."""
     inputs = _prepared(loss, arrays)
-    p = arrays[1]
-    pred = inputs[1]
-    partials = _new_partials(loss, pred)
+    public = arrays[0]
+    original = (tuple(public[-len(loss._input_names):])
+                if isinstance(loss, _RowEmbeddingLoss) else public[1])
+    partials = _new_partials(loss, inputs)
     result = {}
     if mode in (modes.VALUE_NONE, modes.VALUE_NONE_GRADIENT):
         result["values"] = loss._values_buffer(inputs)
     if mode != modes.VALUE_SUM and mode != modes.VALUE_NONE:
-        result["grad"] = _Output(None, p, pred, inputs[0])
+        result["grad"] = loss._outputs(None, inputs, original)
     if mode == modes.GRADIENT_HESSIAN:
-        result["hess"] = _Output(None, p, pred, inputs[0])
+        result["hess"] = loss._outputs(None, inputs, original)
     if mode == modes.VALUE_NONE_GRADIENT:
         out_a, out_b = result["values"], result["grad"].buffer
     else:
@@ -431,17 +512,14 @@ def _gradient_scale(split):
     return split.dask.delayed(_inverse, pure=True)(divisor), divisor
 
 
-def _output_dtype(split):
-    return split.dtype if split.dtype.kind == "f" else compute_dtype(split.dtype, "y_pred")
-
-
 def value(
-    loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None, where: Any = None
+    loss: Any, *arrays: Any, sample_weight: Any = None, where: Any = None
 ) -> Array:
     """The loss value as a lazy Dask array: 0-d for "mean" and "sum" (computed, it is
     bitwise equal to ``loss(y_true, y_pred, sample_weight=...)`` on the same data),
     one value per element or row for "none". The arguments are those of the loss's
-    own call (for a ranking loss: relevance, scores and its ``where`` mask).
+    own call (for a ranking loss: relevance, scores and its ``where`` mask; for a pair
+    loss its labels and the two embeddings; for Triplet anchor, positive, negative).
 
     >>> import dask.array as da, fastloss as fl, fastloss.dask as fld, numpy as np
     >>> y, p = np.linspace(0, 1, 10_000), np.linspace(1, 0, 10_000)
@@ -450,11 +528,11 @@ def value(
     >>> float(lazy.compute()) == fl.mse(y, p)
     True
     """
-    split = _Split(loss, y_true, y_pred, sample_weight, where)
+    split = _Split(loss, arrays, sample_weight, where)
     dask = split.dask
     if loss.reduction == "none":
         results = split.map(_kernel_task, modes.VALUE_NONE, 1.0)
-        return split.array(results, "values", compute_dtype(split.dtype, "y_pred"))
+        return split.array(results, "values")
     mean = loss.reduction == "mean"
     weight_total = split.weight_total() if mean else None
     fused = mean and not isinstance(weight_total, int)  # the weight total in the same pass
@@ -468,40 +546,39 @@ def value(
 
 
 def gradient(
-    loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None, where: Any = None
+    loss: Any, *arrays: Any, sample_weight: Any = None, where: Any = None
 ) -> Array:
     """d(reduced loss)/d(y_pred) as a lazy Dask array chunked like y_pred; for "mean"
     scaled by the global weight total (one extra pass over the weights, or over the
     targets where class weights or ignored labels define it)."""
-    split = _Split(loss, y_true, y_pred, sample_weight, where)
+    split = _Split(loss, arrays, sample_weight, where)
     results = split.map(_kernel_task, modes.GRADIENT, _gradient_scale(split)[0])
-    return split.array(results, "grad", _output_dtype(split))
+    return split.array(results, "grad")
 
 
 def value_and_gradient(
-    loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None, where: Any = None
-) -> tuple[Array, Array]:
+    loss: Any, *arrays: Any, sample_weight: Any = None, where: Any = None
+) -> tuple[Array, Any]:
     """(value, gradient), both lazy, from one kernel pass per chunk (as the in-memory
-    method, whose results they equal bit for bit)."""
-    split = _Split(loss, y_true, y_pred, sample_weight, where)
+    method, whose results they equal bit for bit). The gradient of a pair or triplet
+    loss is a tuple of lazy arrays, one per embedding."""
+    split = _Split(loss, arrays, sample_weight, where)
     dask = split.dask
     if loss.reduction == "none":
         results = split.map(_kernel_task, modes.VALUE_NONE_GRADIENT, 1.0)
-        return (split.array(results, "values", compute_dtype(split.dtype, "y_pred")),
-                split.array(results, "grad", _output_dtype(split)))
+        return split.array(results, "values"), split.array(results, "grad")
     scale, divisor = _gradient_scale(split)
     results = split.map(_kernel_task, modes.VALUE_GRADIENT, scale)
     total = _tree_of(split, results, "nodes")
     if divisor is not None:
         total = dask.delayed(_divide, pure=True)(total, divisor)
-    return split.scalar(total), split.array(results, "grad", _output_dtype(split))
+    return split.scalar(total), split.array(results, "grad")
 
 
 def gradient_hessian(
-    loss: Any, y_true: Any, y_pred: Any, *, sample_weight: Any = None, where: Any = None
-) -> tuple[Array, Array]:
+    loss: Any, *arrays: Any, sample_weight: Any = None, where: Any = None
+) -> tuple[Array, Any]:
     """(gradient, diagonal hessian) as lazy Dask arrays chunked like y_pred."""
-    split = _Split(loss, y_true, y_pred, sample_weight, where)
+    split = _Split(loss, arrays, sample_weight, where)
     results = split.map(_kernel_task, modes.GRADIENT_HESSIAN, _gradient_scale(split)[0])
-    dtype = _output_dtype(split)
-    return split.array(results, "grad", dtype), split.array(results, "hess", dtype)
+    return split.array(results, "grad"), split.array(results, "hess")

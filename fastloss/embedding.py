@@ -94,6 +94,8 @@ class _RowEmbeddingLoss(OnePassLoss[ValueT]):
 
     _kind = None
     _input_names = ()
+    #: The arrays of the value call: the pair labels (if any), then the embeddings.
+    _argument_names = ()
     _items = "rows"
     #: The kernels' check of the first argument (same, target) in the small-call path.
     _same_check = _kernels.SAME_NONE
@@ -122,7 +124,7 @@ class _RowEmbeddingLoss(OnePassLoss[ValueT]):
         n = xs[0].shape[0]
         return xs, self._check_same(same, n), row_weights(sample_weight, n)
 
-    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0):
+    def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0, partials=None):
         xs, same, w = inputs
         if mode in (modes.VALUE_NONE, modes.VALUE_NONE_GRADIENT):
             values, grads, hessians = out_a, out_b or (), ()
@@ -131,12 +133,17 @@ class _RowEmbeddingLoss(OnePassLoss[ValueT]):
         margin, p, eps, swap = self._kernel_params()
         return _kernels.rows_run(
             self._kind, mode, tuple(xs), same, w, values, grads, hessians,
-            scale, margin, p, eps, swap, _config.get_num_threads(),
+            scale, margin, p, eps, swap, _config.get_num_threads(), partials,
         )
 
-    def _weight_total(self, inputs):
-        n = inputs[0][0].shape[0]
-        return blocked_weight_total(n, inputs[2], modes.BLOCK), n
+    def _weight_total(self, inputs, partials=None):
+        x = inputs[0][0]
+        return blocked_weight_total(x.shape[0], inputs[2], self._block_items(x.shape),
+                                    partials), x.shape[0]
+
+    def _block_items(self, pred_shape):
+        """Rows per reduction block (it depends on the embedding width)."""
+        return _kernels.rows_per_block(pred_shape[1])
 
     def _values_buffer(self, inputs):
         xs = inputs[0]
@@ -170,6 +177,7 @@ class Contrastive(_RowEmbeddingLoss[ValueT]):
     _param_names = ("margin",)
     _kind = _kernels.CONTRASTIVE
     _input_names = ("x1", "x2")
+    _argument_names = ("same", "x1", "x2")
     _same_check = _kernels.SAME_UNIT
     margin: float
 
@@ -265,6 +273,7 @@ class CosineEmbedding(_RowEmbeddingLoss[ValueT]):
     _param_names = ("margin",)
     _kind = _kernels.COSINE
     _input_names = ("x1", "x2")
+    _argument_names = ("target", "x1", "x2")
     _same_check = _kernels.SAME_SIGN
     #: torch's epsilon added to each squared norm
     EPSILON = 1e-12
@@ -417,6 +426,7 @@ class Triplet(_RowEmbeddingLoss[ValueT]):
     _param_names = ("margin", "p", "swap", "eps")
     _kind = _kernels.TRIPLET
     _input_names = ("anchor", "positive", "negative")
+    _argument_names = _input_names
     margin: float
     p: float
     swap: bool

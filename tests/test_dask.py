@@ -3,6 +3,7 @@ for bit equal to the in-memory call for any chunking, gradients and hessians equ
 clear errors, a killed worker, and boosting on the cluster."""
 
 import os
+import pickle
 import signal
 import time
 
@@ -45,7 +46,17 @@ def computed(*lazy):
     return dask.compute(*lazy)
 
 
+def flat(results):
+    """A list of the arrays in results (tuples, of the embeddings' gradients, opened)."""
+    out = []
+    for r in results:
+        out.extend(flat(r) if isinstance(r, tuple) else [r])
+    return out
+
+
 def assert_same(dask_results, memory_results):
+    dask_results, memory_results = flat(dask_results), flat(memory_results)
+    assert len(dask_results) == len(memory_results)
     for got, want in zip(dask_results, memory_results, strict=True):
         if np.ndim(want) == 0:
             assert float(got) == float(want)  # bit for bit
@@ -54,17 +65,23 @@ def assert_same(dask_results, memory_results):
             np.testing.assert_array_equal(got, want)
 
 
-def check_all_methods(loss, y, p, w, chunk_y, chunk_p, chunk_w):
-    Y, P = da.from_array(y, chunks=chunk_y), da.from_array(p, chunks=chunk_p)
+def check_methods(loss, arrays, chunks, w, chunk_w):
+    """The four functions on the arrays (each chunked its own way) against the loss's
+    in-memory methods."""
+    lazy = [da.from_array(a, chunks=c) for a, c in zip(arrays, chunks, strict=True)]
     W = None if w is None else da.from_array(w, chunks=chunk_w)
-    assert_same(computed(fld.value(loss, Y, P, sample_weight=W)),
-                [loss(y, p, sample_weight=w)])
-    assert_same(computed(fld.gradient(loss, Y, P, sample_weight=W)),
-                [loss.gradient(y, p, sample_weight=w)])
-    assert_same(computed(*fld.value_and_gradient(loss, Y, P, sample_weight=W)),
-                loss.value_and_gradient(y, p, sample_weight=w))
-    assert_same(computed(*fld.gradient_hessian(loss, Y, P, sample_weight=W)),
-                loss.gradient_hessian(y, p, sample_weight=w))
+    assert_same(computed(fld.value(loss, *lazy, sample_weight=W)),
+                [loss(*arrays, sample_weight=w)])
+    assert_same(computed(fld.gradient(loss, *lazy, sample_weight=W)),
+                [loss.gradient(*arrays, sample_weight=w)])
+    assert_same(computed(*fld.value_and_gradient(loss, *lazy, sample_weight=W)),
+                loss.value_and_gradient(*arrays, sample_weight=w))
+    assert_same(computed(*fld.gradient_hessian(loss, *lazy, sample_weight=W)),
+                loss.gradient_hessian(*arrays, sample_weight=w))
+
+
+def check_all_methods(loss, y, p, w, chunk_y, chunk_p, chunk_w):
+    check_methods(loss, (y, p), (chunk_y, chunk_p), w, chunk_w)
 
 
 @pytest.mark.parametrize("chunks", CHUNKINGS, ids=str)
@@ -143,6 +160,32 @@ def test_ranking_bitwise(client, chunks):
                 loss.value_and_gradient(relevance, scores, sample_weight=w, where=where))
 
 
+@pytest.mark.parametrize("chunks", CHUNKINGS, ids=str)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_pair_and_triplet_losses_bitwise(client, chunks, reduction):
+    """Contrastive, CosineEmbedding and Triplet: whole rows, each input chunked its own
+    way, the gradients a tuple of lazy arrays chunked like the embeddings."""
+    rng = np.random.default_rng(11)
+    n, dim = 5_003, 48  # 85 rows per block
+    anchor, positive, negative = (rng.normal(size=(n, dim)) for _ in range(3))
+    same = (rng.random(n) < 0.5).astype(np.float64)
+    w = rng.uniform(0.1, 2.0, n)
+    rows = row_chunks(chunks, n)
+    embedding_chunks = ((rows, 20), (1_000, dim), (777, 13))
+    check_methods(fl.Triplet(margin=2.0, swap=True, reduction=reduction),
+                  (anchor, positive, negative), embedding_chunks, w, rows)
+    check_methods(fl.Contrastive(margin=8.0, reduction=reduction),
+                  (same, anchor, positive.astype(np.float32)), (999, *embedding_chunks[:2]),
+                  w, 2_000)
+    check_methods(fl.CosineEmbedding(margin=0.2, reduction=reduction),
+                  (2 * same - 1, anchor.astype(np.float32), positive.astype(np.float32)),
+                  (rows, *embedding_chunks[1:]), None, None)
+    grad = fld.gradient(fl.Triplet(), *(da.from_array(x, chunks=(rows, dim))
+                                         for x in (anchor, positive, negative)))
+    assert isinstance(grad, tuple) and len(grad) == 3
+    assert all(g.chunks == da.from_array(anchor, chunks=(rows, dim)).chunks for g in grad)
+
+
 def test_same_bits_with_any_thread_count(client):
     """The kernels' threads inside each task do not change the bits either."""
     rng = np.random.default_rng(5)
@@ -161,8 +204,18 @@ def test_errors(client):
         fld.value(fl.MeanSquaredError, x, x)
     with pytest.raises(TypeError, match="mines triplets over the whole batch"):
         fld.value(fl.BatchTriplet(), da.zeros(10, chunks=5), x)
-    with pytest.raises(TypeError, match="cannot be split"):
+    with pytest.raises(TypeError, match="depends on the whole batch"):
+        fld.value(fl.InfoNCE(), x, x)
+    with pytest.raises(TypeError, match=r"Contrastive takes 3 arrays \(same, x1, x2\); got 2"):
         fld.value(fl.Contrastive(), da.zeros(10, chunks=5), x)
+    with pytest.raises(TypeError, match=r"MeanSquaredError takes 2 arrays"):
+        fld.value(fl.MeanSquaredError(), x, x, x)
+    with pytest.raises(ValueError, match=r"negative must have the shape of anchor \(10, 3\)"):
+        fld.value(fl.Triplet(), x, x, da.ones((10, 4), chunks=5))
+    with pytest.raises(ValueError, match=r"x1 must be 2-D \(n, dim\); got shape \(10,\)"):
+        fld.value(fl.CosineEmbedding(), da.ones(10, chunks=5), da.ones(10, chunks=5), x)
+    with pytest.raises(ValueError, match=r"same must have shape \(10,\), one per pair"):
+        fld.value(fl.Contrastive(), da.zeros(9, chunks=5), x, x)
     with pytest.raises(TypeError, match="where is an argument of the ranking losses"):
         fld.value(fl.MeanSquaredError(), x, x, where=da.ones((10, 3), dtype=bool, chunks=5))
     with pytest.raises(ValueError, match="same shape"):
@@ -192,6 +245,26 @@ def test_lazy_and_numpy_inputs(client):
     grad = fld.gradient(fl.MeanSquaredError(), da.from_array(y, chunks=300),
                         da.from_array(p, chunks=300))
     assert grad.chunks == ((300, 300, 300, 100),)
+
+
+def test_zarr_arrays_on_disk(client, tmp_path):
+    """Zarr arrays read by the workers chunk by chunk (the graph holds paths, not
+    data), zarr chunks not on the 4096-element blocks: the in-memory bits."""
+    zarr = pytest.importorskip("zarr")
+    rng = np.random.default_rng(12)
+    n = 300_007
+    arrays = {"y": rng.normal(size=n), "p": rng.normal(size=n) * 2, "w": rng.random(n)}
+    lazy = {}
+    for name, a in arrays.items():
+        stored = zarr.open_array(str(tmp_path / f"{name}.zarr"), mode="w", shape=a.shape,
+                                 chunks=(50_000,), dtype=a.dtype)
+        stored[:] = a
+        lazy[name] = da.from_zarr(str(tmp_path / f"{name}.zarr"))
+        assert lazy[name].nbytes > 100 * len(pickle.dumps(lazy[name].dask))
+    loss = fl.Huber(delta=0.7)
+    assert_same(computed(*fld.value_and_gradient(loss, lazy["y"], lazy["p"],
+                                                 sample_weight=lazy["w"])),
+                loss.value_and_gradient(arrays["y"], arrays["p"], sample_weight=arrays["w"]))
 
 
 def test_killed_worker_does_not_change_the_result(client):
