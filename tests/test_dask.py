@@ -166,17 +166,17 @@ def test_pair_and_triplet_losses_bitwise(client, chunks, reduction):
     """Contrastive, CosineEmbedding and Triplet: whole rows, each input chunked its own
     way, the gradients a tuple of lazy arrays chunked like the embeddings."""
     rng = np.random.default_rng(11)
-    n, dim = 5_003, 48  # 85 rows per block
+    n, dim = 2_003, 48  # 24 blocks of 85 rows
     anchor, positive, negative = (rng.normal(size=(n, dim)) for _ in range(3))
     same = (rng.random(n) < 0.5).astype(np.float64)
     w = rng.uniform(0.1, 2.0, n)
     rows = row_chunks(chunks, n)
-    embedding_chunks = ((rows, 20), (1_000, dim), (777, 13))
+    embedding_chunks = ((rows, 20), (400, dim), (333, 13))
     check_methods(fl.Triplet(margin=2.0, swap=True, reduction=reduction),
                   (anchor, positive, negative), embedding_chunks, w, rows)
     check_methods(fl.Contrastive(margin=8.0, reduction=reduction),
-                  (same, anchor, positive.astype(np.float32)), (999, *embedding_chunks[:2]),
-                  w, 2_000)
+                  (same, anchor, positive.astype(np.float32)), (500, *embedding_chunks[:2]),
+                  w, 700)
     check_methods(fl.CosineEmbedding(margin=0.2, reduction=reduction),
                   (2 * same - 1, anchor.astype(np.float32), positive.astype(np.float32)),
                   (rows, *embedding_chunks[1:]), None, None)

@@ -127,9 +127,9 @@ def config() -> dict[str, Any]:
     return {
         "version": __version__,
         "kernel_set": _dispatch.KERNEL_SET,
-        "family_kernel_sets": {family: _dispatch.family_set(family)
-                               for family in _dispatch.FAMILIES
-                               if _dispatch.family_set(family) != _dispatch.KERNEL_SET},
+        "family_kernel_sets": {family: kernel_set for family in _dispatch.FAMILIES
+                               if (kernel_set := _dispatch.family_set(family))
+                               != _dispatch.KERNEL_SET},
         "openmp": bool(spec),
         "openmp_spec": spec or None,
         "openmp_runtime": openmp_runtime(),
