@@ -40,6 +40,7 @@ def _log_cosh(x):
 # helper -> (exact function in mpmath, domain test)
 REFERENCES = {
     "exp": (mpmath.exp, None),
+    "exp_nonpos": (mpmath.exp, lambda x: x <= 0),
     "expm1": (mpmath.expm1, None),
     "log": (mpmath.log, lambda x: x > 0),
     "log1p": (mpmath.log1p, lambda x: x > -1),
@@ -54,6 +55,7 @@ REFERENCES = {
 # helper -> ranges (per dtype) sampled uniformly, where the function varies
 ACTIVE = {
     "exp": {np.float64: [(-750, 712), (-1, 1)], np.float32: [(-105, 90), (-1, 1)]},
+    "exp_nonpos": {np.float64: [(-750, 0), (-1, 0)], np.float32: [(-105, 0), (-1, 0)]},
     "expm1": {np.float64: [(-45, 712), (-1, 1)], np.float32: [(-20, 90), (-1, 1)]},
     "log": {np.float64: [(0, 4), (0.9, 1.1)], np.float32: [(0, 4), (0.9, 1.1)]},
     "log1p": {np.float64: [(-1, 1), (-1, -0.9)], np.float32: [(-1, 1), (-1, -0.9)]},
@@ -166,6 +168,7 @@ INF = np.inf
 NAN = np.nan
 SPECIAL = {
     "exp": [(-INF, 0.0), (INF, INF), (1000.0, INF), (-1000.0, 0.0), (0.0, 1.0)],
+    "exp_nonpos": [(-INF, 0.0), (-1000.0, 0.0), (0.0, 1.0), (-0.0, 1.0)],
     "expm1": [(-INF, -1.0), (INF, INF), (1000.0, INF), (-1000.0, -1.0), (0.0, 0.0)],
     "log": [(0.0, -INF), (-0.0, -INF), (-1.0, NAN), (-INF, NAN), (INF, INF), (1.0, 0.0)],
     "log1p": [(-1.0, -INF), (-2.0, NAN), (-INF, NAN), (INF, INF), (0.0, 0.0)],
@@ -188,6 +191,21 @@ def test_special_values(name, dtype):
     with np.errstate(all="ignore"):
         got = vm.vmath(name, x)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_exp_nonpos_has_the_bits_of_exp():
+    """exp_nonpos (the softmax terms) is exp without its overflow select: the same bits
+    for every x <= 0 and NaN: float32 inputs 97 bit patterns apart over all the
+    negative floats (and -0, -inf, NaN), float64 ones spread over [-760, 0]."""
+    negative = np.arange(0x80000000, 0x100000000, 97, dtype=np.uint64).astype(np.uint32)
+    x32 = np.concatenate([negative.view(np.float32),
+                          np.array([-0.0, 0.0, -INF, NAN], dtype=np.float32)])
+    rng = np.random.default_rng(7)
+    x64 = np.concatenate([-np.exp2(rng.uniform(-1080, np.log2(760), 2 * 10**6)),
+                          -rng.uniform(0, 760, 10**6), [-0.0, 0.0, -INF, NAN]])
+    for x in (x32, x64):
+        with np.errstate(all="ignore"):
+            np.testing.assert_array_equal(vm.vmath("exp_nonpos", x), vm.vmath("exp", x))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])

@@ -40,6 +40,8 @@ cdef inline double times_or_zero(double x, double y) noexcept nogil:
 
 cdef inline double fl_exp(double x) noexcept nogil:
     return vm.fl_exp(x)
+# An exp of an argument that cannot be positive (-|z|, z - max) calls vm.fl_exp_nonpos:
+# the same bits without fl_exp's overflow select.
 
 
 cdef inline double fl_log(double x) noexcept nogil:
@@ -95,7 +97,7 @@ cdef inline Logistic logistic_from(double z, double e, double log1p_e) noexcept 
 
 cdef inline Logistic logistic(double z) noexcept nogil:
     """logistic_from(z) with its one exp and one log1p computed here."""
-    cdef double e = fl_exp(-fabs(z))
+    cdef double e = vm.fl_exp_nonpos(-fabs(z))
     return logistic_from(z, e, vm.fl_log1p_unit(e))
 
 
@@ -113,7 +115,7 @@ cdef inline void stage_logistic(const real* z, double* e, double* log1p_e, Py_ss
     logistic() computes, for logistic_from()."""
     cdef Py_ssize_t i
     for i in range(n):
-        e[i] = fl_exp(-fabs(<double>z[i]))
+        e[i] = vm.fl_exp_nonpos(-fabs(<double>z[i]))
     if with_loss:
         for i in range(n):
             log1p_e[i] = vm.fl_log1p_unit(e[i])
@@ -148,7 +150,7 @@ cdef inline double log_sigmoid(double z) noexcept nogil:
 
 cdef inline double sigmoid(double z) noexcept nogil:
     """1 / (1 + exp(-z)) without overflow (exp of a non-positive number only)."""
-    cdef double e = fl_exp(-fabs(z))
+    cdef double e = vm.fl_exp_nonpos(-fabs(z))
     return 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
 
 

@@ -1,6 +1,7 @@
 # Vectorizable elementary functions for the kernels' loops, in double and float.
 #
 #     double fl_exp(double x)           float fl_expf(float x)            e^x
+#     double fl_exp_nonpos(double x)    float fl_exp_nonposf(float x)     e^x, x <= 0 or NaN
 #     double fl_expm1(double x)         float fl_expm1f(float x)          e^x - 1
 #     double fl_log(double x)           float fl_logf(float x)            log x
 #     double fl_log1p(double x)         float fl_log1pf(float x)          log(1 + x)
@@ -67,6 +68,8 @@
 cdef extern from "fl_vmath.h":
     double fl_exp(double x) noexcept nogil
     float fl_expf(float x) noexcept nogil
+    double fl_exp_nonpos(double x) noexcept nogil
+    float fl_exp_nonposf(float x) noexcept nogil
     double fl_expm1(double x) noexcept nogil
     float fl_expm1f(float x) noexcept nogil
     double fl_log(double x) noexcept nogil
@@ -98,4 +101,5 @@ cdef extern from "fl_vmath.h":
     double fl_sum_exp_belowf(const float* x, Py_ssize_t n, float m, float* terms,
                              Py_ssize_t* n_max) noexcept nogil
     double fl_logsumexp(const double* x, Py_ssize_t n) noexcept nogil
+    void fl_prefetch_ahead(const void* p, Py_ssize_t n_bytes) noexcept nogil
     double fl_logsumexpf(const float* x, Py_ssize_t n) noexcept nogil
