@@ -24,6 +24,8 @@
 #                         terms kept in terms[0:n], the number of x[i] == m added to
 #                         *n_max
 #     double fl_logsumexp(const double* x, n)  double fl_logsumexpf(const float* x, n)
+#   memory:
+#     void fl_prefetch_ahead(const void* p, n_bytes)   prefetch [p, p + n_bytes) + 8 KiB
 #
 # Every helper is a branch-free static inline C function (noexcept nogil in Cython):
 # range reduction and a polynomial, bit manipulation through memcpy, and special cases
