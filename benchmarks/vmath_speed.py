@@ -39,6 +39,7 @@ except ImportError:  # the stable NumPy form instead
 # helper -> (NumPy expression, input range)
 HELPERS = {
     "exp": (np.exp, (-20, 20)),
+    "exp_nonpos": (np.exp, (-20, 0)),  # the softmax terms' exp, arguments <= 0
     "expm1": (np.expm1, (-20, 20)),
     "log": (np.log, (1e-3, 1e3)),
     "log1p": (np.log1p, (-0.9, 1e3)),

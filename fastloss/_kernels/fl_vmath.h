@@ -137,8 +137,8 @@ FL_INLINE float fl_expf(float x)
 }
 
 /* e^x for x <= 0 or NaN: a softmax term e^(z - max). fl_exp without the select for
-   overflow, which cannot happen there: the same bits, and a shorter loop (0.25 against
-   0.31 ns per float32 element with AVX-512). */
+   overflow, which cannot happen there: the same bits, and a shorter loop
+   (benchmarks/vmath_speed.py: exp_nonpos against exp). */
 FL_INLINE double fl_exp_nonpos(double x)
 {
     fl__reduced a = fl__reduce(x);
