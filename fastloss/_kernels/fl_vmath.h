@@ -497,11 +497,10 @@ FL_INLINE void fl_prefetch_ahead(const void *p, Py_ssize_t bytes)
     for (Py_ssize_t b = 0; b < bytes; b += 64) FL_PREFETCH_READ((const char *)p + b);
 }
 
-#define FL_SUM_EXP_BELOW(NAME, T, EXP)                                                 \
+#define FL_SUM_EXP_BELOW(NAME, T, EXP, SUM)                                            \
 FL_INLINE double NAME(const T *x, Py_ssize_t n, T m, T *terms, Py_ssize_t *n_max)     \
 {                                                                                     \
     const Py_ssize_t block = 256 / sizeof(T);                                         \
-    double s[FL_LANES];                                                               \
     Py_ssize_t i = 0, k, count = 0;                                                   \
     for (; i + block <= n; i += block) {                                              \
         for (int line = 0; line < 256; line += 64)                                    \
@@ -512,17 +511,31 @@ FL_INLINE double NAME(const T *x, Py_ssize_t n, T m, T *terms, Py_ssize_t *n_max
     for (k = i; k < n; k++)                                                           \
         terms[k] = x[k] == m ? (T)0 : EXP(x[k] - m);                                  \
     for (k = 0; k < n; k++) count += x[k] == m;                                       \
+    *n_max += count;                                                                  \
+    return SUM(terms, n);                                                             \
+}
+/* sum of x[0:n] in double in the order of fl_sum_exp_below (partial sum i % 8, the
+   tail into the first, combined ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7))): the
+   softmax rows' sum of terms, with or without a gradient, so that both give the same
+   bits. */
+#define FL_SUM_IN_EIGHT(NAME, T)                                                       \
+FL_INLINE double NAME(const T *x, Py_ssize_t n)                                       \
+{                                                                                     \
+    double s[FL_LANES];                                                               \
+    Py_ssize_t i;                                                                     \
     for (int j = 0; j < FL_LANES; j++) s[j] = 0.0;                                    \
     for (i = 0; i + FL_LANES <= n; i += FL_LANES) {                                   \
         FL_LANE_LOOP                                                                  \
-        for (int j = 0; j < FL_LANES; j++) s[j] += (double)terms[i + j];              \
+        for (int j = 0; j < FL_LANES; j++) s[j] += (double)x[i + j];                  \
     }                                                                                 \
-    for (; i < n; i++) s[0] += (double)terms[i];                                      \
-    *n_max += count;                                                                  \
+    for (; i < n; i++) s[0] += (double)x[i];                                          \
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));         \
 }
-FL_SUM_EXP_BELOW(fl_sum_exp_below, double, fl_exp_nonpos)
-FL_SUM_EXP_BELOW(fl_sum_exp_belowf, float, fl_exp_nonposf)
+FL_SUM_IN_EIGHT(fl_sum_in_eight, double)
+FL_SUM_IN_EIGHT(fl_sum_in_eightf, float)
+#undef FL_SUM_IN_EIGHT
+FL_SUM_EXP_BELOW(fl_sum_exp_below, double, fl_exp_nonpos, fl_sum_in_eight)
+FL_SUM_EXP_BELOW(fl_sum_exp_belowf, float, fl_exp_nonposf, fl_sum_in_eightf)
 #undef FL_SUM_EXP_BELOW
 
 /* sum of e^(x[i] scale - shift), in a fixed order (NaN if any x[i] is NaN); with

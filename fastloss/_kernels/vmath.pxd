@@ -23,6 +23,8 @@
 #                         sum of e^(x[i] - m) over x[i] < m (m the row max), the
 #                         terms kept in terms[0:n], the number of x[i] == m added to
 #                         *n_max
+#     double fl_sum_in_eight(const double* x, n)  double fl_sum_in_eightf(const float* x, n)
+#                         sum of x[0:n] in double in fl_sum_exp_below's order
 #     double fl_logsumexp(const double* x, n)  double fl_logsumexpf(const float* x, n)
 #   memory:
 #     void fl_prefetch_ahead(const void* p, n_bytes)   prefetch [p, p + n_bytes) + 8 KiB
@@ -104,4 +106,6 @@ cdef extern from "fl_vmath.h":
                              Py_ssize_t* n_max) noexcept nogil
     double fl_logsumexp(const double* x, Py_ssize_t n) noexcept nogil
     void fl_prefetch_ahead(const void* p, Py_ssize_t n_bytes) noexcept nogil
+    double fl_sum_in_eight(const double* x, Py_ssize_t n) noexcept nogil
+    double fl_sum_in_eightf(const float* x, Py_ssize_t n) noexcept nogil
     double fl_logsumexpf(const float* x, Py_ssize_t n) noexcept nogil
