@@ -1,16 +1,20 @@
 """The kernel sets against each other, loss by loss, on this machine.
 
 Usage: python -P benchmarks/kernel_sets.py [--size N] [--rounds R] [--threads T]
-                                            [--family F[,F]] [--json]
+                                            [--family F[,F]] [--workload W[,W]]
+                                            [--classes C] [--json]
 
 Every kernel set this build and CPU can run (baseline, x86-64-v3, x86-64-v4) times
 the value and the value_and_gradient of every bench workload of the chosen families
-(default: all) at N elements (default 10^5), float64 and float32, in one process: the
+(default: all; or the named workloads) at N elements (default 10^5; the multi-class
+workloads in rows of C classes, default 100), float64 and float32, in one process: the
 sets take turns within each round (dispatch.use switches every family), and each
 time is the median over the rounds. It prints, per workload, mode and dtype, each
 set's time over the time of the most capable set (< 1: that set is faster), then per
 family the geometric mean of those ratios: what the dispatcher's per-family choice
-(fastloss._kernels.dispatch.PREFERRED) rests on.
+(fastloss._kernels.dispatch.PREFERRED) and the v4 vector widths
+(fastloss/_kernels/meson.build) rest on. Each set runs every family's own module:
+PREFERRED does not apply inside dispatch.use.
 """
 
 import argparse
@@ -56,18 +60,23 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--family", default="")
+    parser.add_argument("--workload", default="")
+    parser.add_argument("--classes", type=int, default=_bench.CLASSES)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     sets = _dispatch.available()
     if len(sets) < 2:
         sys.exit(f"only one kernel set runs here ({sets}): nothing to compare")
     families = {f for f in args.family.split(",") if f}
+    workloads = {w for w in args.workload.split(",") if w}
+    _bench.CLASSES = args.classes
     size = int(args.size)
     top = sets[-1]
     rows = []
     with fastloss.threads(args.threads):
         for workload in _bench.WORKLOADS:
-            if families and workload.family not in families:
+            if (families and workload.family not in families
+                    or workloads and workload.name not in workloads):
                 continue
             n = min(size, workload.max_size)
             for mode in MODES:

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastloss as fl
+from fastloss._core import rowwise as _rowwise
 from fastloss._kernels import dispatch as _dispatch
 
 #: A few losses that cover the kernel shapes: polynomial, piecewise, transcendental,
@@ -231,19 +232,21 @@ from fastloss._core.config import config
 from fastloss._kernels import dispatch
 
 
-def bound_set(family):  # the set whose module the family's handle holds
-    handle = dispatch.load(family)
+def bound_set(name):  # the set whose module the family's (or part's) handle holds
+    handle = dispatch.load(name)
+    family = name.partition("/")[0]
     return next(s for s in dispatch.available() if handle.call_small is importlib.import_module(
         f"fastloss._kernels.{family}{dispatch._SETS[s][0]}").call_small)
 
 
+checked = ("multiclass/short-rows", "multiclass", "ranking")
 out = {"set": dispatch.KERNEL_SET, "forced": dispatch.FORCED,
-       "families": {f: dispatch.family_set(f) for f in dispatch.FAMILIES},
+       "families": {f: dispatch.family_set(f) for f in (*dispatch.FAMILIES, *dispatch.PARTS)},
        "config": config()["family_kernel_sets"],
-       "bound": {f: bound_set(f) for f in ("ranking", "regression")}}
+       "bound": {f: bound_set(f) for f in checked}}
 with dispatch.use("baseline"):
-    out["in_use"] = {f: bound_set(f) for f in ("ranking", "regression")}
-out["restored"] = {f: bound_set(f) for f in ("ranking", "regression")}
+    out["in_use"] = {f: bound_set(f) for f in checked}
+out["restored"] = {f: bound_set(f) for f in checked}
 print(json.dumps(out))
 """
 
@@ -252,9 +255,9 @@ print(json.dumps(out))
 @pytest.mark.parametrize("forced", ["", "x86-64-v4", "baseline"])
 def test_families_run_their_preferred_kernel_set_unless_one_is_forced(forced):
     """In a fresh process (the tests themselves run inside dispatch.use): the
-    dispatcher's choice binds the families of PREFERRED to the set measured faster,
-    FASTLOSS_DISPATCH binds every family to the set it names, config() names the
-    families that differ, and dispatch.use restores the choice."""
+    dispatcher's choice binds the families and parts of PREFERRED to the set measured
+    faster, FASTLOSS_DISPATCH binds every family to the set it names, config() names
+    the families and parts that differ, and dispatch.use restores the choice."""
     if forced and forced not in _dispatch.available():
         pytest.skip(f"this CPU does not run {forced}")
     done = _probe(forced, _FAMILY_SETS)
@@ -263,11 +266,75 @@ def test_families_run_their_preferred_kernel_set_unless_one_is_forced(forced):
     top = out["set"]
     assert top == (forced or _dispatch.available()[-1]) and out["forced"] == bool(forced)
     expected = {f: top if forced else _dispatch.PREFERRED.get(top, {}).get(f, top)
-                for f in _dispatch.FAMILIES}
+                for f in (*_dispatch.FAMILIES, *_dispatch.PARTS)}
     assert out["families"] == expected
     assert out["config"] == {f: s for f, s in expected.items() if s != top}
     assert out["bound"] == out["restored"] == {f: expected[f] for f in out["bound"]}
     assert out["in_use"] == {f: "baseline" for f in out["bound"]}
+
+
+def _short_row_losses():
+    return [fl.CategoricalCrossEntropy(from_logits=True), fl.KLDivergence(from_logits=True),
+            fl.CategoricalFocal(from_logits=True), fl.SparseCategoricalFocal(from_logits=True),
+            fl.PolyLoss(from_logits=True), fl.GeneralizedCrossEntropy(from_logits=True),
+            fl.CosineSimilarity()]
+
+
+def _short_row_inputs(loss, n_rows, n_classes, dtype=np.float64):
+    rng = np.random.default_rng(n_classes)
+    z = rng.normal(0.0, 3.0, (n_rows, n_classes)).astype(dtype)
+    labels = rng.integers(0, n_classes, n_rows)
+    if isinstance(loss, fl.SparseCategoricalFocal):
+        return labels, z
+    if isinstance(loss, fl.CosineSimilarity):
+        return rng.normal(size=z.shape).astype(dtype), z
+    return rng.dirichlet(np.ones(n_classes), n_rows).astype(dtype), z
+
+
+@pytest.mark.one_kernel_set
+@pytest.mark.parametrize("n_classes", [_rowwise.SHORT_ROW_CLASSES, _rowwise.SHORT_ROW_CLASSES + 1])
+def test_short_rows_run_the_short_row_part_of_the_multiclass_kernels(n_classes, monkeypatch):
+    """The kernels of SHORT_ROW_KERNELS take the "multiclass/short-rows" handle on rows of
+    at most SHORT_ROW_CLASSES classes, the family's above; other row kernels (here
+    cross-entropy from probabilities) always take the family's."""
+    calls = []
+    for name in ("_multiclass", "_multiclass_short_rows"):
+        handle = getattr(_rowwise, name)
+        monkeypatch.setattr(handle, "run", lambda *a, _n=name, _run=handle.run: (
+            calls.append(_n), _run(*a))[1])
+    n_rows = _rowwise._multiclass.ROW_BLOCK // n_classes + 3  # past the small-call path
+    short = n_classes <= _rowwise.SHORT_ROW_CLASSES
+    expected = "_multiclass_short_rows" if short else "_multiclass"
+    for loss in _short_row_losses():
+        calls.clear()
+        loss.value_and_gradient(*_short_row_inputs(loss, n_rows, n_classes))
+        assert calls and set(calls) == {expected}, type(loss).__name__
+    calls.clear()
+    y, z = _short_row_inputs(fl.CategoricalCrossEntropy(), n_rows, n_classes)
+    fl.CategoricalCrossEntropy(from_logits=False)(y, np.exp(z) / np.exp(z).sum(1, keepdims=True))
+    assert calls and set(calls) == {"_multiclass"}
+
+
+@pytest.mark.one_kernel_set
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_short_row_part_gives_the_bits_of_the_family(dtype):
+    """Where PREFERRED gives "multiclass/short-rows" another set, the two sets give the
+    same bits for its kernels (both with FMA): which one runs a row cannot be seen."""
+    for top, parts in _dispatch.PREFERRED.items():
+        other = parts["multiclass/short-rows"]
+        if top not in _dispatch.available():
+            continue
+        for n_classes in (3, 10, 100, _rowwise.SHORT_ROW_CLASSES):
+            n_rows = _rowwise._multiclass.ROW_BLOCK // n_classes + 3  # past the small path
+            results = []
+            for kernel_set in (top, other):
+                with _dispatch.use(kernel_set):
+                    results.append([
+                        [np.asarray(part).tobytes() for part in loss.value_and_gradient(
+                            *_short_row_inputs(loss, n_rows, n_classes, dtype))]
+                        for loss in _short_row_losses()])
+            for loss, ours, theirs in zip(_short_row_losses(), *results, strict=True):
+                assert ours == theirs, (type(loss).__name__, n_classes)
 
 
 def test_every_kernel_set_agrees_with_the_baseline():

@@ -956,7 +956,8 @@ def metadata(torch=None):
 
     return {
         "fastloss": fastloss.__version__, "kernel_set": _dispatch.KERNEL_SET,
-        "family_kernel_sets": {f: _dispatch.family_set(f) for f in _dispatch.FAMILIES},
+        "family_kernel_sets": {f: _dispatch.family_set(f)
+                               for f in (*_dispatch.FAMILIES, *_dispatch.PARTS)},
         "numpy": np.__version__, "torch": None if torch is None else torch.__version__,
         "python": platform.python_version(), "machine": platform.machine(),
         "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")

@@ -127,9 +127,12 @@ def config() -> dict[str, Any]:
     return {
         "version": __version__,
         "kernel_set": _dispatch.KERNEL_SET,
-        "family_kernel_sets": {family: kernel_set for family in _dispatch.FAMILIES
+        "family_kernel_sets": {family: kernel_set
+                               for family in (*_dispatch.FAMILIES, *_dispatch.PARTS)
                                if (kernel_set := _dispatch.family_set(family))
                                != _dispatch.KERNEL_SET},
+        "family_vector_bits": {family: _dispatch.load(family).VECTOR_BITS
+                               for family in _dispatch.FAMILIES},
         "openmp": bool(spec),
         "openmp_spec": spec or None,
         "openmp_runtime": openmp_runtime(),
@@ -140,8 +143,9 @@ def config() -> dict[str, Any]:
 
 
 def show_config() -> None:
-    """Print the version, active kernel set (and the families that run another, faster
-    one on this kind of CPU), OpenMP runtime and thread count."""
+    """Print the version, active kernel set (and the families or parts that run
+    another, faster one on this kind of CPU), the vector width of each family's
+    kernels, OpenMP runtime and thread count."""
     info = config()
     openmp = (
         f"yes (spec {info['openmp_spec']}, runtime {info['openmp_runtime']})"
@@ -153,6 +157,10 @@ def show_config() -> None:
                        for family, kernel_set in info["family_kernel_sets"].items())
     print(f"kernel set: {info['kernel_set']}"
           + (f" ({others}; faster in a measurement)" if others else ""))
+    widths = info["family_vector_bits"]
+    usual = max(widths.values(), key=list(widths.values()).count)
+    narrower = ", ".join(f"{family} {bits}" for family, bits in widths.items() if bits != usual)
+    print(f"vector bits: {usual}" + (f" ({narrower})" if narrower else ""))
     print(f"openmp: {openmp}")
     print(f"threads: {info['threads']} (cpus: {info['cpus']}, "
           f"cgroup quota: {info['cpu_quota'] or 'none'})")

@@ -29,7 +29,17 @@ from fastloss._kernels import common as _common
 from fastloss._kernels import dispatch as _dispatch
 
 _multiclass = _dispatch.load("multiclass")
+_multiclass_short_rows = _dispatch.load("multiclass/short-rows")
 _binary = _dispatch.load("binary")
+
+#: The row kernels whose rows of at most SHORT_ROW_CLASSES classes run the
+#: "multiclass/short-rows" handle (the kernel set fastloss._kernels.dispatch.PREFERRED
+#: gives it): the softmax rows from logits and cosine similarity, whose short loops
+#: over a row ran slower with 512-bit vectors.
+SHORT_ROW_KERNELS = ("ce_logits", "kl_logits", "focal_logits", "poly_logits", "gce_logits",
+                     "cosine_similarity")
+SHORT_ROW_CLASSES = 256
+_SHORT_ROW_IDS = frozenset(_multiclass.LOSS_IDS[name] for name in SHORT_ROW_KERNELS)
 _INT64 = np.dtype(np.int64)
 
 
@@ -179,9 +189,13 @@ class RowwiseLoss(OnePassLoss[ValueT]):
             _config.get_num_threads() if n * n_classes >= self._kernels.ROW_PARALLEL_MIN else 1
         )
         loss_id, a, b = self._kernel_calls[sparse]
+        kernels = self._kernels
+        if (n_classes <= SHORT_ROW_CLASSES and loss_id in _SHORT_ROW_IDS
+                and kernels is _multiclass):
+            kernels = _multiclass_short_rows
         ignore = self._ignore_index
         in_range_ignore = float(ignore) if ignore is not None and 0 <= ignore < n_classes else -1.0
-        return self._kernels.run(
+        return kernels.run(
             loss_id, mode, y, p, w, out_a, out_b, scale, a, b, in_range_ignore,
             self._per_class, n_threads, partials,
         )

@@ -80,3 +80,9 @@ cdef enum:
     # Below this many elements a kernel runs serially: starting a parallel region
     # costs more than it saves (measured with benchmarks/threshold.py).
     PARALLEL_MIN_ELEMENTS = 65536
+
+
+cdef extern from "fl_cpu.h":
+    # the vector width, in bits, the including module was compiled for (each family
+    # exports it as VECTOR_BITS, for show_config)
+    enum: FL_VECTOR_BITS

@@ -1,11 +1,12 @@
 """Choose the kernel set at import: the most capable one the CPU runs and the build
-made: x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA), else the baseline; the families
-of PREFERRED run the less capable set measured faster for them.
+made: x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA), else the baseline; the parts of
+PREFERRED run the less capable set measured faster for them.
 FASTLOSS_DISPATCH=<set> forces one set for every family (baseline, x86-64-v3 or
 x86-64-v4).
 
 `load(family)` returns a handle whose attributes are those of the family's compiled
-module in its set (family_set); `use(kernel_set)` switches every handle (for tests
+module in its set (family_set); `load("family/part")` one for a part of a family
+(PARTS) that may run another set. `use(kernel_set)` switches every handle (for tests
 that run the same checks against each set in one process; it changes the whole
 process, so it is not for use beside calls in other threads).
 """
@@ -51,18 +52,26 @@ KERNEL_SET = _choose()
 #: Whether FASTLOSS_DISPATCH chose it (then every family runs it).
 FORCED = bool(os.environ.get("FASTLOSS_DISPATCH", "").strip())
 
-#: Families that run a less capable set than the one chosen, because their kernels
-#: ran faster there on such a CPU (benchmarks/kernel_sets.py, one thread, 10^5
-#: elements, float64 and float32, on a 2-core Intel Xeon with AVX-512; same bits in
-#: every set): on x86-64-v4 the ranking kernels took 0.84-0.92x their v4 time in the
-#: x86-64-v3 set in every workload, and the row-wise embedding kernels 0.55-0.99x
-#: (the BLAS-bound batch losses the same within 8 %). Not applied when
-#: FASTLOSS_DISPATCH forces a set.
-PREFERRED = {"x86-64-v4": {"ranking": "x86-64-v3", "embedding": "x86-64-v3"}}
+#: Parts of a family that may run another kernel set than the family ("family/part"):
+#: "multiclass/short-rows", the row kernels of fastloss._core.rowwise.SHORT_ROW_KERNELS
+#: on rows of at most rowwise.SHORT_ROW_CLASSES classes.
+PARTS = ("multiclass/short-rows",)
+
+#: Parts that run a less capable set than the one chosen, because they ran faster
+#: there on such a CPU (benchmarks/kernel_sets.py --classes C, one thread, 10^5
+#: elements, on a 2-core Intel Xeon with AVX-512; the two sets give the same bits, both
+#: with FMA): on x86-64-v4, the softmax rows from logits and cosine similarity took
+#: 0.64-1.00x their v4 time in x86-64-v3 at 10 classes, 0.79-0.96x at 100 and
+#: 0.88-1.04x at 256 (the short loops of the 512-bit code), and 0.95-1.08x at 1000.
+#: (The ranking and embedding families, once here, now build their v4 modules with
+#: 256-bit vectors, fastloss/_kernels/meson.build: their x86-64-v3 time is 0.97-1.10x
+#: of that v4 time.) Not applied when FASTLOSS_DISPATCH forces a set.
+PREFERRED = {"x86-64-v4": {"multiclass/short-rows": "x86-64-v3"}}
 
 
 def family_set(family):
-    """The kernel set `family` runs when the dispatcher chooses (see PREFERRED)."""
+    """The kernel set `family` (or a part of one) runs when the dispatcher chooses
+    (see PREFERRED)."""
     if FORCED:
         return KERNEL_SET
     preferred = PREFERRED.get(KERNEL_SET, {}).get(family, KERNEL_SET)
@@ -70,14 +79,17 @@ def family_set(family):
 
 
 class _Family:
-    """The compiled kernels of one family in its kernel set (family_set)."""
+    """The compiled kernels of one family, or part of one, in its kernel set
+    (family_set)."""
 
     def __init__(self, name):
         self._name = name
+        self._module = name.partition("/")[0]
         self._bind(family_set(name))
 
     def _bind(self, kernel_set):
-        module = importlib.import_module(f"fastloss._kernels.{self._name}{_SETS[kernel_set][0]}")
+        module = importlib.import_module(
+            f"fastloss._kernels.{self._module}{_SETS[kernel_set][0]}")
         self.__dict__.update((k, v) for k, v in vars(module).items() if not k.startswith("__"))
 
 
@@ -85,7 +97,8 @@ _families = {}
 
 
 def load(family):
-    """The kernels of a family ("regression", ...) in its kernel set (family_set)."""
+    """The kernels of a family ("regression", ...) or part (PARTS) in its kernel set
+    (family_set)."""
     if family not in _families:
         _families[family] = _Family(family)
     return _families[family]

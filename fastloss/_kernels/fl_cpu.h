@@ -15,4 +15,10 @@ static inline int fl_cpu_x86_64_level(void) {
 static inline int fl_cpu_x86_64_level(void) { return 1; }
 #endif
 
+/* The vector width, in bits, this module's loops were compiled for (meson.build passes
+   it with the kernel set's flags); 0 when the build did not say. */
+#ifndef FL_VECTOR_BITS
+#define FL_VECTOR_BITS 0
+#endif
+
 #endif /* FL_CPU_H */
