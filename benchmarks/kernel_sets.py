@@ -54,6 +54,29 @@ def measure(workload, mode, dtype, size, sets, rounds, target=0.01):
     return {s: statistics.median(v) for s, v in samples.items()}
 
 
+def compare(families, workloads, size, sets, args):
+    """Time each selected workload in every set; print and return one row per workload,
+    mode and dtype."""
+    top = sets[-1]
+    rows = []
+    with fastloss.threads(args.threads):
+        for workload in _bench.WORKLOADS:
+            if (families and workload.family not in families
+                    or workloads and workload.name not in workloads):
+                continue
+            n = min(size, workload.max_size)
+            for mode in MODES:
+                for dtype in DTYPES:
+                    times = measure(workload, mode, dtype, n, sets, args.rounds)
+                    rows.append({"family": workload.family, "workload": workload.name,
+                                 "mode": mode, "dtype": dtype, "n": n,
+                                 "classes": _bench.CLASSES, "seconds": times})
+                    ratios = "  ".join(f"{s} {times[s] / times[top]:.2f}" for s in sets)
+                    print(f"{workload.family:15s} {workload.name:30s} {mode:19s} {dtype:8s} "
+                          f"{times[top] * 1e6:9.1f} us  {ratios}", flush=True)
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=float, default=1e5)
@@ -69,24 +92,15 @@ def main(argv=None):
         sys.exit(f"only one kernel set runs here ({sets}): nothing to compare")
     families = {f for f in args.family.split(",") if f}
     workloads = {w for w in args.workload.split(",") if w}
-    _bench.CLASSES = args.classes
-    size = int(args.size)
+    unknown = workloads - {w.name for w in _bench.WORKLOADS}
+    if unknown:
+        sys.exit(f"no such workload: {', '.join(sorted(unknown))}")
     top = sets[-1]
-    rows = []
-    with fastloss.threads(args.threads):
-        for workload in _bench.WORKLOADS:
-            if (families and workload.family not in families
-                    or workloads and workload.name not in workloads):
-                continue
-            n = min(size, workload.max_size)
-            for mode in MODES:
-                for dtype in DTYPES:
-                    times = measure(workload, mode, dtype, n, sets, args.rounds)
-                    rows.append({"family": workload.family, "workload": workload.name,
-                                 "mode": mode, "dtype": dtype, "n": n, "seconds": times})
-                    ratios = "  ".join(f"{s} {times[s] / times[top]:.2f}" for s in sets)
-                    print(f"{workload.family:15s} {workload.name:30s} {mode:19s} {dtype:8s} "
-                          f"{times[top] * 1e6:9.1f} us  {ratios}", flush=True)
+    classes, _bench.CLASSES = _bench.CLASSES, args.classes
+    try:
+        rows = compare(families, workloads, int(args.size), sets, args)
+    finally:
+        _bench.CLASSES = classes
     print(f"\ngeometric mean of time / {top} time, per family:")
     by_family = defaultdict(lambda: defaultdict(list))
     for row in rows:

@@ -210,7 +210,7 @@ def _signed_pair(n, dtype, rng):
 #: only, so that the suite runs in minutes.
 ASV_RATIO_SLOW_GRADIENT_MAX = 10**5
 
-CLASSES = 100  # classes of the multi-class workloads: n elements are n // 100 rows
+CLASSES = 100  # classes of the multi-class workloads: n elements are n // CLASSES rows
 #: The multi-class references' logit gradients go through the (rows, C, C) softmax
 #: Jacobian: O(n C) memory, so they are run up to 10^6 elements only, and they take
 #: seconds per call there.

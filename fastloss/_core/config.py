@@ -132,7 +132,7 @@ def config() -> dict[str, Any]:
                                if (kernel_set := _dispatch.family_set(family))
                                != _dispatch.KERNEL_SET},
         "family_vector_bits": {family: _dispatch.load(family).VECTOR_BITS
-                               for family in _dispatch.FAMILIES},
+                               for family in (*_dispatch.FAMILIES, *_dispatch.PARTS)},
         "openmp": bool(spec),
         "openmp_spec": spec or None,
         "openmp_runtime": openmp_runtime(),
@@ -159,8 +159,8 @@ def show_config() -> None:
           + (f" ({others}; faster in a measurement)" if others else ""))
     widths = info["family_vector_bits"]
     usual = max(widths.values(), key=list(widths.values()).count)
-    narrower = ", ".join(f"{family} {bits}" for family, bits in widths.items() if bits != usual)
-    print(f"vector bits: {usual}" + (f" ({narrower})" if narrower else ""))
+    others = ", ".join(f"{family} {bits}" for family, bits in widths.items() if bits != usual)
+    print(f"vector bits: {usual}" + (f" ({others})" if others else ""))
     print(f"openmp: {openmp}")
     print(f"threads: {info['threads']} (cpus: {info['cpus']}, "
           f"cgroup quota: {info['cpu_quota'] or 'none'})")

@@ -32,14 +32,14 @@ _multiclass = _dispatch.load("multiclass")
 _multiclass_short_rows = _dispatch.load("multiclass/short-rows")
 _binary = _dispatch.load("binary")
 
-#: The row kernels whose rows of at most SHORT_ROW_CLASSES classes run the
+#: The multi-class row kernels whose rows of at most SHORT_ROW_CLASSES classes run the
 #: "multiclass/short-rows" handle (the kernel set fastloss._kernels.dispatch.PREFERRED
-#: gives it): the softmax rows from logits and cosine similarity, whose short loops
-#: over a row ran slower with 512-bit vectors.
+#: gives it; so do their small calls, at most ROW_BLOCK elements): the softmax rows
+#: from logits and cosine similarity, whose short loops over a row ran slower with
+#: 512-bit vectors.
 SHORT_ROW_KERNELS = ("ce_logits", "kl_logits", "focal_logits", "poly_logits", "gce_logits",
                      "cosine_similarity")
 SHORT_ROW_CLASSES = 256
-_SHORT_ROW_IDS = frozenset(_multiclass.LOSS_IDS[name] for name in SHORT_ROW_KERNELS)
 _INT64 = np.dtype(np.int64)
 
 
@@ -109,10 +109,13 @@ class RowwiseLoss(OnePassLoss[ValueT]):
     def __init__(self, *, reduction: Reduction = "mean") -> None:
         super().__init__(reduction=reduction)
         self._kernel_calls = {}
+        self._short_row_kernel = {}  # sparse? -> whether its kernel is in SHORT_ROW_KERNELS
         for kind in self._targets:
             name, *params = self._kernel_spec(kind == "sparse")
             params = tuple(float(v) for v in params) + (0.0,) * (2 - len(params))
             self._kernel_calls[kind == "sparse"] = (self._kernels.LOSS_IDS[name], *params)
+            self._short_row_kernel[kind == "sparse"] = (
+                self._kernels is _multiclass and name in SHORT_ROW_KERNELS)
         if self._small_calls_apply():
             check = (self._small_target_check
                      if type(self)._check_target_rows is not RowwiseLoss._check_target_rows
@@ -122,7 +125,11 @@ class RowwiseLoss(OnePassLoss[ValueT]):
             spec = (None if dense is None or check is None else (*dense, check, width),
                     None if sparse is None else (*sparse, self._kernels.TARGETS_LABELS, width))
             if spec != (None, None):
-                self._small_call = self._kernels.call_small
+                # small calls (at most ROW_BLOCK elements) of short-row kernels run
+                # their part's set too
+                kernels = (_multiclass_short_rows if all(self._short_row_kernel.values())
+                           else self._kernels)
+                self._small_call = kernels.call_small
                 self._small_spec = spec
 
     def _small_calls_apply(self):
@@ -190,8 +197,7 @@ class RowwiseLoss(OnePassLoss[ValueT]):
         )
         loss_id, a, b = self._kernel_calls[sparse]
         kernels = self._kernels
-        if (n_classes <= SHORT_ROW_CLASSES and loss_id in _SHORT_ROW_IDS
-                and kernels is _multiclass):
+        if self._short_row_kernel[sparse] and n_classes <= SHORT_ROW_CLASSES:
             kernels = _multiclass_short_rows
         ignore = self._ignore_index
         in_range_ignore = float(ignore) if ignore is not None and 0 <= ignore < n_classes else -1.0

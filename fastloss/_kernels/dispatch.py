@@ -58,14 +58,14 @@ FORCED = bool(os.environ.get("FASTLOSS_DISPATCH", "").strip())
 PARTS = ("multiclass/short-rows",)
 
 #: Parts that run a less capable set than the one chosen, because they ran faster
-#: there on such a CPU (benchmarks/kernel_sets.py --classes C, one thread, 10^5
-#: elements, on a 2-core Intel Xeon with AVX-512; the two sets give the same bits, both
-#: with FMA): on x86-64-v4, the softmax rows from logits and cosine similarity took
-#: 0.64-1.00x their v4 time in x86-64-v3 at 10 classes, 0.79-0.96x at 100 and
-#: 0.88-1.04x at 256 (the short loops of the 512-bit code), and 0.95-1.08x at 1000.
-#: (The ranking and embedding families, once here, now build their v4 modules with
-#: 256-bit vectors, fastloss/_kernels/meson.build: their x86-64-v3 time is 0.97-1.10x
-#: of that v4 time.) Not applied when FASTLOSS_DISPATCH forces a set.
+#: there on such a CPU (benchmarks/kernel_sets.py, one thread, 10^5 elements, on a
+#: 2-core Intel Xeon with AVX-512; the two sets give the same bits, both with FMA): on
+#: x86-64-v4, the softmax rows from logits took 0.65-0.93x their v4 time in x86-64-v3
+#: at 10 classes (--classes 10), 0.78-0.94x at 100 and 0.88-1.04x at 256 (the short
+#: loops of the 512-bit code), and 0.91-1.07x at 1000; cosine similarity over rows of
+#: 128 took 0.76-0.86x. The ranking and embedding families build their v4 modules with
+#: 256-bit vectors instead (fastloss/_kernels/meson.build). Not applied when
+#: FASTLOSS_DISPATCH forces a set.
 PREFERRED = {"x86-64-v4": {"multiclass/short-rows": "x86-64-v3"}}
 
 
