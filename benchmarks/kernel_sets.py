@@ -54,12 +54,12 @@ def measure(workload, mode, dtype, size, sets, rounds, target=0.01):
     return {s: statistics.median(v) for s, v in samples.items()}
 
 
-def compare(families, workloads, size, sets, args):
+def compare(families, workloads, size, sets, rounds, threads):
     """Time each selected workload in every set; print and return one row per workload,
     mode and dtype."""
     top = sets[-1]
     rows = []
-    with fastloss.threads(args.threads):
+    with fastloss.threads(threads):
         for workload in _bench.WORKLOADS:
             if (families and workload.family not in families
                     or workloads and workload.name not in workloads):
@@ -67,7 +67,7 @@ def compare(families, workloads, size, sets, args):
             n = min(size, workload.max_size)
             for mode in MODES:
                 for dtype in DTYPES:
-                    times = measure(workload, mode, dtype, n, sets, args.rounds)
+                    times = measure(workload, mode, dtype, n, sets, rounds)
                     rows.append({"family": workload.family, "workload": workload.name,
                                  "mode": mode, "dtype": dtype, "n": n,
                                  "classes": _bench.CLASSES, "seconds": times})
@@ -98,7 +98,7 @@ def main(argv=None):
     top = sets[-1]
     classes, _bench.CLASSES = _bench.CLASSES, args.classes
     try:
-        rows = compare(families, workloads, int(args.size), sets, args)
+        rows = compare(families, workloads, int(args.size), sets, args.rounds, args.threads)
     finally:
         _bench.CLASSES = classes
     print(f"\ngeometric mean of time / {top} time, per family:")

@@ -503,8 +503,7 @@ FL_INLINE double NAME(const T *x, Py_ssize_t n, T m, T *terms, Py_ssize_t *n_max
     const Py_ssize_t block = 256 / sizeof(T);                                         \
     Py_ssize_t i = 0, k, count = 0;                                                   \
     for (; i + block <= n; i += block) {                                              \
-        for (int line = 0; line < 256; line += 64)                                    \
-            FL_PREFETCH_READ((const char *)(x + i) + line);                           \
+        fl_prefetch_ahead(x + i, 256);                                                \
         for (k = i; k < i + block; k++)                                               \
             terms[k] = x[k] == m ? (T)0 : EXP(x[k] - m);                              \
     }                                                                                 \
