@@ -136,20 +136,34 @@ FL_INLINE float fl_expf(float x)
     return x > 89.0f ? INFINITY : y;
 }
 
-/* e^x for x <= 0 or NaN: a softmax term e^(z - max). fl_exp without the select for
-   overflow, which cannot happen there: the same bits, and a shorter loop
+/* y * 2^k for k <= 0, as (y * 2^(k + 64)) * 2^-64: the first product is exact (2^(k + 64)
+   is normal down to k = -1086, below the smallest k reached), the second rounds once,
+   so the bits are fl__scale's with fewer integer operations. t - 961 = k + 64 + 1023. */
+FL_INLINE double fl__scale_nonpos(double y, uint64_t t)
+{
+    return (y * fl__double((t - 961) << 52)) * 0x1p-64;
+}
+
+FL_INLINE float fl__scale_nonposf(float y, uint32_t t)
+{
+    return (y * fl__float((t - 65) << 23)) * 0x1p-64f;  /* t - 65 = k + 64 + 127 */
+}
+
+/* e^x for x <= 0 or NaN: a softmax term e^(z - max), the e^-|x| of the logistic
+   functions. fl_exp without the select for overflow, which cannot happen there, and
+   with the shorter scaling by 2^k: the same bits, and a shorter loop
    (benchmarks/vmath_speed.py: exp_nonpos against exp). */
 FL_INLINE double fl_exp_nonpos(double x)
 {
     fl__reduced a = fl__reduce(x);
-    double y = fl__scale(1.0 + a.q, a.t);
+    double y = fl__scale_nonpos(1.0 + a.q, a.t);
     return x < -746.0 ? 0.0 : y;
 }
 
 FL_INLINE float fl_exp_nonposf(float x)
 {
     fl__reducedf a = fl__reducef(x);
-    float y = fl__scalef(1.0f + a.q, a.t);
+    float y = fl__scale_nonposf(1.0f + a.q, a.t);
     return x < -104.0f ? 0.0f : y;
 }
 
@@ -314,36 +328,36 @@ FL_INLINE float fl_log1pf(float x)
    terms are >= 0), the same form as scikit-learn's and PyTorch's softplus. */
 FL_INLINE double fl_log1pexp(double x)
 {
-    return (x > 0.0 ? x : 0.0) + fl_log1p_unit(fl_exp(-fabs(x)));
+    return (x > 0.0 ? x : 0.0) + fl_log1p_unit(fl_exp_nonpos(-fabs(x)));
 }
 
 FL_INLINE float fl_log1pexpf(float x)
 {
-    return (x > 0.0f ? x : 0.0f) + fl_log1p_unitf(fl_expf(-fabsf(x)));
+    return (x > 0.0f ? x : 0.0f) + fl_log1p_unitf(fl_exp_nonposf(-fabsf(x)));
 }
 
 /* log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|). */
 FL_INLINE double fl_log_sigmoid(double x)
 {
-    return (x < 0.0 ? x : 0.0) - fl_log1p_unit(fl_exp(-fabs(x)));
+    return (x < 0.0 ? x : 0.0) - fl_log1p_unit(fl_exp_nonpos(-fabs(x)));
 }
 
 FL_INLINE float fl_log_sigmoidf(float x)
 {
-    return (x < 0.0f ? x : 0.0f) - fl_log1p_unitf(fl_expf(-fabsf(x)));
+    return (x < 0.0f ? x : 0.0f) - fl_log1p_unitf(fl_exp_nonposf(-fabsf(x)));
 }
 
 /* 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below: e = e^-|x| never overflows,
    and tiny results keep their relative accuracy. */
 FL_INLINE double fl_sigmoid(double x)
 {
-    double e = fl_exp(-fabs(x));
+    double e = fl_exp_nonpos(-fabs(x));
     return (x >= 0.0 ? 1.0 : e) / (1.0 + e);
 }
 
 FL_INLINE float fl_sigmoidf(float x)
 {
-    float e = fl_expf(-fabsf(x));
+    float e = fl_exp_nonposf(-fabsf(x));
     return (x >= 0.0f ? 1.0f : e) / (1.0f + e);
 }
 
@@ -385,7 +399,7 @@ FL_INLINE double fl_log_cosh(double x)
     p = FL_FMA(p, z, -0.08333333333333269);
     p = FL_FMA(p, z, 0.5);
     double small = ax * (ax * p);
-    double large = (ax - FL_LN2_HI) + (fl_log1p_unit(fl_exp(-2.0 * ax)) - FL_LN2_LO);
+    double large = (ax - FL_LN2_HI) + (fl_log1p_unit(fl_exp_nonpos(-2.0 * ax)) - FL_LN2_LO);
     return ax < 0.75 ? small : large;
 }
 
@@ -401,7 +415,7 @@ FL_INLINE float fl_log_coshf(float x)
     p = FL_FMAF(p, z, -0.0833333135f);
     p = FL_FMAF(p, z, 0.5f);
     float small = ax * (ax * p);
-    float large = (ax - FL_LN2_HIF) + (fl_log1p_unitf(fl_expf(-2.0f * ax)) - FL_LN2_LOF);
+    float large = (ax - FL_LN2_HIF) + (fl_log1p_unitf(fl_exp_nonposf(-2.0f * ax)) - FL_LN2_LOF);
     return ax < 0.75f ? small : large;
 }
 
