@@ -448,6 +448,28 @@ def test_sparse_ce_long_rows_special_values():
     np.testing.assert_allclose(grad[4, 2049:], 1.0 / (n_classes - 2048), rtol=1e-14)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_ce_streamed_gradient_has_the_bits_of_cached_one(dtype):
+    """A gradient of at least 32 MiB is written with non-temporal stores; rows of an
+    odd class count start off the 64-byte boundaries, so each row also takes the
+    ordinary stores before its first boundary. The bits equal those of calls small
+    enough for ordinary stores, row by row; the value is unchanged."""
+    n_classes = 8193
+    n_rows = (32 << 20) // (n_classes * np.dtype(dtype).itemsize) + 3
+    gen = rng(44)
+    z = (gen.normal(size=(n_rows, n_classes)) * 4.0).astype(dtype)
+    y = gen.integers(0, n_classes, n_rows)
+    sw = gen.random(n_rows)
+    ce = fl.SparseCategoricalCrossEntropy(from_logits=True, reduction="sum")
+    value, grad = ce.value_and_gradient(y, z, sample_weight=sw)
+    assert grad.nbytes >= 32 << 20
+    for start in range(0, n_rows, 128):
+        rows = slice(start, start + 128)
+        _, want = ce.value_and_gradient(y[rows], z[rows], sample_weight=sw[rows])
+        np.testing.assert_array_equal(grad[rows], want)
+    assert value == ce(y, z, sample_weight=sw)
+
+
 def test_torch_class_weights_and_label_smoothing():
     """torch.nn.functional.cross_entropy(z, y, weight=w, label_smoothing=ls) written out
     (aten/src/ATen/native/LossNLL.cpp, cross_entropy_loss_label_smoothing)."""

@@ -15,6 +15,7 @@ ctypedef struct KernelArgs:
     const double* extra     # per-column extra data (class or label weights), or NULL
     unsigned char* target_bad  # per block: 1 when a target failed the fused check, or NULL
     int mode                # the kernel mode, for block functions that read it at run time
+    bint stream_out         # large derivatives: non-temporal stores where a kernel can
 
 # A block function handles items [start, stop) and returns their weighted loss sum,
 # accumulated in double in a fixed order.
