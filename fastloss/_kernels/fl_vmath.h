@@ -492,11 +492,14 @@ FL_INLINE double fl_sum_expf(const float *x, Py_ssize_t n, float shift)
    x[i] == m added to *n_max: e^ in the row's precision, each term kept in terms[i]
    (0 at the maxima), then summed in double in eight partial sums, element i into
    partial sum i % 8 (the tail into the first), combined ((0 + 1) + (2 + 3)) +
-   ((4 + 5) + (6 + 7)). Three loops (terms, count, sum) ran faster than one on every
-   kernel set: a loop that takes e^ in float and adds in double vectorizes at the width
-   of a double vector. The terms loop, compute-bound, prefetches the row FL_PREFETCH
-   bytes ahead, 256 bytes at a time, so that the next chunk of a long row is read
-   while this one is computed (prefetching past the end of an array never faults). */
+   ((4 + 5) + (6 + 7)). Two loops (the terms with the count of maxima, then the sum)
+   ran faster than one on every kernel set: a loop that takes e^ in float and adds in
+   double vectorizes at the width of a double vector. Counting in the terms loop
+   instead of a third loop took 0.91-0.98x the time of sparse cross-entropy's value
+   (rows of 3000 and 32000 classes, both dtypes). The terms loop, compute-bound,
+   prefetches the row FL_PREFETCH bytes ahead, 256 bytes at a time, so that the next
+   chunk of a long row is read while this one is computed (prefetching past the end
+   of an array never faults). */
 #define FL_PREFETCH 8192
 #if defined(__GNUC__)
 #define FL_PREFETCH_READ(p) __builtin_prefetch((const void *)((uintptr_t)(p) + FL_PREFETCH), 0, 3)
@@ -518,12 +521,15 @@ FL_INLINE double NAME(const T *x, Py_ssize_t n, T m, T *terms, Py_ssize_t *n_max
     Py_ssize_t i = 0, k, count = 0;                                                   \
     for (; i + block <= n; i += block) {                                              \
         fl_prefetch_ahead(x + i, 256);                                                \
-        for (k = i; k < i + block; k++)                                               \
+        for (k = i; k < i + block; k++) {                                             \
             terms[k] = x[k] == m ? (T)0 : EXP(x[k] - m);                              \
+            count += x[k] == m;                                                       \
+        }                                                                             \
     }                                                                                 \
-    for (k = i; k < n; k++)                                                           \
+    for (k = i; k < n; k++) {                                                         \
         terms[k] = x[k] == m ? (T)0 : EXP(x[k] - m);                                  \
-    for (k = 0; k < n; k++) count += x[k] == m;                                       \
+        count += x[k] == m;                                                           \
+    }                                                                                 \
     *n_max += count;                                                                  \
     return SUM(terms, n);                                                             \
 }
