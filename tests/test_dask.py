@@ -247,6 +247,31 @@ def test_lazy_and_numpy_inputs(client):
     assert grad.chunks == ((300, 300, 300, 100),)
 
 
+def test_chunk_tasks_wait_only_for_their_chunks():
+    """A "mean" gradient over a known number of elements gets its scale as a number, and
+    a value's reduction ends in one task that takes every chunk's sums: each dependency
+    more is a round trip to the scheduler."""
+    y, p = (da.from_array(np.linspace(0, 1, 20_000), chunks=8192) for _ in range(2))
+    inputs = {key for a in (y, p) for key in a.__dask_keys__()}
+
+    def tasks(lazy):
+        graph = dict(lazy.__dask_graph__())
+        return {key: set(dask.core.get_dependencies(graph, key)) for key in graph
+                if key not in inputs}
+
+    def named(found, prefix):
+        return {key: deps for key, deps in found.items()
+                if (key if isinstance(key, str) else key[0]).startswith(prefix)}
+
+    kernels = named(tasks(fld.gradient(fl.MeanSquaredError(), y, p)), "_kernel_task")
+    assert len(kernels) == 3 and all(deps <= inputs for deps in kernels.values())
+    found = tasks(fld.value(fl.MeanSquaredError(), y, p))
+    kernels = named(found, "_kernel_task")
+    assert len(kernels) == 3 and all(deps <= inputs for deps in kernels.values())
+    after = [deps for deps in found.values() if deps & set(kernels)]
+    assert after == [set(kernels)]
+
+
 def test_zarr_arrays_on_disk(client, tmp_path):
     """Zarr arrays read by the workers chunk by chunk (the graph holds paths, not
     data), zarr chunks not on the 4096-element blocks: the in-memory bits."""
