@@ -7,6 +7,10 @@ import mpmath
 import numpy as np
 from registry import RTOL, defaults, family
 
+#: The reason of a skip for want of a CPU feature (a kernel set this CPU cannot run):
+#: FASTLOSS_NO_SKIP fails a run on every other skip (tests/conftest.py).
+CPU_SKIP = "this CPU cannot run it: "
+
 REDUCTIONS = ("mean", "sum", "none")
 DTYPES = (np.float32, np.float64)
 #: Every regression entry of the registry of a (y_true, y_pred) loss, with non-default

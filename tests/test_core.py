@@ -11,7 +11,7 @@ import sys
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from helpers import REDUCTIONS, REGRESSION_CASES, case_params
+from helpers import CPU_SKIP, REDUCTIONS, REGRESSION_CASES, case_params
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -258,14 +258,15 @@ print(json.dumps(out))
 
 
 @pytest.mark.one_kernel_set
-@pytest.mark.parametrize("forced", ["", "x86-64-v4", "baseline"])
+@pytest.mark.parametrize("forced", ["", "most capable", "baseline"])
 def test_families_run_their_preferred_kernel_set_unless_one_is_forced(forced):
     """In a fresh process (the tests themselves run inside dispatch.use): the
     dispatcher's choice binds the families and parts of PREFERRED to the set measured
-    faster, FASTLOSS_DISPATCH binds every family to the set it names, config() names
-    the families and parts that differ, and dispatch.use restores the choice."""
-    if forced and forced not in _dispatch.available():
-        pytest.skip(f"this CPU does not run {forced}")
+    faster, FASTLOSS_DISPATCH binds every family to the set it names (here none, the
+    most capable set this CPU runs, or the baseline), config() names the families and
+    parts that differ, and dispatch.use restores the choice."""
+    if forced == "most capable":
+        forced = _dispatch.available()[-1]
     done = _probe(forced, _FAMILY_SETS)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
@@ -348,7 +349,7 @@ def test_the_short_row_part_gives_the_bits_of_the_family(dtype):
     pairs = [(top, parts["multiclass/short-rows"]) for top, parts in _dispatch.PREFERRED.items()
              if top in _dispatch.available() and "multiclass/short-rows" in parts]
     if not pairs:
-        pytest.skip("no kernel set here sends short rows to another set")
+        pytest.skip(CPU_SKIP + "no kernel set it runs sends short rows to another set")
     for top, other in pairs:
         for n_classes in (3, 10, 100, _rowwise.SHORT_ROW_CLASSES):
             n_rows = _rowwise._multiclass.ROW_BLOCK // n_classes + 3  # past the small path
