@@ -180,7 +180,7 @@ def _reduce(dask, n_blocks, trees, then=None, args=()):
     each root being the halving's root over one (node_tasks, key) of `trees`: the tasks'
     nodes (their `key` entry when key is not None), merged in a tree of tasks up to
     _FAN_IN parts. The roots and `then` are one task: each task more on the way to the
-    result is one more round trip to the scheduler (about 7 ms on a 2-core machine)."""
+    result is one more round trip to the scheduler (several ms: docs/dask.rst)."""
     merge = dask.delayed(_merge_nodes, pure=True)
     tops = []
     for node_tasks, key in trees:
@@ -371,9 +371,9 @@ class _Split:
 
     def divisor(self):
         """"mean"'s divisor, the in-memory weight total, with the in-memory errors when
-        computed: the number of items where weight_counted() and there are some, else
-        a delayed float (a pass over the weights, or over the targets where class
-        weights or ignored labels define it)."""
+        computed: the number of items where weight_counted() and there are some (over
+        none, a delayed check that raises), else a delayed float (a pass over the
+        weights, or over the targets where class weights or ignored labels define it)."""
         if self.weight_counted():
             if self.items > 0:
                 return self.items

@@ -5,7 +5,6 @@ import importlib.machinery
 import os
 
 import pytest
-from helpers import CPU_SKIP
 from hypothesis import HealthCheck, settings
 
 try:
@@ -31,6 +30,8 @@ if not all(_is_extension(m) for m in _compiled):
         "fastloss was imported from the bare source tree, not from a build: "
         + ", ".join(f"{m.__name__} -> {getattr(m, '__file__', None)}" for m in _compiled)
     )
+
+from helpers import CPU_SKIP  # noqa: E402  (it imports fastloss: after the checks above)
 
 settings.register_profile(
     "fastloss",
@@ -80,7 +81,8 @@ def pytest_sessionfinish(session, exitstatus):
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter is not None else []
-    for_the_cpu = [r for r in skipped if CPU_SKIP in str(getattr(r, "longrepr", ""))]
+    for_the_cpu = [r for r in skipped if isinstance(r.longrepr, tuple)
+                   and r.longrepr[2].startswith("Skipped: " + CPU_SKIP)]
     for report in for_the_cpu:
         reporter.write_line(f"skipped for this CPU: {report.nodeid}")
     skipped = [r for r in skipped if r not in for_the_cpu]

@@ -121,9 +121,10 @@ def test_empty_inputs(client):
         for reduction in ("sum", "none"):
             loss = fl.MeanSquaredError(reduction=reduction)
             check_all_methods(loss, z, z, None, 1, 1, 1)
-        lazy = fld.value(fl.MeanSquaredError(), da.zeros(shape, chunks=1), da.zeros(shape))
-        with pytest.raises(ValueError, match="undefined over no elements"):
-            lazy.compute()
+        y, p = da.zeros(shape, chunks=1), da.zeros(shape)
+        for method in (fld.value, fld.gradient, fld.value_and_gradient, fld.gradient_hessian):
+            with pytest.raises(ValueError, match="undefined over no elements"):
+                computed(method(fl.MeanSquaredError(), y, p))
 
 
 @pytest.mark.parametrize("chunks", CHUNKINGS, ids=str)
@@ -228,9 +229,10 @@ def test_errors(client):
         fld.value(fl.MeanSquaredError(), unknown, unknown)
     # Errors of the in-memory call surface when computed: "mean" over zero weights,
     # labels out of range.
-    zero = fld.value(fl.MeanSquaredError(), x, x, sample_weight=da.zeros(10, chunks=5))
-    with pytest.raises(ValueError, match="undefined over sample weights summing to 0"):
-        zero.compute()
+    for method in (fld.value, fld.gradient, fld.value_and_gradient, fld.gradient_hessian):
+        zero = method(fl.MeanSquaredError(), x, x, sample_weight=da.zeros(10, chunks=5))
+        with pytest.raises(ValueError, match="undefined over sample weights summing to 0"):
+            computed(zero)
     bad = fld.value(fl.SparseCategoricalCrossEntropy(), da.full(10, 3, chunks=5), x)
     with pytest.raises(ValueError, match="y_true"):
         bad.compute()

@@ -77,7 +77,7 @@ FL_INLINE double fl__scale(double y, uint64_t t)
 }
 
 /* e^x - 1 = 2^k (q + (1 - 2^-k)) (fdlibm s_expm1.c): q + (1 - 2^-k), to be scaled by
-   2^k. 1 - 2^-k is exact for k <= 53; beyond, its rounding adds at most half an ulp. */
+   2^k. 1 - 2^-k is exact for |k| <= 53; beyond, its rounding adds at most half an ulp. */
 FL_INLINE double fl__expm1_unscaled(fl__reduced a)
 {
     double tk = fl__double((3071 - a.t) << 52);  /* 2^-k */
@@ -389,7 +389,7 @@ FL_INLINE float fl_tanhf(float x)
 {
     float ax = fabsf(x);
     fl__reducedf a = fl__reducef(-2.0f * ax);
-    float t = fl__scale_nonposf(fl__expm1_unscaledf(a), a.t);
+    float t = fl__scale_nonposf(fl__expm1_unscaledf(a), a.t);  /* k <= 0 */
     return copysignf(ax > 40.0f ? 1.0f : -t / (2.0f + t), x);
 }
 
