@@ -194,6 +194,7 @@ def _reduce(dask, n_blocks, trees, then=None, args=()):
 
 
 def _finish(n_blocks, tops, then, args):
+    """The last task of _reduce: the roots of `tops` ((key, parts) each), then `then`."""
     roots = [_root(n_blocks, key, *parts) for key, parts in tops]
     return roots[0] if then is None else then(*roots, *args)
 

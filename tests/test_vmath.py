@@ -208,6 +208,26 @@ def test_exp_nonpos_has_the_bits_of_exp():
             np.testing.assert_array_equal(vm.vmath("exp_nonpos", x), vm.vmath("exp", x))
 
 
+def test_tanh_has_the_bits_of_its_expm1_formula():
+    """tanh scales e^-2|x| - 1 as exp_nonpos scales (k <= 0), not as expm1 does: the
+    same bits as copysign(-t / (2 + t), x), t = expm1(-2|x|), 1 beyond |x| = 40, for
+    float32 inputs 97 bit patterns apart over every float (and +-0, +-inf, NaN), float64
+    ones spread over [-60, 60] and tiny ones."""
+    patterns = np.arange(0, 0x100000000, 97, dtype=np.uint64).astype(np.uint32)
+    specials = [-0.0, 0.0, -INF, INF, NAN]
+    x32 = np.concatenate([patterns.view(np.float32), np.array(specials, dtype=np.float32)])
+    rng = np.random.default_rng(8)
+    x64 = np.concatenate([rng.uniform(-60, 60, 2 * 10**6),
+                          rng.choice([-1, 1], 10**6) * np.exp2(rng.uniform(-1074, 6, 10**6)),
+                          specials])
+    for x in (x32, x64):
+        with np.errstate(all="ignore"):
+            ax = np.abs(x)
+            t = vm.vmath("expm1", -2 * ax)
+            want = np.copysign(np.where(ax > 40, x.dtype.type(1), -t / (2 + t)), x)
+            np.testing.assert_array_equal(vm.vmath("tanh", x), want)
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
 @pytest.mark.parametrize("name", ["expm1", "log1p", "tanh"])
 def test_odd_functions_keep_the_sign_of_zero(name, dtype):
