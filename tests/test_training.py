@@ -558,6 +558,103 @@ def test_fit_callbacks_and_metrics_names():
     assert history.metrics["mine"] == [1.0] * 3
 
 
+class ForwardOnly:
+    """A model of params, forward and backward alone (no predict)."""
+
+    def __init__(self):
+        self.inner = T.Linear(2)
+        self.params = self.inner.params
+
+    def forward(self, X):
+        return self.inner.forward(X)
+
+    def backward(self, g):
+        return self.inner.backward(g)
+
+
+def test_fit_scores_a_model_without_predict():
+    r = rng(15)
+    X, y = r.normal(size=(40, 2)), r.integers(0, 2, 40)
+    model = ForwardOnly()
+    history = T.fit(model, fl.BinaryCrossEntropy(from_logits=True), X, y, epochs=2,
+                    validation_data=(X, y), metrics=["accuracy"])
+    assert len(history.val_loss) == 2 and len(history.metrics["accuracy"]) == 2
+    expected = np.mean((model.inner.predict(X) > 0) == y)
+    assert history.metrics["accuracy"][-1] == pytest.approx(expected)
+
+
+def test_fit_metrics_of_one_output_column_are_binary():
+    r = rng(16)
+    X = r.normal(size=(50, 3))
+    y = (r.random(50) < 0.3).astype(np.float64)[:, None]
+    model = T.Linear(3, n_outputs=1)
+    # lr 0: every logit stays 0, so every row is predicted negative
+    history = T.fit(model, fl.BinaryCrossEntropy(from_logits=True), X, y, epochs=1,
+                    optimizer=T.SGD(model.params, lr=0.0),
+                    metrics=["accuracy", "f1", "roc_auc"])
+    assert history.metrics["accuracy"] == [pytest.approx(1.0 - y.mean())]
+    assert history.metrics["f1"] == [0.0]
+    assert history.metrics["roc_auc"] == [0.5]
+
+
+def test_fit_skips_batches_without_weight():
+    X = np.array([[1.0], [2.0], [3.0], [4.0]])
+    y = np.array([5.0, -1.0, 2.0, 3.0])
+    w = np.array([0.0, 0.0, 1.0, 2.0])
+    model, alone = T.Linear(1), T.Linear(1)
+    alone.params[0][...] = model.params[0]
+    history = T.fit(model, fl.MeanSquaredError(), X, y, sample_weight=w, batch_size=2,
+                    shuffle=False, epochs=3, optimizer=T.SGD(model.params, lr=0.01))
+    T.fit(alone, fl.MeanSquaredError(), X[2:], y[2:], sample_weight=w[2:], batch_size=2,
+          epochs=3, optimizer=T.SGD(alone.params, lr=0.01))
+    for a, b in zip(model.params, alone.params, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert all(math.isfinite(v) for v in history.train_loss + history.grad_norm)
+    with pytest.raises(ValueError, match="positive sum"):
+        T.fit(model, fl.MeanSquaredError(), X, y, sample_weight=np.zeros(4))
+
+
+def test_fit_best_epoch_follows_the_monitors_direction():
+    r = rng(17)
+    X, y = r.normal(size=(80, 2)), r.integers(0, 2, 80)
+    for scheduler in (None, "plateau"):
+        model = T.Linear(2)
+        optimizer = T.SGD(model.params, lr=0.05)
+        plateau = (T.ReduceLROnPlateau(optimizer, mode="max") if scheduler else None)
+        history = T.fit(model, fl.BinaryCrossEntropy(from_logits=True), X, y, epochs=6,
+                        optimizer=optimizer, scheduler=plateau, metrics=["accuracy"],
+                        monitor="accuracy")
+        accuracy = history.metrics["accuracy"]
+        assert accuracy[history.best_epoch] == max(accuracy)
+    history = T.fit(T.Linear(2), fl.BinaryCrossEntropy(from_logits=True), X, y, epochs=6,
+                    metrics=["mae"], monitor="mae")
+    assert history.metrics["mae"][history.best_epoch] == min(history.metrics["mae"])
+
+
+def test_global_norm_sums_in_float64():
+    tenths = np.full(10**6, 0.1, dtype=np.float32)
+    assert T.global_norm([tenths]) == pytest.approx(
+        math.sqrt(np.sum(tenths.astype(np.float64) ** 2)), rel=1e-12)
+    huge = np.array([1e20, 1e20], dtype=np.float32)
+    assert T.global_norm([huge]) == pytest.approx(math.sqrt(2) * 1e20, rel=1e-6)
+    clipped, norm = T.clip_by_global_norm([huge], 1.0)
+    np.testing.assert_allclose(clipped[0], [math.sqrt(0.5)] * 2, rtol=1e-6)
+    assert clipped[0].dtype == np.float32
+    for bad in (np.array([1 + 2j]), np.array(["a"])):
+        with pytest.raises(TypeError, match="real numbers"):
+            T.global_norm([bad])
+
+
+def test_monitors_take_zero_dimensional_arrays():
+    stopper = T.EarlyStopping(patience=1)
+    assert stopper.step(np.array(1.0)) is False
+    plateau = T.ReduceLROnPlateau(T.SGD([np.zeros(1)], lr=1.0), patience=0)
+    plateau.step(np.float32(2.0))
+    assert plateau.step(np.array(3.0)) is True
+    with pytest.raises(TypeError, match="monitored value"):
+        stopper.step(np.array([1.0]))
+
+
 def test_fit_errors():
     X, y = np.zeros((10, 2)), np.zeros(10)
     model = T.Linear(2)
@@ -621,6 +718,8 @@ def test_plot_history_writes_a_png_of_the_expected_size(tmp_path):
     other.lr += [0.1] * 3
     other.diverged_epoch = 2
     path = T.plot_history({"a": history, "b": other}, tmp_path / "two.png")
+    assert png_size(path) == (1000, 360)
+    path = T.plot_history({"empty": T.History(), "b": other}, tmp_path / "first.png")
     assert png_size(path) == (1000, 360)
     with pytest.raises(ValueError, match="empty"):
         T.plot_history(T.History(), tmp_path / "x.png")

@@ -12,7 +12,7 @@ import numpy as np
 
 from fastloss import metrics as _metrics
 from fastloss.training.callbacks import EarlyStopping, History
-from fastloss.training.optimizers import Adam, Optimizer, _number
+from fastloss.training.optimizers import Adam, Optimizer, _number, sum_of_squares
 from fastloss.training.schedules import ReduceLROnPlateau
 
 __all__ = ["fit", "GradientWarning", "VANISHING_RATIO", "EXPLODING_RATIO", "METRICS"]
@@ -42,6 +42,11 @@ ADVICE = {
         "for relu (init='he'), fewer layers, or an adaptive optimizer (Adam, RMSprop) "
         "that rescales small gradients."),
 }
+
+
+def _one_column(a: np.ndarray) -> np.ndarray:
+    """An (n, 1) array as (n,): one output column is one binary score, not one class."""
+    return a[:, 0] if a.ndim == 2 and a.shape[1] == 1 else a
 
 
 def _output_labels(output: np.ndarray, loss: Any) -> np.ndarray:
@@ -93,7 +98,8 @@ def _metric_functions(metrics: Any) -> dict[str, Callable[..., float]]:
             if metric not in METRICS:
                 raise ValueError(f"unknown metric {metric!r}; named metrics are "
                                  f"{sorted(METRICS)} (or pass a callable)")
-            functions[name] = METRICS[metric]
+            functions[name] = (lambda f: lambda y, out, loss: f(
+                _one_column(np.asarray(y)), _one_column(np.asarray(out)), loss))(METRICS[metric])
         elif callable(metric):
             functions[name] = (lambda f: lambda y, out, loss: f(y, out))(metric)
         else:
@@ -232,6 +238,8 @@ def fit(model: Any, loss: Any, X: Any, y: Any, *, optimizer: Optimizer | None = 
     n = X.shape[0]
     y = _check_rows("y", y, n)
     weights = None if sample_weight is None else _check_rows("sample_weight", sample_weight, n)
+    if weights is not None and not np.sum(weights) > 0:
+        raise ValueError("sample_weight must have a positive sum")
     epochs = _positive_int("epochs", epochs)
     batch = n if batch_size is None else min(_positive_int("batch_size", batch_size), n)
     if optimizer is None:
@@ -283,6 +291,8 @@ def fit(model: Any, loss: Any, X: Any, y: Any, *, optimizer: Optimizer | None = 
     bar = _progress_bar(progress, epochs * n_batches, epochs)
     warned: set[str] = set()
     params = model.params
+    # a model of params, forward and backward alone is scored with forward
+    predict = getattr(model, "predict", model.forward)
 
     def diagnose_epoch(epoch: int, kind: str, detail: str) -> None:
         message = f"{kind} gradients at epoch {epoch}: {detail}. {ADVICE[kind]}"
@@ -297,7 +307,7 @@ def fit(model: Any, loss: Any, X: Any, y: Any, *, optimizer: Optimizer | None = 
                 optimizer.lr = scheduler(epoch)
             history.lr.append(optimizer.lr)
             order = rng.permutation(n) if shuffle else None
-            loss_total, weight_total, norm_total = 0.0, 0.0, 0.0
+            loss_total, weight_total, norm_total, steps = 0.0, 0.0, 0.0, 0
             layer_totals = np.zeros(len(layer_index))
             diverged = None
             for start in range(0, n, batch):
@@ -307,10 +317,12 @@ def fit(model: Any, loss: Any, X: Any, y: Any, *, optimizer: Optimizer | None = 
                     rows = order[start:start + batch]
                 xb, yb = X[rows], y[rows]
                 wb = None if weights is None else weights[rows]
+                if wb is not None and not np.sum(wb) > 0:
+                    continue  # no weight in this batch: no "mean" loss, nothing to learn
                 output = model.forward(xb)
                 value, grad_out = loss.value_and_gradient(yb, output, sample_weight=wb)
                 grads = model.backward(grad_out)
-                squares = [float(np.vdot(g, g)) for g in grads]
+                squares = [sum_of_squares(g) for g in grads]
                 norm = math.sqrt(sum(squares))
                 if not (math.isfinite(value) and math.isfinite(norm)):
                     diverged = (value, norm)
@@ -319,13 +331,14 @@ def fit(model: Any, loss: Any, X: Any, y: Any, *, optimizer: Optimizer | None = 
                 loss_total += value * size
                 weight_total += size
                 norm_total += norm
+                steps += 1
                 for j, indices in enumerate(layer_index):
                     layer_totals[j] += math.sqrt(sum(squares[i] for i in indices))
                 if clip_value is not None:
                     grads = [np.clip(g, -clip_value, clip_value) for g in grads]
                 if clip_norm is not None:
                     clipped_norm = norm if clip_value is None else math.sqrt(
-                        sum(float(np.vdot(g, g)) for g in grads))
+                        sum(sum_of_squares(g) for g in grads))
                     if clipped_norm > clip_norm:
                         scale = clip_norm / clipped_norm
                         grads = [g * np.asarray(scale, dtype=g.dtype) for g in grads]
@@ -342,7 +355,6 @@ def fit(model: Any, loss: Any, X: Any, y: Any, *, optimizer: Optimizer | None = 
                 history.grad_norm.append(float(diverged[1]))
                 history.layer_grad_norms.append([math.nan] * len(layer_index))
                 break
-            steps = -(-n // batch)
             history.train_loss.append(loss_total / weight_total if weight_total else math.nan)
             history.grad_norm.append(norm_total / steps)
             history.layer_grad_norms.append((layer_totals / steps).tolist())
@@ -350,12 +362,12 @@ def fit(model: Any, loss: Any, X: Any, y: Any, *, optimizer: Optimizer | None = 
                                     "grad_norm": history.grad_norm[-1]}
             if validation is not None:
                 X_val, y_val, w_val = validation
-                out_val = model.predict(X_val)
+                out_val = predict(X_val)
                 history.val_loss.append(float(loss(y_val, out_val, sample_weight=w_val)))
                 logs["val_loss"] = history.val_loss[-1]
             if metric_functions:
                 y_m, out_m = ((validation[1], out_val) if validation is not None
-                              else (y, model.predict(X)))
+                              else (y, predict(X)))
                 for name, function in metric_functions.items():
                     value = float(function(y_m, out_m, loss))
                     history.metrics.setdefault(name, []).append(value)
@@ -388,9 +400,22 @@ def fit(model: Any, loss: Any, X: Any, y: Any, *, optimizer: Optimizer | None = 
                   if monitor == "train_loss" else history.metrics[monitor])
         finite = [(v, i) for i, v in enumerate(series) if math.isfinite(v)]
         if finite:
-            maximize = early_stopping is not None and early_stopping.mode == "max"
+            maximize = _maximized(monitor, early_stopping, scheduler)
             history.best_epoch = (max if maximize else min)(finite)[1]
     return history
+
+
+#: Named metrics where larger is better (the others, and the losses, are minimized).
+MAXIMIZED_METRICS = frozenset({"accuracy", "precision", "recall", "f1", "roc_auc", "r2"})
+
+
+def _maximized(monitor: str, early_stopping: Any, scheduler: Any) -> bool:
+    """Whether the best epoch has the largest monitored value: the mode of the early
+    stopping or of the plateau scheduler watching it, else the metric's nature."""
+    for watcher in (early_stopping, scheduler):
+        if isinstance(watcher, (EarlyStopping, ReduceLROnPlateau)):
+            return watcher.mode == "max"
+    return monitor in MAXIMIZED_METRICS
 
 
 def _diagnose(history: History, epoch: int, report: Callable[[int, str, str], None]) -> None:

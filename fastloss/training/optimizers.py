@@ -98,13 +98,20 @@ def _lerp(start: np.ndarray, end: np.ndarray, weight: float) -> None:
 # ---------------------------------------------------------------------------------
 
 
+def sum_of_squares(g: np.ndarray) -> float:
+    """The sum of the squares of g's elements, in float64 (a float32 gradient of
+    finite elements as large as 1e20 has a finite norm)."""
+    flat = np.ravel(g)
+    if flat.dtype.kind not in "fiu":
+        raise TypeError(f"gradients must be real numbers; got an array of {flat.dtype}")
+    flat = flat.astype(np.float64, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf or NaN: the caller's to judge
+        return float(np.dot(flat, flat))
+
+
 def global_norm(grads: Sequence[np.ndarray]) -> float:
     """sqrt(sum of the squares of every element of every array), in float64."""
-    total = 0.0
-    for g in grads:
-        flat = np.ravel(g)
-        total += float(np.dot(flat, flat))
-    return math.sqrt(total)
+    return math.sqrt(sum(sum_of_squares(g) for g in grads))
 
 
 def clip_by_value(grads: Sequence[np.ndarray], limit: float) -> Grads:

@@ -177,9 +177,9 @@ def plot_history(history: History | Mapping[str, History], path: str | os.PathLi
         right_ax.set_title("learning rate")
         values = [v for h in runs.values() for v in h.lr]
     else:
-        right_ax.set_title(f"gradient norm (learning rate {runs[next(iter(runs))].lr[0]:.3g})"
-                           if len({h.lr[0] for h in runs.values() if h.lr}) == 1
-                           else "gradient norm")
+        first_lrs = {h.lr[0] for h in runs.values() if h.lr}
+        right_ax.set_title(f"gradient norm (learning rate {next(iter(first_lrs)):.3g})"
+                           if len(first_lrs) == 1 else "gradient norm")
         values = [v for h in runs.values() for v in h.grad_norm if v <= grad_top]
     values = [v for v in values if math.isfinite(v)]
     if values and _log_scale(values):

@@ -15,6 +15,8 @@ import math
 import numbers
 from typing import Any
 
+import numpy as np
+
 from fastloss.training.optimizers import _number
 
 __all__ = ["Schedule", "constant_lr", "step_lr", "exponential_lr", "cosine_lr",
@@ -28,7 +30,10 @@ def _count(name: str, value: Any, low: int = 0) -> int:
 
 
 def _monitored(value: Any) -> float:
-    """A monitored value as a float (NaN allowed: it never counts as an improvement)."""
+    """A monitored value as a float (NaN allowed: it never counts as an improvement); a
+    0-d array (a loss returned by a reduction) counts as its number."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "fiu":
+        value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"the monitored value must be a number; got {type(value).__name__}")
     return float(value)
