@@ -210,6 +210,14 @@ def _sparse_equivalent(loss, reduction):
     raise AssertionError(type(loss).__name__)
 
 
+def hessian_scale_of(value):
+    """The hessian_scale argument as a float, which must be finite and > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 < value < math.inf:
+        raise ValueError(f"hessian_scale must be a finite number > 0; got {value!r}")
+    return float(value)
+
+
 def describe(loss):
     """The Spec of `loss`; TypeError/ValueError for losses that cannot be objectives."""
     return Spec(loss)
@@ -504,6 +512,9 @@ def _multiclass_constant(spec, y, w, n_classes):
     if y.ndim == 1:
         if not (np.isfinite(y).all() and (y == np.round(y)).all() and (y >= 0).all()):
             raise ValueError("y_true must hold class labels 0, 1, ..., k - 1")
+        if n_classes is not None and (isinstance(n_classes, bool) or not isinstance(
+                n_classes, (int, np.integer))):
+            raise ValueError(f"n_classes must be an integer; got {n_classes!r}")
         k = int(y.max()) + 1 if n_classes is None else int(n_classes)
         if n_classes is not None and (k < 2 or y.max() >= k):
             raise ValueError(f"n_classes={n_classes!r} must be >= 2 and above every label")

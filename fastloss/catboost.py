@@ -52,9 +52,7 @@ class CatBoostObjective:
         self._spec = _spec_of(loss)
         if hessian_scale is None:
             hessian_scale = 1.0
-        if not (isinstance(hessian_scale, (int, float)) and hessian_scale > 0):
-            raise ValueError(f"hessian_scale must be a number > 0; got {hessian_scale!r}")
-        self.hessian_scale = float(hessian_scale)
+        self.hessian_scale = _boosting.hessian_scale_of(hessian_scale)
 
     def __repr__(self) -> str:
         return f"fastloss.catboost.objective({self.loss!r})"

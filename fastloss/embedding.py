@@ -36,6 +36,7 @@ from fastloss._core.validation import (
     as_int64_array,
     as_real_array,
     bad_value_error,
+    check_flag,
     check_nonnegative,
     check_number,
     check_positive,
@@ -86,7 +87,14 @@ def _embedding_outputs(out, originals, arrays, names):
         raise TypeError(
             f"out must be a tuple of {len(arrays)} arrays (one per input: {', '.join(names)})"
         )
-    return [_Output(o, original, x) for o, original, x in zip(out, originals, arrays, strict=True)]
+    for i, o in enumerate(out):
+        if any(isinstance(o, np.ndarray) and isinstance(other, np.ndarray)
+               and np.may_share_memory(o, other) for other in out[i + 1:]):
+            raise ValueError("the arrays of out must not share memory")
+    # out[i] may be input i itself; written into directly only if it shares no memory
+    # with the other inputs, which the kernels read while they write it
+    return [_Output(o, original, x, others=arrays[:i] + arrays[i + 1:])
+            for i, (o, original, x) in enumerate(zip(out, originals, arrays, strict=True))]
 
 
 class _RowEmbeddingLoss(OnePassLoss[ValueT]):
@@ -451,9 +459,7 @@ class Triplet(_RowEmbeddingLoss[ValueT]):
                  eps: float = 1e-6, reduction: Reduction = "mean") -> None:
         self.margin = check_nonnegative("margin", margin)
         self.p = check_number("p", p, lambda v: math.isfinite(v) and v >= 1, "a finite number >= 1")
-        if not isinstance(swap, bool):
-            raise ValueError(f"swap must be True or False; got {swap!r}")
-        self.swap = swap
+        self.swap = check_flag("swap", swap)
         self.eps = check_nonnegative("eps", eps)
         if self.p == 1.0:
             self.exact_hessian = False

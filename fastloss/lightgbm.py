@@ -70,10 +70,8 @@ class LightGBMObjective:
     def __init__(self, loss: Any, *, hessian_scale: float | None = None) -> None:
         self.loss = loss
         self._spec = _boosting.describe(loss)
-        if hessian_scale is not None and not (
-                isinstance(hessian_scale, (int, float)) and hessian_scale > 0):
-            raise ValueError(f"hessian_scale must be a number > 0; got {hessian_scale!r}")
-        self.hessian_scale = None if hessian_scale is None else float(hessian_scale)
+        self.hessian_scale = (None if hessian_scale is None
+                              else _boosting.hessian_scale_of(hessian_scale))
         self._lists = _boosting.ListCache()
 
     def __repr__(self) -> str:

@@ -418,9 +418,7 @@ class _CountLoss(_Regression[ValueT]):
     log_input: bool
 
     def __init__(self, *, log_input: bool = True, reduction: Reduction = "mean") -> None:
-        if not isinstance(log_input, bool):
-            raise ValueError(f"log_input must be True or False; got {log_input!r}")
-        self.log_input = log_input
+        self.log_input = check_flag("log_input", log_input)
         super().__init__(reduction=reduction)
 
     def _check_inputs(self, y_true, y_pred):

@@ -43,9 +43,7 @@ class XGBoostObjective:
         if hessian_scale is None:
             hessian_scale = (MULTICLASS_HESSIAN_SCALE if self._spec.kind == _boosting.MULTICLASS
                              else 1.0)
-        if not (isinstance(hessian_scale, (int, float)) and hessian_scale > 0):
-            raise ValueError(f"hessian_scale must be a number > 0; got {hessian_scale!r}")
-        self.hessian_scale = float(hessian_scale)
+        self.hessian_scale = _boosting.hessian_scale_of(hessian_scale)
         self._lists = _boosting.ListCache()
 
     def __repr__(self) -> str:

@@ -350,8 +350,22 @@ def test_init_score_errors():
     with pytest.raises(ValueError, match="n_classes"):
         _boosting.optimal_constant(fl.SparseCategoricalCrossEntropy(from_logits=True),
                                    [0, 3], n_classes=3)
+    with pytest.raises(ValueError, match="n_classes must be an integer"):
+        _boosting.optimal_constant(fl.SparseCategoricalCrossEntropy(from_logits=True),
+                                   [0, 1, 1], n_classes=2.5)
     with pytest.raises(ValueError, match="y_true"):
         _boosting.optimal_constant(fl.BinaryCrossEntropy(from_logits=True), [0.0, 2.0])
     # a single class: the constant is clamped at LightGBM's logit limit, not infinite
     c = _boosting.optimal_constant(fl.BinaryCrossEntropy(from_logits=True), np.ones(5))
     assert c == _boosting.LOGIT_LIMIT
+
+
+@pytest.mark.parametrize("library", ["xgboost", "lightgbm", "catboost"])
+def test_hessian_scale_must_be_finite_and_positive(library):
+    pytest.importorskip(library)
+    adapter = __import__(f"fastloss.{library}", fromlist=["objective"])
+    loss = fl.SparseCategoricalCrossEntropy(from_logits=True)
+    assert adapter.objective(loss, hessian_scale=np.float32(2.0)).hessian_scale == 2.0
+    for bad in (math.inf, math.nan, 0.0, -1.0, True, "2"):
+        with pytest.raises(ValueError, match="hessian_scale must be a finite number > 0"):
+            adapter.objective(loss, hessian_scale=bad)

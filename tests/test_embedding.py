@@ -359,6 +359,37 @@ def test_hard_mining_in_parallel_matches_numpy_and_any_thread_count():
     assert want_pos[0] == -1
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_out_may_be_any_of_the_inputs(dtype):
+    """out[i] may be input i itself or another input's memory; the kernels read every
+    input while they write, so they never write into another input's memory."""
+    rng = np.random.default_rng(1)  # rows where swap picks d(positive, negative)
+    A, P, N = (rng.normal(0, 1, (5, 8)).astype(dtype) for _ in range(3))
+    loss = fl.Triplet(margin=3.0, swap=True, reduction="sum")
+    expected = loss.gradient(A, P, N)
+    for order in ((0, 1, 2), (1, 0, 2), (2, 0, 1), (1, 2, 0)):
+        inputs = [A.copy(), P.copy(), N.copy()]
+        got = loss.gradient(*inputs, out=tuple(inputs[j] for j in order))
+        for g, e in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(g, e)
+    same = rng.integers(0, 2, 5).astype(dtype)
+    pair = fl.Contrastive(margin=2.0, reduction="sum")
+    expected = pair.gradient(same, A, P)
+    x1, x2 = A.copy(), P.copy()
+    for g, e in zip(pair.gradient(same, x1, x2, out=(x2, x1)), expected, strict=True):
+        np.testing.assert_array_equal(g, e)
+    x1 = A.copy()
+    with pytest.raises(ValueError, match="must not share memory"):
+        pair.gradient(same, x1, P, out=(x1, x1))
+
+
+def test_flags_take_numpy_bools():
+    assert fl.Triplet(swap=np.bool_(True)).swap is True
+    assert fl.Poisson(log_input=np.bool_(False)).log_input is False
+    with pytest.raises(ValueError, match="swap must be True or False"):
+        fl.Triplet(swap=1)
+
+
 def test_mixed_and_integer_dtypes():
     same, x1, x2 = pairs()
     x32 = x1.astype(np.float32)

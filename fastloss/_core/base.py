@@ -345,9 +345,10 @@ class _Output:
     """An output array shaped like the prediction: a kernel writes `buffer`
     (C-contiguous, compute dtype); `result()` returns it in y_pred's dtype, or
     copies it into the user's `out` (which may alias the inputs: a kernel writes
-    into it directly only where it is exactly y or p, or shares no memory with them)."""
+    into it directly only where it is exactly y or p, or shares no memory with them,
+    nor with any of `others`, the other inputs of a loss of several)."""
 
-    def __init__(self, out, y_pred_input, p, y=None):
+    def __init__(self, out, y_pred_input, p, y=None, others=()):
         dtype = getattr(y_pred_input, "dtype", None)  # not a NumPy dtype for tensors
         self.dtype = dtype if isinstance(dtype, np.dtype) and dtype.kind == "f" else p.dtype
         self.out = out
@@ -363,6 +364,7 @@ class _Output:
                 raise ValueError("out must be writeable")
             if out.flags.c_contiguous and out.flags.aligned and out.dtype == p.dtype and not (
                 _overlaps(out, p) or _overlaps(out, y)
+                or any(np.may_share_memory(out, a) for a in others)
             ):
                 self.buffer = out
                 return
