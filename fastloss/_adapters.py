@@ -17,6 +17,8 @@ margin         labels, embeddings, weight         embeddings,      (n,)
                                                   weight
 ============== ================================== ================ ===============
 
+The row-wise kind also holds Dice and Tversky, whose samples (n, ...) are their rows.
+
 Dtype policy (every adapter): float32 and float64 are computed as they are;
 float16 and bfloat16 are computed in float32 and the value and gradients are
 returned in the input's dtype; any other dtype of a differentiable input is a
@@ -40,6 +42,7 @@ from dataclasses import dataclass
 import fastloss as fl
 from fastloss._core.base import ElementwiseLoss
 from fastloss._core.rowwise import RowwiseLoss
+from fastloss.segmentation import _Overlap
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def kind_of(loss: object) -> Kind:
     """The Kind of a fastloss loss object; TypeError for anything else."""
     if isinstance(loss, ElementwiseLoss):  # every regression and binary loss
         return ELEMENTWISE
-    if isinstance(loss, RowwiseLoss):  # every multi-class loss
+    if isinstance(loss, (RowwiseLoss, _Overlap)):  # multi-class; Dice, Tversky per sample
         return ROWWISE
     if isinstance(loss, _RANKING_CLASSES):
         return RANKING

@@ -41,6 +41,7 @@ from fastloss._core.validation import compute_dtype
 from fastloss._kernels import common as modes
 from fastloss.embedding import _RowEmbeddingLoss
 from fastloss.ranking import _RankingLoss
+from fastloss.segmentation import _Overlap
 
 if TYPE_CHECKING:
     from dask.array import Array
@@ -237,6 +238,9 @@ class _Split:
         if not isinstance(loss, OnePassLoss):
             raise TypeError(f"loss must be a fastloss loss object, such as "
                             f"fl.MeanSquaredError(); got {loss!r}")
+        if isinstance(loss, _Overlap):
+            raise TypeError(f"fastloss.dask computes element-wise, multi-class, ranking, "
+                            f"pair and triplet losses, not {type(loss).__name__}")
         if not isinstance(loss, _SPLITTABLE):
             raise TypeError(
                 "fastloss.dask computes element-wise, multi-class, ranking, pair and "

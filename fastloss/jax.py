@@ -214,10 +214,12 @@ def function(loss):
         operands = inputs + tuple(x for x in (where, sample_weight) if x is not None)
         try:
             return f(*operands)
-        except jax.errors.JaxRuntimeError:
+        except (jax.errors.JaxRuntimeError, TypeError, ValueError):
             # An input the host rejected (a label out of range, a target outside the
             # loss's domain): the error itself, as fastloss raises it, where the call
-            # runs eagerly. Inside an outer jit, JAX reports it at run time.
+            # runs eagerly. Inside an outer jit, JAX reports it at run time. JAX wraps it
+            # in a JaxRuntimeError, or on a compiled function's later calls in a
+            # ValueError whose message holds the host's traceback.
             error = call.take_error()
             if error is None:
                 raise

@@ -15,8 +15,10 @@ sample, computed by fastloss with ``reduction="none"`` (the fastloss loss's own
 reduction is replaced): per row for multi-class and ranking losses, and for
 elementwise losses the mean over the last axis of a 2-D or higher ``y_pred``, as
 Keras's built-in losses do. Sparse labels of shape ``(n, 1)`` are accepted as
-``(n,)``. :class:`fastloss.BatchTriplet` (``y_true`` = labels, ``y_pred`` =
-embeddings) has no per-sample values: it applies its own reduction over mined
+``(n,)``. The rows a sparse loss's ``ignore_index`` names are masked, as with
+Keras's ``ignore_class``: the reduction counts only the others.
+:class:`fastloss.BatchTriplet` (``y_true`` = labels, ``y_pred`` = embeddings) has no
+per-sample values: it applies its own reduction over mined
 triplets to the batch, with ``sample_weight`` as fastloss's per-anchor weights.
 Contrastive and Triplet take three inputs and have no Keras form.
 
@@ -78,7 +80,7 @@ class Loss(keras.losses.Loss):
         self.loss = loss
         self._kind = kind
         # the multi-class losses of integer labels (Sparse*, NLL, MultiMargin)
-        self._sparse = kind is _adapters.ROWWISE and loss._targets == ("sparse",)
+        self._sparse = getattr(loss, "_targets", None) == ("sparse",)
         per_sample = loss if kind is _adapters.BATCH_TRIPLET else (
             _adapters.with_reduction(loss, "none"))
         self._per_sample = per_sample
@@ -122,9 +124,17 @@ class Loss(keras.losses.Loss):
     def call(self, y_true, y_pred):
         """Per-sample values: one per row (the mean over the last axis for
         elementwise losses of a 2-D or higher y_pred)."""
-        values = self._compute(self._targets(y_true, y_pred), y_pred)
+        targets = self._targets(y_true, y_pred)
+        values = self._compute(targets, y_pred)
         if self._kind is _adapters.ELEMENTWISE and len(values.shape) >= 2:
             values = keras.ops.mean(values, axis=-1)
+        ignored = self.loss.get_params().get("ignore_index") if self._sparse else None
+        if ignored is not None:
+            # as Keras's own ignore_class: the ignored rows (value 0) are masked, so
+            # that Keras's reduction counts only the others
+            from keras.src.backend import set_keras_mask
+
+            set_keras_mask(values, keras.ops.not_equal(targets, ignored))
         return values
 
     def _check_sample_weight(self, y_pred, sample_weight):

@@ -73,6 +73,26 @@ def _register(loss) -> int:
 _register_constant = torch.compiler.assume_constant_result(_register)
 
 
+@torch.compiler.assume_constant_result
+def _register_params(cls, params) -> int:
+    """_register of the loss cls(**dict(params)).
+
+    Under torch.compile a loss built inside the compiled function has its attributes
+    only in the trace, not yet on the object that a constant function receives; its
+    class and plain parameters are constants, from which the loss is built again."""
+    return _register(cls(**dict(params)))
+
+
+def _loss_id(loss) -> int:
+    """The table index of `loss`, also where torch.compile traces the call."""
+    if torch.compiler.is_compiling():
+        params = loss.get_params()
+        if all(value is None or isinstance(value, (bool, int, float, str))
+               for value in params.values()):
+            return _register_params(type(loss), tuple(params.items()))
+    return _register_constant(loss)
+
+
 # ---- tensors <-> arrays -----------------------------------------------------------------
 
 _HALF = (torch.float16, torch.bfloat16)
@@ -87,8 +107,10 @@ def _array(t):
 
 
 def _tensor(a, dtype):
-    """A NumPy result as a tensor of `dtype` (sharing memory when the dtype matches)."""
-    t = torch.from_numpy(np.ascontiguousarray(a))
+    """A NumPy result as a tensor of `dtype` (sharing memory when the dtype matches);
+    a 0-d result stays 0-d (np.ascontiguousarray would make it 1-d)."""
+    a = np.asarray(a)
+    t = torch.from_numpy(a if a.flags.c_contiguous else np.ascontiguousarray(a))
     return t if t.dtype == dtype else t.to(dtype)
 
 
@@ -398,7 +420,7 @@ def apply(loss, *args, **kwargs):
         in the dtype of the (first) differentiable input.
     """
     kind = _adapters.kind_of(loss)
-    return _CALLS[kind.name](_register_constant(loss), kind, *args, **kwargs)
+    return _CALLS[kind.name](_loss_id(loss), kind, *args, **kwargs)
 
 
 class Module(torch.nn.Module):
@@ -416,10 +438,22 @@ class Module(torch.nn.Module):
 
     def __init__(self, loss) -> None:
         super().__init__()
-        self.loss = loss
+        self._set_loss(loss)  # not through the property: nn.Module keeps modules apart
+
+    @property
+    def loss(self):
+        """The fastloss loss; assigning another one makes the module compute it."""
+        return self._loss
+
+    @loss.setter
+    def loss(self, loss) -> None:
+        self._set_loss(loss)
+
+    def _set_loss(self, loss) -> None:
         self._kind = _adapters.kind_of(loss)
         self._call = _CALLS[self._kind.name]
         self._loss_id = _register(loss)
+        self._loss = loss
 
     def forward(self, *args, **kwargs):
         return self._call(self._loss_id, self._kind, *args, **kwargs)
@@ -429,4 +463,4 @@ class Module(torch.nn.Module):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        self._loss_id = _register(self.loss)  # the table is per process
+        self._loss_id = _register(self._loss)  # the table is per process

@@ -71,6 +71,11 @@ def value_checks(rng):
         "scce_labels_n1": (fl.SparseCategoricalCrossEntropy(from_logits=True),
                            keras.losses.SparseCategoricalCrossentropy, {"from_logits": True},
                            labels[:, None], logits),
+        "scce_ignored_rows": (fl.SparseCategoricalCrossEntropy(from_logits=True, ignore_index=-1),
+                              keras.losses.SparseCategoricalCrossentropy,
+                              {"from_logits": True, "ignore_class": -1},
+                              np.where(np.arange(n) % 3 == 0, -1.0, labels).astype(np.float32),
+                              logits),
         "cosine_similarity": (fl.CosineSimilarity(), keras.losses.CosineSimilarity, {},
                               p_reg, y_reg),
         "cce_smoothing": (fl.CategoricalCrossEntropy(from_logits=True, label_smoothing=0.1),
@@ -80,7 +85,8 @@ def value_checks(rng):
     full = ("sum_over_batch_size", "sum", "mean_with_sample_weight", "none")
     results = {}
     for name, (loss, builtin, kwargs, y, p) in cases.items():
-        reductions = full if name in ("huber", "scce_logits") else ("sum_over_batch_size",)
+        reductions = (full if name in ("huber", "scce_logits", "scce_ignored_rows")
+                      else ("sum_over_batch_size",))
         for reduction in reductions:
             for weight in (None, w) if name in ("huber", "scce_logits") else (w,):
                 ours = value_and_grad(flk.Loss(loss, reduction=reduction), y, p, weight)

@@ -207,6 +207,8 @@ def test_errors(client):
         fld.value(fl.BatchTriplet(), da.zeros(10, chunks=5), x)
     with pytest.raises(TypeError, match="depends on the whole batch"):
         fld.value(fl.InfoNCE(), x, x)
+    with pytest.raises(TypeError, match="pair and triplet losses, not Dice"):
+        fld.value(fl.Dice(), x, x)
     with pytest.raises(TypeError, match=r"Contrastive takes 3 arrays \(same, x1, x2\); got 2"):
         fld.value(fl.Contrastive(), da.zeros(10, chunks=5), x)
     with pytest.raises(TypeError, match=r"MeanSquaredError takes 2 arrays"):

@@ -208,6 +208,21 @@ def test_values_the_host_rejects_raise_fastloss_errors():
     with pytest.raises(ValueError, match="class label"):
         sparse(jnp.array([0, 7]), jnp.zeros((2, 3)))
     assert float(hinge(jnp.array([0.0, 1.0, 1.0]), p)) == 1.0  # the next call is clean
+    sparse(jnp.array([0, 1]), jnp.zeros((2, 3)))  # after a good call, the error unwrapped
+    with pytest.raises(ValueError, match="^y_true must be a class label"):
+        sparse(jnp.array([0, 7]), jnp.zeros((2, 3)))
+
+
+def test_dice_matches_numpy():
+    y = (rng.uniform(size=(4, 2, 6, 6)) < 0.4).astype(float)
+    p = rng.normal(size=(4, 2, 6, 6))
+    for loss in (fl.Dice(from_logits=True), fl.Tversky(alpha=0.7, beta=0.3, from_logits=True,
+                                                      reduction="sum")):
+        with jax.enable_x64(True):
+            value, grad = jax.value_and_grad(flj.function(loss), argnums=1)(y, p)
+        expected = loss.value_and_gradient(y, p)
+        np.testing.assert_array_equal(value, expected[0])
+        np.testing.assert_array_equal(grad, expected[1])
 
 
 def _train(loss_fn, seed=0, steps=100):

@@ -44,9 +44,10 @@ def test_backend(measured):
 def test_values_and_gradients_match_builtin_losses(measured):
     """Every reduction, with and without sample_weight (Huber, sparse cross-entropy),
     and the default reduction with weights (MSE, log-cosh, MSLE, MAPE, binary and
-    categorical cross-entropy, cosine similarity, labels of shape (n, 1)), float32:
+    categorical cross-entropy, cosine similarity, labels of shape (n, 1)), and every
+    reduction of sparse cross-entropy with ignored rows (Keras's ignore_class), float32:
     within 1e-6."""
-    assert len(measured["values"]) == 2 * 4 * 2 + 8
+    assert len(measured["values"]) == 2 * 4 * 2 + 8 + 4
     for key, (value_diff, grad_diff, same_shape) in measured["values"].items():
         assert same_shape, key
         assert value_diff <= 1e-6, (key, value_diff)

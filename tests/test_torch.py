@@ -333,6 +333,51 @@ def test_compile_fullgraph_matches_eager():
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-6, atol=1e-7)
 
 
+def test_compile_traces_a_loss_built_inside():
+    x, t = torch.randn(8, requires_grad=True), torch.randn(8)
+
+    def step(a, b):
+        return flt.apply(fl.Huber(delta=2.0), a, b)  # built inside the compiled function
+
+    expected = F.huber_loss(x, t, delta=2.0)
+    for fullgraph in (False, True):
+        value = torch.compile(step, fullgraph=fullgraph, backend="aot_eager")(x, t)
+        torch.testing.assert_close(value, expected, rtol=1e-6, atol=0)
+
+
+def test_zero_dimensional_predictions_keep_their_shape():
+    x, t = torch.tensor(3.0, requires_grad=True), torch.tensor(1.0)
+    value = flt.apply(fl.MeanSquaredError(reduction="none"), x, t)
+    assert value.shape == F.mse_loss(x, t, reduction="none").shape == ()
+    value.backward()
+    assert x.grad.shape == () and x.grad.item() == 4.0
+    compiled = torch.compile(lambda a, b: flt.apply(fl.MeanSquaredError(), a, b),
+                             fullgraph=True, backend="aot_eager")
+    assert compiled(x, t).item() == 4.0
+
+
+@pytest.mark.parametrize("loss", [
+    fl.Dice(from_logits=True), fl.Tversky(alpha=0.3, beta=0.7, reduction="none"),
+    fl.Dice(multiclass=True, from_logits=True, reduction="sum"),
+], ids=repr)
+def test_dice_and_tversky_through_the_op(loss):
+    """Their samples (n, ...) are rows: values and gradients as on NumPy arrays."""
+    p = rng.normal(size=(4, 3, 5, 5))
+    if loss.multiclass:
+        y = rng.integers(0, 3, size=(4, 5, 5))
+    else:
+        y = (rng.uniform(size=p.shape) < 0.4).astype(float)
+        p = p if loss.from_logits else 1 / (1 + np.exp(-p))
+    x = torch.tensor(p, requires_grad=True)
+    value = flt.apply(loss, x, torch.tensor(y))
+    expected, grad = loss.value_and_gradient(y, p)
+    np.testing.assert_array_equal(value.detach().numpy(), expected)
+    g = torch.rand(value.shape, dtype=torch.float64)
+    value.backward(g)
+    scale = g.numpy().reshape(g.shape + (1,) * (p.ndim - g.ndim))
+    np.testing.assert_allclose(x.grad.numpy(), scale * grad, rtol=1e-15, atol=0)
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_half_dtypes_compute_in_float32(dtype):
     p = torch.randn(20, 5).to(dtype).requires_grad_(True)
@@ -401,6 +446,9 @@ def test_no_grad_and_module_pickle():
     module = pickle.loads(pickle.dumps(flt.Module(loss)))
     assert module(p, y).item() == value.item()
     assert "Huber(delta=2.0" in repr(module)
+    module.loss = fl.Huber(delta=3.0)  # another loss assigned: the module computes it
+    assert module(p, y).item() == pytest.approx(fl.Huber(delta=3.0)(y.numpy(),
+                                                                   p.detach().numpy()))
 
 
 def test_bad_input():
