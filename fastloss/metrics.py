@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 import fastloss as fl
+from fastloss._core.validation import MAX_GAIN_RELEVANCE
 
 __all__ = [
     "accuracy", "precision", "recall", "f1_score", "roc_auc", "average_precision",
@@ -822,6 +823,9 @@ def ndcg_at_k(relevance: ArrayLike, scores: ArrayLike, *, k: int | None = None,
     n, m = rel.shape
     if m < 2:
         raise ValueError(f"NDCG needs lists of at least two items; got list_size {m}")
+    if gains == "exponential" and rel.max() > MAX_GAIN_RELEVANCE:
+        raise ValueError(f"relevance must be <= {MAX_GAIN_RELEVANCE:g} with exponential "
+                         f"gains (2^relevance - 1 must stay finite); got {rel.max()!r}")
     gain = rel.astype(np.float64) if gains == "linear" else np.exp2(rel) - 1.0
     discount = 1.0 / np.log2(np.arange(m) + 2.0)
     if k is not None:

@@ -15,13 +15,13 @@ two valid items) has loss 0 and gradient 0; ListMLE orders equal relevance by in
 (rax's sort without a random key), ListwiseSoftmax gives 0 for a list without
 positive relevance. Lists run in parallel, in blocks of a fixed number of lists,
 so the results are bitwise identical for any thread count. Relevance must be
-finite where valid (>= 0 for ListwiseSoftmax and LambdaRank); NaN or inf scores
+finite where valid (>= 0 for ListwiseSoftmax, in [0, 1000] for LambdaRank); NaN or inf scores
 propagate into their list's value and gradient.
 """
 
 from __future__ import annotations
 
-import math
+import sys
 from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
@@ -38,6 +38,7 @@ from fastloss._core.base import (
     row_weights,
 )
 from fastloss._core.validation import (
+    MAX_GAIN_RELEVANCE,
     _to_ndarray,
     as_real_array,
     bad_value_error,
@@ -63,15 +64,18 @@ class _RankingLoss(OnePassLoss[ValueT]):
     _kind = None
     _items = "rows"
     _keyword_inputs = ("where",)
-    #: Whether relevance must be >= 0 (gains, label distributions), else only finite.
-    _relevance_nonnegative = False
+    #: The bounds of the finite relevance allowed (None: unbounded): >= 0 for gains and
+    #: label distributions.
+    _relevance_range: tuple[float | None, float | None] = (None, None)
 
     def __init__(self, *, reduction: Reduction = "mean") -> None:
         super().__init__(reduction=reduction)
         margin, k = self._kernel_params()
         if self._runs_as(_RankingLoss):
             self._small_call = self._kernels.call_small
-            self._small_spec = (self._kind, margin, k, self._relevance_nonnegative)
+            low, high = self._relevance_range
+            self._small_spec = (self._kind, margin, k, -sys.float_info.max if low is None
+                                else low, sys.float_info.max if high is None else high)
 
     def _kernel_params(self):
         """(margin, k) for the kernel; k = 0 means no cutoff."""
@@ -94,11 +98,17 @@ class _RankingLoss(OnePassLoss[ValueT]):
         return r, s, mask, row_weights(sample_weight, s.shape[0])
 
     def _check_relevance(self, r, mask):
-        ok = (r >= 0) & (r < math.inf) if self._relevance_nonnegative else np.isfinite(r)
+        low, high = self._relevance_range
+        ok = np.isfinite(r)
+        if low is not None:
+            ok &= r >= low
+        if high is not None:
+            ok &= r <= high
         if mask is not None:
             ok |= ~mask
         if not ok.all():
-            requirement = "finite and >= 0" if self._relevance_nonnegative else "finite"
+            requirement = ("finite" if low is None else "finite and >= 0" if high is None
+                           else f"in [0, {high:g}] (its gain 2^relevance - 1 must stay finite)")
             raise bad_value_error("relevance", r, int(np.argmin(ok.ravel())), requirement)
 
     def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0, partials=None):
@@ -263,7 +273,7 @@ class ListwiseSoftmax(_RankingLoss[ValueT]):
     """
 
     _kind = _kernels.SOFTMAX
-    _relevance_nonnegative = True
+    _relevance_range = (0.0, None)
 
     if TYPE_CHECKING:  # the inherited constructor, its value type chosen by reduction
         @overload
@@ -320,7 +330,8 @@ class LambdaRank(_RankingLoss[ValueT]):
     ranking only, which is constant between ties of scores, so the gradient and the
     hessian diagonal sum_pairs lambda_ij sigmoid(x) sigmoid(-x) are exact almost
     everywhere: gradient_hessian makes LambdaRank a gradient-boosting objective
-    (LightGBM's lambdarank without its lambda normalization). Relevance must be >= 0.
+    (LightGBM's lambdarank without its lambda normalization). Relevance must be in
+    [0, 1000].
 
     Shapes: relevance, scores and where (n_lists, list_size); sample_weight (n_lists,).
 
@@ -333,7 +344,7 @@ class LambdaRank(_RankingLoss[ValueT]):
 
     _param_names = ("k",)
     _kind = _kernels.LAMBDA
-    _relevance_nonnegative = True
+    _relevance_range = (0.0, MAX_GAIN_RELEVANCE)
     k: int | None
 
     @overload
@@ -351,8 +362,8 @@ class LambdaRank(_RankingLoss[ValueT]):
     ) -> None: ...
     def __init__(self, *, k: int | None = None, reduction: Reduction = "mean") -> None:
         if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer))
-                              or k < 1):
-            raise ValueError(f"k must be None or an integer >= 1; got {k!r}")
+                              or not 1 <= k <= sys.maxsize):
+            raise ValueError(f"k must be None or an integer in [1, {sys.maxsize}]; got {k!r}")
         self.k = None if k is None else int(k)
         super().__init__(reduction=reduction)
 

@@ -650,9 +650,15 @@ def _clf_rows(kind, t, x, from_logits, params):
         c = t * (1.0 if alpha is None else np.asarray(alpha, float))
         q = 1.0 - p
         f = -np.where(c == 0, 0.0, c * q**g * log_p)
-        d1 = c * (g * q ** (g - 1.0) * log_p - q**g * inv_p)
-        d2 = c * (-g * (g - 1.0) * q ** (g - 2.0) * log_p + 2.0 * g * q ** (g - 1.0) * inv_p
-                  + q**g * inv_p**2)
+
+        def power(coef, e):  # coef q^e, 0 where coef is 0 (no 0 * inf at p = 1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(coef == 0, 0.0, coef * q**e)
+
+        # (q^(g-1) log p and q^(g-2) log p tend to 0 at p = 1, where log p = 0)
+        d1 = c * (np.where(log_p == 0, 0.0, power(g, g - 1.0) * log_p) - q**g * inv_p)
+        d2 = c * (np.where(log_p == 0, 0.0, power(-g * (g - 1.0), g - 2.0) * log_p)
+                  + power(2.0 * g, g - 1.0) * inv_p + q**g * inv_p**2)
     elif kind == "poly":  # -log p_t + eps (1 - p_t), p_t = sum_k t_k p_k
         eps = params["epsilon"]
         f = -np.where(t == 0, 0.0, t * log_p) - eps * t * p

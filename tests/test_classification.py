@@ -526,6 +526,20 @@ def test_keras_label_smoothing():
         fl.categorical_cross_entropy(t * 0.8 + 0.2 / C, zc, from_logits=True), rtol=1e-14)
 
 
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0])
+def test_focal_reference_at_certain_probabilities(gamma):
+    """The oracle's focal derivatives where p_y = 1 (q = 0): no 0 * inf."""
+    from fastloss import reference
+
+    y, p = [0, 1], np.array([[1.0, 0.0, 0.0], [0.2, 0.5, 0.3]])
+    loss = fl.SparseCategoricalFocal(gamma=gamma, reduction="sum")
+    grad = reference.sparse_categorical_focal_grad(y, p, gamma=gamma, reduction="sum")
+    assert np.isfinite(grad).all()
+    np.testing.assert_allclose(grad, loss.gradient(y, p), rtol=1e-12)
+    if gamma == 0.0:  # cross-entropy on probabilities: -1 / p_y at the label
+        np.testing.assert_array_equal(grad[0], [-1.0, 0.0, 0.0])
+
+
 def test_torchvision_sigmoid_focal_loss():
     """torchvision.ops.sigmoid_focal_loss(inputs, targets, alpha, gamma) written out."""
     z = logits((N, 3), 2.0, 28)

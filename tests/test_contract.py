@@ -427,6 +427,9 @@ def test_pickle_equality_and_repr(entry):
     assert eval(repr(loss), {**vars(fl), "array": np.array}) == loss
     assert type(loss)(**loss.get_params()) == loss
     assert loss != entry.loss("mean") and loss != repr(loss)
+    for name, value in loss.get_params().items():  # fixed: a change would be ignored
+        with pytest.raises(AttributeError, match=f"{name} is fixed at construction"):
+            setattr(loss, name, value)
     inputs = entry.inputs(n=5, seed=6)
     assert_same(call(clone, "value_and_gradient", inputs), call(loss, "value_and_gradient", inputs))
 

@@ -297,6 +297,9 @@ def test_ndcg_exponential_gains_by_hand():
     dcg = np.array([0.0, 1.0, 7.0]) @ discounts
     ideal = np.array([7.0, 1.0, 0.0]) @ discounts
     assert M.ndcg_at_k(relevance, scores, gains="exponential") == pytest.approx(dcg / ideal)
+    with pytest.raises(ValueError, match="<= 1000 with exponential gains"):
+        M.ndcg_at_k([[1100.0, 0.0]], [[1.0, 0.0]], gains="exponential")
+    assert M.ndcg_at_k([[1100.0, 0.0]], [[1.0, 0.0]]) == 1.0  # linear gains: any size
 
 
 def test_mrr_matches_label_ranking_average_precision_with_one_relevant_item():

@@ -277,14 +277,21 @@ def test_bad_inputs():
     negative = relevance.copy()
     negative[0, 0] = -1.0
     for fn in (fl.listwise_softmax, fl.lambda_rank):
-        with pytest.raises(ValueError, match=r">= 0; got .*-1.0.* at index \(0, 0\)"):
+        with pytest.raises(ValueError, match=r"(>= 0|1000.*); got .*-1.0.* at index \(0, 0\)"):
             fn(negative, scores)
     assert np.isfinite(fl.list_mle(negative, scores))
     with pytest.raises(ValueError, match="sample_weight must have shape"):
         fl.list_mle(relevance, scores, sample_weight=np.ones(5))
-    for kw in ({"k": 0}, {"k": 2.5}, {"k": True}):
+    for kw in ({"k": 0}, {"k": 2.5}, {"k": True}, {"k": 2**63}):
         with pytest.raises(ValueError, match="k must be"):
             fl.LambdaRank(**kw)
+    huge = relevance.copy()
+    huge[2, 1] = 1100.0  # 2^relevance - 1 overflows
+    for rows in (huge, huge[2:3]):  # the general path and the small-call path
+        with pytest.raises(ValueError, match=r"in \[0, 1000\].* got 1100.0"):
+            fl.lambda_rank(rows, scores[2:3] if len(rows) == 1 else scores)
+    huge[2, 1] = 1000.0
+    assert np.isfinite(fl.lambda_rank(huge, scores))
     with pytest.raises(ValueError, match="margin"):
         fl.PairwiseHinge(margin=-1.0)
 

@@ -146,7 +146,8 @@ def test_threads_context_restores_the_previous_setting():
     assert fl.get_num_threads() == 2
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.5, 2.0, "2", True, False, [2], np.float64(2)])
+@pytest.mark.parametrize("bad", [0, -1, 1.5, 2.0, "2", True, False, [2], np.float64(2),
+                                 4097, 2**31 - 1, 2**64])
 def test_bad_thread_counts(bad):
     before = fl.get_num_threads()
     with pytest.raises(ValueError, match="num_threads"):

@@ -66,6 +66,16 @@ class Loss(Generic[ValueT]):
     def __init__(self, *, reduction: Reduction = "mean") -> None:
         self.reduction: Reduction = check_reduction(reduction)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """The hyper-parameters and reduction are fixed once set: the kernels' arguments
+        are prepared from them at construction, so a later change would be ignored."""
+        if name in self.__dict__ and (name == "reduction" or name in self._param_names):
+            raise AttributeError(
+                f"{type(self).__name__}.{name} is fixed at construction (the kernels' "
+                f"arguments are prepared from it); build a new loss: "
+                f"{type(self).__name__}({name}={value!r}, ...)")
+        super().__setattr__(name, value)
+
     def get_params(self) -> dict[str, Any]:
         """The hyper-parameters and reduction as a dict (constructor keywords)."""
         params = {name: getattr(self, name) for name in self._param_names}
@@ -345,8 +355,9 @@ class _Output:
     """An output array shaped like the prediction: a kernel writes `buffer`
     (C-contiguous, compute dtype); `result()` returns it in y_pred's dtype, or
     copies it into the user's `out` (which may alias the inputs: a kernel writes
-    into it directly only where it is exactly y or p, or shares no memory with them,
-    nor with any of `others`, the other inputs of a loss of several)."""
+    into it directly only where it is exactly p, or shares no memory with p, nor with y
+    (the kernels that check the targets read y again after their loop), nor with any
+    of `others`, the other inputs of a loss of several)."""
 
     def __init__(self, out, y_pred_input, p, y=None, others=()):
         dtype = getattr(y_pred_input, "dtype", None)  # not a NumPy dtype for tensors
@@ -363,7 +374,7 @@ class _Output:
             if not out.flags.writeable:
                 raise ValueError("out must be writeable")
             if out.flags.c_contiguous and out.flags.aligned and out.dtype == p.dtype and not (
-                _overlaps(out, p) or _overlaps(out, y)
+                _overlaps(out, p) or (y is not None and np.may_share_memory(out, y))
                 or any(np.may_share_memory(out, a) for a in others)
             ):
                 self.buffer = out

@@ -22,6 +22,10 @@ from fastloss._kernels import dispatch as _dispatch
 # None means the default; _UNSET, outside any threads() block, means the process
 # value.
 _UNSET = 0
+#: The most threads a count may ask for: above any machine's cores, below the counts
+#: at which the OpenMP runtime fails to allocate its threads (2**31 - 1 asked it for
+#: 480 GB and ended the process).
+MAX_THREADS = 4096
 _process_override: int | None = None
 _context_override: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "fastloss_threads", default=_UNSET
@@ -67,8 +71,9 @@ def _check_num_threads(n: object) -> int | None:
         count = operator.index(n)  # int, numpy integers; not bool, float or str
     except TypeError:
         count = 0
-    if isinstance(n, bool) or count < 1:
-        raise ValueError(f"num_threads must be an integer >= 1 or None, got {n!r}")
+    if isinstance(n, bool) or not 1 <= count <= MAX_THREADS:
+        raise ValueError(
+            f"num_threads must be an integer in [1, {MAX_THREADS}] or None, got {n!r}")
     return count
 
 
@@ -83,7 +88,8 @@ def get_num_threads() -> int:
 
 
 def set_num_threads(n: int | None) -> None:
-    """Set the thread count for the whole process (None restores the default).
+    """Set the thread count for the whole process (None restores the default); n is
+    an integer in [1, MAX_THREADS].
 
     A `threads(n)` block still takes precedence inside it.
     """

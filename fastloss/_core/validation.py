@@ -11,6 +11,10 @@ REDUCTIONS = ("mean", "sum", "none")
 #: Keras's epsilon (keras.backend.epsilon()): its MSLE raises inputs below it to it,
 #: its MAPE divides by at least it, its L2 normalization divides by at least it.
 KERAS_EPSILON = 1e-7
+#: The largest relevance of an exponential gain 2^relevance - 1 (LambdaRank, NDCG's
+#: "exponential" gains): the gain and the DCG sums of up to 2^23 items stay finite in
+#: double.
+MAX_GAIN_RELEVANCE = 1000.0
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 
