@@ -19,6 +19,7 @@ import pytest
 
 import fastloss
 from fastloss._cli import bench as _bench
+from fastloss._cli import main as _main
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 ASV_LOSSES = BENCHMARKS.parent / "asv_benchmarks" / "benchmarks" / "losses.py"
@@ -152,6 +153,61 @@ def parse_bench(*argv):
     parser = argparse.ArgumentParser()
     _bench.add_arguments(parser)
     return parser.parse_args(argv)
+
+
+SIZES_ERROR = "argument --sizes: expected comma-separated integers in [1, 2147483648]"
+THREADS_ERROR = "argument --threads: expected comma-separated integers in [1, 4096]"
+ROUNDS_ERROR = "argument --rounds: expected an integer >= 1"
+
+
+@pytest.mark.one_kernel_set
+@pytest.mark.parametrize("option, value, message", [
+    pytest.param("--sizes", "inf", f"{SIZES_ERROR}, got 'inf'", id="sizes-inf"),
+    pytest.param("--sizes", "1e400", f"{SIZES_ERROR}, got '1e400'", id="sizes-overflow"),
+    pytest.param("--sizes", "10,2.5", f"{SIZES_ERROR}, got '10,2.5'", id="sizes-fraction"),
+    pytest.param("--sizes", "1e15", f"{SIZES_ERROR}, got '1e15'", id="sizes-too-large"),
+    pytest.param("--rounds", "0", f"{ROUNDS_ERROR}, got '0'", id="rounds-zero"),
+    pytest.param("--rounds", "-1", f"{ROUNDS_ERROR}, got '-1'", id="rounds-negative"),
+    pytest.param("--threads", "1e30", f"{THREADS_ERROR}, got '1e30'", id="threads-huge"),
+    pytest.param("--threads", "4097", f"{THREADS_ERROR}, got '4097'", id="threads-above-bound"),
+    pytest.param("--threads", "0", f"{THREADS_ERROR}, got '0'", id="threads-zero"),
+    pytest.param("--loss", ",", "argument --loss: expected comma-separated names, got ','",
+                 id="loss-empty"),
+    pytest.param("--mode", ",", "argument --mode: expected comma-separated names, got ','",
+                 id="mode-empty"),
+])
+def test_bench_rejects_invalid_values_in_one_line(option, value, message):
+    done = run_fastloss("bench", "--no-torch", option, value)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == f"python -m fastloss bench: error: {message}"
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.one_kernel_set
+def test_bench_reports_a_size_that_does_not_fit_in_memory(monkeypatch, capsys):
+    def measure(*args, **kwargs):
+        raise MemoryError("Unable to allocate 7.11 PiB for an array")
+
+    monkeypatch.setattr(_bench, "measure", measure)
+    with pytest.raises(SystemExit) as exit_info:
+        _main.main(["bench", "--no-torch", "--no-progress", "--loss", "mse",
+                    "--sizes", "1e9"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "python -m fastloss: error: --sizes 1e9 needs more memory than there is: "
+        "Unable to allocate 7.11 PiB for an array")
+
+
+@pytest.mark.one_kernel_set
+def test_bench_loss_must_belong_to_the_chosen_family():
+    ranking = [w.name for w in _bench.workloads() if w.family == "ranking"]
+    (chosen,) = _bench._selected(parse_bench("--family", "ranking", "--loss", "list_mle"))
+    assert chosen.name == "ListMLE"
+    done = run_fastloss("bench", "--family", "ranking", "--loss", "mse,ListMLE")
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        "python -m fastloss: error: --loss mse is not in --family ranking, whose losses "
+        f"are {', '.join(ranking)}")
 
 
 @pytest.mark.one_kernel_set

@@ -238,6 +238,16 @@ def test_bad_options_are_rejected(argv, capsys):
     assert "error: argument" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("seed", ["-5", "1e400", "2.5"])
+def test_seed_must_be_a_non_negative_integer(seed, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _cli.main(["demo", "--task", "plateau", "--quick", "--quiet", "--seed", seed])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"python -m fastloss demo: error: argument --seed: expected an integer >= 0, "
+        f"got {seed!r}")
+
+
 def test_unwritable_plot_folder_is_a_clear_error(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("")

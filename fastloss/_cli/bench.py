@@ -32,7 +32,9 @@ import numpy as np
 
 import fastloss
 from fastloss import reference
+from fastloss._cli import integers
 from fastloss._core.base import Loss
+from fastloss._core.config import MAX_THREADS
 
 MODES = ("value", "value_and_gradient")
 DTYPES = ("float64", "float32")
@@ -889,19 +891,16 @@ def measure(workload, mode, n, dtype, threads, *, torch=None, rounds=7, target=0
 # -- python -m fastloss bench ---------------------------------------------------------
 
 
-def _int_list(text):
-    try:
-        values = [int(float(item)) for item in text.split(",") if item.strip()]
-    except ValueError:
-        values = []
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers >= 1 (1e6 is fine), got {text!r}")
-    return values
+#: The largest --sizes (elements of the prediction) the command takes; --threads is
+#: bounded as fastloss.set_num_threads is (MAX_THREADS).
+MAX_SIZE = 2**31
 
 
 def _str_list(text):
-    return [item.strip() for item in text.split(",") if item.strip()]
+    values = [item.strip() for item in text.split(",") if item.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
+    return values
 
 
 def add_arguments(parser):
@@ -921,15 +920,19 @@ def add_arguments(parser):
                         help="losses to run, by class name or shortcut (default: all)")
     parser.add_argument("--mode", type=_str_list, default=list(MODES), metavar="M[,M]",
                         help=f"modes among {', '.join(MODES)} (default: both)")
-    parser.add_argument("--sizes", type=_int_list, default=None, metavar="N[,N]",
-                        help="prediction sizes in elements, e.g. 100,1e4,1e6 (default: "
-                             "one size per workload; --full: each workload's sizes; "
-                             "--quick: 1e3,1e5)")
+    parser.add_argument("--sizes", type=integers(1, MAX_SIZE, many=True), default=None,
+                        metavar="N[,N]",
+                        help="prediction sizes in elements, e.g. 100,1e4,1e6, at most "
+                             "2**31; a workload holds several arrays of its size in "
+                             "memory (default: one size per workload; --full: each "
+                             "workload's sizes; --quick: 1e3,1e5)")
     parser.add_argument("--dtypes", type=_str_list, default=None, metavar="D[,D]",
                         help="float64 and/or float32 (default: both; --quick: float64)")
-    parser.add_argument("--threads", type=_int_list, default=None, metavar="T[,T]",
-                        help="thread counts (default: fastloss.get_num_threads())")
-    parser.add_argument("--rounds", type=int, default=None,
+    parser.add_argument("--threads", type=integers(1, MAX_THREADS, many=True), default=None,
+                        metavar="T[,T]",
+                        help=f"thread counts, at most {MAX_THREADS} (default: "
+                             "fastloss.get_num_threads())")
+    parser.add_argument("--rounds", type=integers(1), default=None,
                         help="timed rounds per candidate, the median is reported "
                              "(default 5; --full 7; --quick 3)")
     scope = parser.add_mutually_exclusive_group()
@@ -976,9 +979,15 @@ def _selected(args):
         chosen = [w for w in chosen if w.family in args.family]
     if args.loss:
         try:
-            chosen = [find(name) for name in args.loss]
+            picked = [find(name) for name in args.loss]
         except KeyError as exc:
             raise ValueError(exc.args[0]) from None
+        outside = [name for name, w in zip(args.loss, picked, strict=True) if w not in chosen]
+        if outside:
+            raise ValueError(
+                f"--loss {','.join(outside)} is not in --family {','.join(args.family)}, "
+                f"whose losses are {', '.join(w.name for w in chosen)}")
+        chosen = picked
     return chosen
 
 
@@ -1259,6 +1268,10 @@ def run(args):
         print(f"interrupted after {progress.done} of {progress.total} measurements",
               file=sys.stderr)
         return 130
+    except MemoryError as exc:
+        progress.clear()
+        raise ValueError(f"--sizes {_size_text(n)} needs more memory than there is: "
+                         f"{exc}") from None
     progress.finish()
     if args.json:
         json.dump({"meta": meta, "rows": rows}, sys.stdout, indent=1)

@@ -28,6 +28,7 @@ import numpy as np
 
 import fastloss as fl
 from fastloss import metrics
+from fastloss._cli import integers
 from fastloss.training import (
     MLP,
     SGD,
@@ -1423,7 +1424,8 @@ def add_arguments(parser):
         help="which task to run: one of the tasks above, or all (the default)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the synthetic data (default: 0)"
+        "--seed", type=integers(0), default=0,
+        help="seed of the synthetic data, an integer >= 0 (default: 0)",
     )
     parser.add_argument(
         "--plots", metavar="DIR", default=None,
