@@ -89,7 +89,7 @@ def _embedding_outputs(out, originals, arrays, names):
         )
     for i, o in enumerate(out):
         if any(isinstance(o, np.ndarray) and isinstance(other, np.ndarray)
-               and np.may_share_memory(o, other) for other in out[i + 1:]):
+               and np.shares_memory(o, other) for other in out[i + 1:]):
             raise ValueError("the arrays of out must not share memory")
     # out[i] may be input i itself; written into directly only if it shares no memory
     # with the other inputs, which the kernels read while they write it

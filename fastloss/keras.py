@@ -81,6 +81,8 @@ class Loss(keras.losses.Loss):
         self._kind = kind
         # the multi-class losses of integer labels (Sparse*, NLL, MultiMargin)
         self._sparse = getattr(loss, "_targets", None) == ("sparse",)
+        # integer labels: those, and the multi-class Dice and Tversky (n, ...) labels
+        self._labels = self._sparse or getattr(loss, "multiclass", False)
         per_sample = loss if kind is _adapters.BATCH_TRIPLET else (
             _adapters.with_reduction(loss, "none"))
         self._per_sample = per_sample
@@ -111,7 +113,7 @@ class Loss(keras.losses.Loss):
         """y_true as fastloss expects it: integer labels of shape (n,) (Keras passes
         them as floats, and of shape (n, 1) too), elementwise targets of y_pred's shape."""
         true_rank, pred_rank = len(y_true.shape), len(y_pred.shape)
-        if self._sparse or self._kind is _adapters.BATCH_TRIPLET:
+        if self._labels or self._kind is _adapters.BATCH_TRIPLET:
             if true_rank == 2 and y_true.shape[-1] == 1:
                 y_true = keras.ops.reshape(y_true, (-1,))
             return keras.ops.cast(y_true, "int32")  # Keras passes labels as floats

@@ -825,8 +825,9 @@ def ndcg_at_k(relevance: ArrayLike, scores: ArrayLike, *, k: int | None = None,
         raise ValueError(f"NDCG needs lists of at least two items; got list_size {m}")
     if gains == "exponential" and rel.max() > MAX_GAIN_RELEVANCE:
         raise ValueError(f"relevance must be <= {MAX_GAIN_RELEVANCE:g} with exponential "
-                         f"gains (2^relevance - 1 must stay finite); got {rel.max()!r}")
-    gain = rel.astype(np.float64) if gains == "linear" else np.exp2(rel) - 1.0
+                         f"gains (2^relevance - 1 must stay finite); got {float(rel.max())!r}")
+    rel = rel.astype(np.float64)  # 2^1000 - 1 is finite only in double
+    gain = rel if gains == "linear" else np.exp2(rel) - 1.0
     discount = 1.0 / np.log2(np.arange(m) + 2.0)
     if k is not None:
         discount[k:] = 0.0

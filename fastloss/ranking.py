@@ -108,7 +108,8 @@ class _RankingLoss(OnePassLoss[ValueT]):
             ok |= ~mask
         if not ok.all():
             requirement = ("finite" if low is None else "finite and >= 0" if high is None
-                           else f"in [0, {high:g}] (its gain 2^relevance - 1 must stay finite)")
+                           else f"in [{low:g}, {high:g}] (its gain 2^relevance - 1 must stay "
+                                "finite)")
             raise bad_value_error("relevance", r, int(np.argmin(ok.ravel())), requirement)
 
     def _run(self, mode, inputs, out_a=None, out_b=None, scale=1.0, partials=None):

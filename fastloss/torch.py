@@ -85,7 +85,7 @@ def _register_params(cls, params) -> int:
 
 def _loss_id(loss) -> int:
     """The table index of `loss`, also where torch.compile traces the call."""
-    if torch.compiler.is_compiling():
+    if torch.compiler.is_compiling() and type(loss).__module__.startswith("fastloss."):
         params = loss.get_params()
         if all(value is None or isinstance(value, (bool, int, float, str))
                for value in params.values()):
@@ -438,7 +438,9 @@ class Module(torch.nn.Module):
 
     def __init__(self, loss) -> None:
         super().__init__()
-        self._set_loss(loss)  # not through the property: nn.Module keeps modules apart
+        # not through the property: nn.Module would keep an nn.Module given here (a
+        # torch loss by mistake) as a submodule, without the check of _set_loss
+        self._set_loss(loss)
 
     @property
     def loss(self):
@@ -463,4 +465,6 @@ class Module(torch.nn.Module):
 
     def __setstate__(self, state):
         super().__setstate__(state)
+        if "_loss" not in self.__dict__:  # pickled before `loss` became a property
+            self.__dict__["_loss"] = self.__dict__.pop("loss")
         self._loss_id = _register(self._loss)  # the table is per process

@@ -117,6 +117,11 @@ def labels_only_check(rng):
                           ("multi_margin", fl.MultiMargin(p=2), scores)):
         ours = to_numpy(flk.Loss(loss)(labels.astype(np.float32)[:, None], p))
         out[name] = relative(ours, np.float64(loss(labels, p)))
+    masks = rng.integers(0, 3, size=(6, 5, 5))  # multi-class Dice: a label per pixel
+    logits = rng.normal(size=(6, 3, 5, 5)).astype(np.float32)
+    dice = fl.Dice(multiclass=True, from_logits=True)
+    ours = to_numpy(flk.Loss(dice)(masks.astype(np.float32), logits))
+    out["dice_multiclass"] = relative(ours, np.float64(dice(masks, logits)))
     return out
 
 

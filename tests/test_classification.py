@@ -526,6 +526,28 @@ def test_keras_label_smoothing():
         fl.categorical_cross_entropy(t * 0.8 + 0.2 / C, zc, from_logits=True), rtol=1e-14)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("C", [17, 100])
+def test_sparse_ce_values_in_groups_of_rows_keep_their_bits(C, dtype):
+    """The value without a gradient takes plain rows eight at a time: every row count
+    (a partial last group), NaN, infinite and ignored rows give value_and_gradient's
+    bits."""
+    rng = np.random.default_rng(C)
+    for n in (1, 9, 17):
+        z = (rng.standard_normal((n, C)) * 4).astype(dtype)
+        y = rng.integers(0, C, n)
+        z[0, 3] = np.nan
+        if n > 1:
+            z[1, :], y[2] = -np.inf, -100
+        if n > 8:
+            z[8, 5], z[3, 1:3], z[4, y[4]] = np.inf, np.inf, np.inf
+        for reduction in ("none", "sum"):
+            loss = fl.SparseCategoricalCrossEntropy(from_logits=True, ignore_index=-100,
+                                                    reduction=reduction)
+            value = np.asarray(loss(y, z))
+            assert value.tobytes() == np.asarray(loss.value_and_gradient(y, z)[0]).tobytes()
+
+
 @pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0])
 def test_focal_reference_at_certain_probabilities(gamma):
     """The oracle's focal derivatives where p_y = 1 (q = 0): no 0 * inf."""

@@ -59,7 +59,7 @@ def test_batch_triplet_uses_its_own_reduction(measured):
 
 
 def test_losses_of_labels_only_take_keras_labels(measured):
-    assert measured["labels_only"].keys() == {"nll", "multi_margin"}
+    assert measured["labels_only"].keys() == {"nll", "multi_margin", "dice_multiclass"}
     assert max(measured["labels_only"].values()) <= 1e-6
 
 

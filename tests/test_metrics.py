@@ -300,6 +300,10 @@ def test_ndcg_exponential_gains_by_hand():
     with pytest.raises(ValueError, match="<= 1000 with exponential gains"):
         M.ndcg_at_k([[1100.0, 0.0]], [[1.0, 0.0]], gains="exponential")
     assert M.ndcg_at_k([[1100.0, 0.0]], [[1.0, 0.0]]) == 1.0  # linear gains: any size
+    for dtype in (np.float16, np.float32):  # gains in double whatever the dtype
+        rel = np.array([[200.0, 100.0, 0.0]], dtype)
+        assert M.ndcg_at_k(rel, np.array([[0.0, 1.0, 2.0]], dtype), gains="exponential") == (
+            pytest.approx((1 / np.log2(4) + 2.0**-100 / np.log2(3)) / (1 + 2.0**-100 / np.log2(3))))
 
 
 def test_mrr_matches_label_ranking_average_precision_with_one_relevant_item():

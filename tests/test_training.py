@@ -610,8 +610,9 @@ def test_fit_skips_batches_without_weight():
     for a, b in zip(model.params, alone.params, strict=True):
         np.testing.assert_array_equal(a, b)
     assert all(math.isfinite(v) for v in history.train_loss + history.grad_norm)
-    with pytest.raises(ValueError, match="positive sum"):
-        T.fit(model, fl.MeanSquaredError(), X, y, sample_weight=np.zeros(4))
+    for bad in (np.zeros(4), np.array([1.0, -1.0, 0.5, 0.0]), np.array([1.0, np.nan, 1, 1])):
+        with pytest.raises(ValueError, match="finite and >= 0, with a positive sum"):
+            T.fit(model, fl.MeanSquaredError(), X, y, sample_weight=bad)
 
 
 def test_fit_best_epoch_follows_the_monitors_direction():
@@ -622,10 +623,10 @@ def test_fit_best_epoch_follows_the_monitors_direction():
         optimizer = T.SGD(model.params, lr=0.05)
         plateau = (T.ReduceLROnPlateau(optimizer, mode="max") if scheduler else None)
         history = T.fit(model, fl.BinaryCrossEntropy(from_logits=True), X, y, epochs=6,
-                        optimizer=optimizer, scheduler=plateau, metrics=["accuracy"],
-                        monitor="accuracy")
-        accuracy = history.metrics["accuracy"]
-        assert accuracy[history.best_epoch] == max(accuracy)
+                        optimizer=optimizer, scheduler=plateau, metrics={"acc": "accuracy"},
+                        monitor="acc")
+        accuracy = history.metrics["acc"]
+        assert history.best_epoch == accuracy.index(max(accuracy))  # the first best
     history = T.fit(T.Linear(2), fl.BinaryCrossEntropy(from_logits=True), X, y, epochs=6,
                     metrics=["mae"], monitor="mae")
     assert history.metrics["mae"][history.best_epoch] == min(history.metrics["mae"])

@@ -82,6 +82,10 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray, Any], float]] = {
 }
 
 
+#: Named metrics where larger is better (the others, and the losses, are minimized).
+MAXIMIZED_METRICS = frozenset({"accuracy", "precision", "recall", "f1", "roc_auc", "r2"})
+
+
 def _metric_functions(metrics: Any) -> dict[str, Callable[..., float]]:
     if metrics is None:
         return {}
@@ -100,6 +104,7 @@ def _metric_functions(metrics: Any) -> dict[str, Callable[..., float]]:
                                  f"{sorted(METRICS)} (or pass a callable)")
             functions[name] = (lambda f: lambda y, out, loss: f(
                 _one_column(np.asarray(y)), _one_column(np.asarray(out)), loss))(METRICS[metric])
+            functions[name].maximized = metric in MAXIMIZED_METRICS
         elif callable(metric):
             functions[name] = (lambda f: lambda y, out, loss: f(y, out))(metric)
         else:
@@ -238,8 +243,9 @@ def fit(model: Any, loss: Any, X: Any, y: Any, *, optimizer: Optimizer | None = 
     n = X.shape[0]
     y = _check_rows("y", y, n)
     weights = None if sample_weight is None else _check_rows("sample_weight", sample_weight, n)
-    if weights is not None and not np.sum(weights) > 0:
-        raise ValueError("sample_weight must have a positive sum")
+    if weights is not None and not (np.all((weights >= 0) & (weights < math.inf))
+                                    and np.sum(weights) > 0):
+        raise ValueError("sample_weight must be finite and >= 0, with a positive sum")
     epochs = _positive_int("epochs", epochs)
     batch = n if batch_size is None else min(_positive_int("batch_size", batch_size), n)
     if optimizer is None:
@@ -400,22 +406,21 @@ def fit(model: Any, loss: Any, X: Any, y: Any, *, optimizer: Optimizer | None = 
                   if monitor == "train_loss" else history.metrics[monitor])
         finite = [(v, i) for i, v in enumerate(series) if math.isfinite(v)]
         if finite:
-            maximize = _maximized(monitor, early_stopping, scheduler)
-            history.best_epoch = (max if maximize else min)(finite)[1]
+            maximize = _maximized(metric_functions.get(monitor), early_stopping, scheduler)
+            # the first best epoch, as EarlyStopping counts it
+            history.best_epoch = (max(finite, key=lambda vi: (vi[0], -vi[1])) if maximize
+                                  else min(finite))[1]
     return history
 
 
-#: Named metrics where larger is better (the others, and the losses, are minimized).
-MAXIMIZED_METRICS = frozenset({"accuracy", "precision", "recall", "f1", "roc_auc", "r2"})
-
-
-def _maximized(monitor: str, early_stopping: Any, scheduler: Any) -> bool:
+def _maximized(metric: Any, early_stopping: Any, scheduler: Any) -> bool:
     """Whether the best epoch has the largest monitored value: the mode of the early
-    stopping or of the plateau scheduler watching it, else the metric's nature."""
+    stopping or of the plateau scheduler watching it, else the nature of the named
+    metric monitored (None for the losses)."""
     for watcher in (early_stopping, scheduler):
         if isinstance(watcher, (EarlyStopping, ReduceLROnPlateau)):
             return watcher.mode == "max"
-    return monitor in MAXIMIZED_METRICS
+    return getattr(metric, "maximized", False)
 
 
 def _diagnose(history: History, epoch: int, report: Callable[[int, str, str], None]) -> None:
