@@ -194,8 +194,8 @@ def test_bench_reports_a_size_that_does_not_fit_in_memory(monkeypatch, capsys):
                     "--sizes", "1e9"])
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
-        "python -m fastloss: error: --sizes 1e9 needs more memory than there is: "
-        "Unable to allocate 7.11 PiB for an array")
+        "python -m fastloss: error: MeanSquaredError at size 1e9 needs more memory than "
+        "there is (choose smaller --sizes): Unable to allocate 7.11 PiB for an array")
 
 
 @pytest.mark.one_kernel_set

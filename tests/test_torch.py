@@ -479,6 +479,14 @@ def test_bad_input():
                          x).shape == (6,)
 
 
+def test_numpy_api_refuses_tensors_that_require_grad():
+    x = torch.randn(3, requires_grad=True)
+    with pytest.raises(TypeError, match="y_pred could not be converted.*requires grad"):
+        fl.MeanSquaredError()(torch.zeros(3), x)
+    assert fl.MeanSquaredError()(torch.zeros(3), x.detach()) == pytest.approx(
+        float((x.detach() ** 2).mean()))
+
+
 def test_double_backward_raises():
     p = torch.randn(5, requires_grad=True)
     value = flt.apply(fl.LogCosh(), p, torch.zeros(5))

@@ -1270,8 +1270,8 @@ def run(args):
         return 130
     except MemoryError as exc:
         progress.clear()
-        raise ValueError(f"--sizes {_size_text(n)} needs more memory than there is: "
-                         f"{exc}") from None
+        raise ValueError(f"{workload.name} at size {_size_text(n)} needs more memory than "
+                         f"there is (choose smaller --sizes): {exc}") from None
     progress.finish()
     if args.json:
         json.dump({"meta": meta, "rows": rows}, sys.stdout, indent=1)

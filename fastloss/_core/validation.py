@@ -43,7 +43,8 @@ def _to_ndarray(x, name):
         return _to_ndarray(np.from_dlpack(x), name)
     try:
         return _to_ndarray(np.asarray(x), name)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RuntimeError) as exc:  # RuntimeError: a tensor that
+        # requires grad (fastloss.torch differentiates through the loss)
         raise TypeError(f"{name} could not be converted to an array: {exc}") from None
 
 
