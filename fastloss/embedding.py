@@ -553,10 +553,10 @@ class BatchTriplet(OnePassLoss[ValueT]):
     gradient is assembled with one more matrix product. The gradient of a distance
     of length 0 is 0. Mining and the gradient scatter are compiled and run in
     parallel over anchors; results do not depend on the thread count. Memory is
-    O(n^2) (the Gram matrix), never O(n^3). The Gram distances lose about
-    |x|^2 eps: float32 embeddings far from the origin (norms of 100 and more) can
-    mine other triplets than the exact distances would; centre them, normalize them,
-    or pass float64.
+    O(n^2) (the Gram matrix), never O(n^3). The Gram distances lose about the squared
+    norm times the machine epsilon: float32 embeddings far from the origin (norms of
+    100 and more) can mine other triplets than the exact distances would; centre
+    them, normalize them, or pass float64.
 
     gradient_hessian returns the exact hessian diagonal for the mined triplets
     (mining is piecewise constant in the embeddings): sum over the triplet
